@@ -1,0 +1,120 @@
+"""The CloudEvents envelope as this chain uses it: the NL GOV profile for CloudEvents.
+
+What a producer may put on the wire, checked in one place so that the core codec, the router
+and the vendor validation command agree. Attributes never carry personal data
+(architecture.md principle 2): the model forbids unknown extensions, and ``subject`` and the
+routing extensions are checked for anything that looks like a BSN.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal
+from uuid import UUID
+
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field, field_validator
+
+from keten_contracts.parties import GEMEENTECODE_PATTERN, Rol
+
+SPECVERSION: Final = "1.0"
+DATACONTENTTYPE: Final = "application/json"
+
+# Extension attributes (CloudEvents names: lower-case letters and digits only).
+EXT_DATAREF: Final = "dataref"
+EXT_GEMEENTECODE: Final = "gemeentecode"
+EXT_AANBIEDERSOORT: Final = "aanbiedersoort"
+EXT_TRACEPARENT: Final = "traceparent"
+EXT_TRACESTATE: Final = "tracestate"
+EXTENSIONS: Final = frozenset(
+    {EXT_DATAREF, EXT_GEMEENTECODE, EXT_AANBIEDERSOORT, EXT_TRACEPARENT, EXT_TRACESTATE}
+)
+
+# urn:nld:oin:<20-digit OIN>:systeem:<system name>
+SOURCE_PATTERN: Final = r"^urn:nld:oin:\d{20}:systeem:[a-z0-9][a-z0-9-]*$"
+# nl.inburgering.<domain>.<resource...>.<past-tense verb>.v<major>
+TYPE_PATTERN: Final = r"^nl\.inburgering(\.[a-z][a-z0-9-]*){2,}\.v[1-9][0-9]*$"
+TRACEPARENT_PATTERN: Final = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+
+_NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
+
+
+def is_bsn(value: str) -> bool:
+    """True when ``value`` is nine digits passing the BSN eleven-test (elfproef)."""
+    if not re.fullmatch(r"\d{9}", value):
+        return False
+    digits = [int(c) for c in value]
+    total = sum(d * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - digits[8]
+    return total % 11 == 0 and value != "000000000"
+
+
+def contains_bsn(text: str) -> bool:
+    """True when any free-standing run of nine digits in ``text`` passes the elfproef."""
+    return any(is_bsn(m.group()) for m in _NINE_DIGITS.finditer(text))
+
+
+def source_urn(oin: str, systeem: str) -> str:
+    return f"urn:nld:oin:{oin}:systeem:{systeem}"
+
+
+def type_major_version(event_type: str) -> int:
+    return int(event_type.rsplit(".v", 1)[1])
+
+
+class EnvelopeAttributes(BaseModel):
+    """All context attributes of one event. Required here means required by this chain."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    specversion: Literal["1.0"] = SPECVERSION
+    id: UUID
+    source: Annotated[str, Field(pattern=SOURCE_PATTERN)]
+    type: Annotated[str, Field(pattern=TYPE_PATTERN)]
+    time: datetime
+    datacontenttype: Literal["application/json"] = DATACONTENTTYPE
+    dataschema: AnyUrl
+    subject: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="The source's opaque resource id; never a BSN or other personal data."
+    )
+    dataref: AnyUrl = Field(description="Where an authorised party fetches the resource.")
+    gemeentecode: Annotated[str, Field(pattern=GEMEENTECODE_PATTERN)] | None = Field(
+        default=None, description="CBS code of the gemeente the event concerns, for routing."
+    )
+    aanbiedersoort: Rol | None = Field(
+        default=None, description="Kind of aanbieder the event is meant for, for routing."
+    )
+    traceparent: Annotated[str, Field(pattern=TRACEPARENT_PATTERN)] | None = None
+    tracestate: str | None = None
+
+    @field_validator("time")
+    @classmethod
+    def _time_has_zone(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("time must carry a time zone (RFC 3339)")
+        return value
+
+    @field_validator("subject", "dataref")
+    @classmethod
+    def _no_bsn(cls, value: Any) -> Any:
+        if contains_bsn(str(value)):
+            raise ValueError("must not contain a BSN: use the source's opaque id")
+        return value
+
+    @field_validator("aanbiedersoort")
+    @classmethod
+    def _aanbieder_only(cls, value: Rol | None) -> Rol | None:
+        if value is not None and not value.is_aanbieder:
+            raise ValueError(f"{value.value!r} is not a kind of aanbieder")
+        return value
+
+    def as_cloudevent_attributes(self) -> dict[str, Any]:
+        """Attributes as the CloudEvents SDK expects them (strings, datetime for time)."""
+        out: dict[str, Any] = {}
+        for name, value in self.model_dump(exclude_none=True).items():
+            if name == "time":
+                out[name] = value
+            elif isinstance(value, Rol):
+                out[name] = value.value
+            else:
+                out[name] = str(value)
+        return out
