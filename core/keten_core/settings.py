@@ -11,7 +11,9 @@ DEFAULT_DATABASE_URL = "postgresql+asyncpg://keten:keten@127.0.0.1:55432/keten"
 
 
 class KetenSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KETEN_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="KETEN_", env_nested_delimiter="__", extra="ignore"
+    )
 
     service_name: str = "keten"
     kafka_bootstrap_servers: str = DEFAULT_KAFKA_BOOTSTRAP

@@ -1,0 +1,147 @@
+"""CloudEvents codec for the chain: NL GOV profile attributes, Kafka binary content mode.
+
+Events are the SDK's ``CloudEvent``; the profile's rules live in ``keten_contracts.envelope``
+so that producers, consumers and the vendor validation command apply the same ones. Trace
+context travels as the CloudEvents distributed-tracing extension (``ce_traceparent``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.exceptions import BaseCloudEventException
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from opentelemetry import propagate
+from opentelemetry.context import Context
+from pydantic import ValidationError
+
+from keten_contracts.envelope import (
+    EXT_TRACEPARENT,
+    EXT_TRACESTATE,
+    EnvelopeAttributes,
+)
+from keten_contracts.parties import Rol
+
+__all__ = [
+    "CloudEvent",
+    "InvalidEvent",
+    "KafkaRecord",
+    "event_from_kafka",
+    "event_to_kafka",
+    "new_event",
+    "trace_context_of",
+    "validate_envelope",
+]
+
+_FORMAT = JSONFormat()
+
+# (headers, key, value) as aiokafka hands them over and takes them.
+Headers = list[tuple[str, bytes]]
+
+
+class InvalidEvent(ValueError):
+    """A message that is not a valid event of this chain; ``reason`` goes to the dead letter."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class KafkaRecord:
+    """A Kafka message in binary content mode, in the shapes aiokafka uses."""
+
+    __slots__ = ("headers", "key", "value")
+
+    def __init__(self, headers: Headers, key: bytes | None, value: bytes | None) -> None:
+        self.headers = headers
+        self.key = key
+        self.value = value
+
+
+def new_event(
+    *,
+    type: str,
+    source: str,
+    subject: str,
+    dataref: str,
+    dataschema: str,
+    data: Mapping[str, Any],
+    gemeentecode: str | None = None,
+    aanbiedersoort: Rol | None = None,
+    id: uuid.UUID | None = None,
+    time: datetime | None = None,
+) -> CloudEvent:
+    """Build and validate an event; the current trace context (if any) is attached."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    attributes = EnvelopeAttributes(
+        id=id or uuid.uuid4(),
+        source=source,
+        type=type,
+        time=time or datetime.now(UTC),
+        dataschema=dataschema,  # type: ignore[arg-type]
+        subject=subject,
+        dataref=dataref,  # type: ignore[arg-type]
+        gemeentecode=gemeentecode,
+        aanbiedersoort=aanbiedersoort,
+        traceparent=carrier.get(EXT_TRACEPARENT),
+        tracestate=carrier.get(EXT_TRACESTATE) or None,
+    )
+    return CloudEvent(attributes.as_cloudevent_attributes(), dict(data))
+
+
+def validate_envelope(attributes: Mapping[str, Any]) -> EnvelopeAttributes:
+    """Check attributes against the NL GOV profile; raise ``InvalidEvent`` naming the fields."""
+    try:
+        return EnvelopeAttributes.model_validate(dict(attributes))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'event'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise InvalidEvent(f"envelope does not follow the NL GOV profile: {problems}") from exc
+
+
+def event_to_kafka(event: CloudEvent) -> KafkaRecord:
+    """Binary content mode; the key is the subject so one resource's events stay in order."""
+    message = ce_kafka.to_binary(event, _FORMAT, key_mapper=lambda e: e.get_subject())
+    key = message.key.encode() if isinstance(message.key, str) else message.key
+    return KafkaRecord(list(message.headers.items()), key, message.value)
+
+
+def event_from_kafka(
+    headers: Iterable[tuple[str, bytes]], key: bytes | None, value: bytes | None
+) -> CloudEvent:
+    """Decode and validate a binary-mode record; anything wrong raises ``InvalidEvent``."""
+    header_map = dict(headers)
+    if not header_map.get("ce_specversion"):
+        raise InvalidEvent("not a CloudEvent in binary content mode: no ce_specversion header")
+    try:
+        message = ce_kafka.KafkaMessage(headers=header_map, key=key, value=value or b"")
+        event = ce_kafka.from_binary(message, _FORMAT, CloudEvent)
+    except (BaseCloudEventException, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidEvent(f"cannot decode CloudEvent: {exc}") from exc
+    attributes = dict(event.get_attributes())
+    # The SDK mirrors the Kafka key into a 'partitionkey' extension; ours is the subject.
+    partitionkey = attributes.pop(ce_kafka.PARTITIONKEY_ATTR, None)
+    validate_envelope(attributes)
+    if partitionkey is not None and partitionkey != attributes.get("subject"):
+        raise InvalidEvent("Kafka key must equal the event subject")
+    if not isinstance(event.get_data(), dict):
+        raise InvalidEvent("data must be a JSON object")
+    return CloudEvent(attributes, event.get_data())
+
+
+def trace_context_of(event: CloudEvent) -> Context:
+    """The trace context the producer attached, to continue the trace in a consumer."""
+    carrier = {
+        name: str(value)
+        for name in (EXT_TRACEPARENT, EXT_TRACESTATE)
+        if (value := event.get_extension(name)) is not None
+    }
+    return propagate.extract(carrier)

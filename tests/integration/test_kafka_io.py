@@ -1,0 +1,238 @@
+"""Kafka I/O against a real broker: binary-mode round trip, dead letters, trace context."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from opentelemetry import trace
+
+from keten_core.envelope import CloudEvent, event_from_kafka, new_event
+from keten_core.kafka import (
+    DLQ_ERROR,
+    DLQ_OFFSET,
+    DLQ_PARTITION,
+    DLQ_REASON,
+    DLQ_TOPIC,
+    EventConsumer,
+    EventProducer,
+    PermanentError,
+    TopicSpec,
+    ensure_topics,
+)
+from tests.support import read_all
+
+pytestmark = pytest.mark.kafka
+
+SOURCE = "urn:nld:oin:00000001002220647000:systeem:dossier-bron"
+
+
+def an_event(subject: str = "pip-1", **data: object) -> CloudEvent:
+    return new_event(
+        type="nl.inburgering.gemeente.pip.vastgesteld.v1",
+        source=SOURCE,
+        subject=subject,
+        dataref=f"https://dossier.example.nl/api/v1/pips/{subject}",
+        dataschema="https://contracts.example.nl/schemas/pip.vastgesteld.v1.json",
+        data={"pipId": subject, **data},
+        gemeentecode="0363",
+    )
+
+
+@pytest.fixture
+async def topics(kafka_bootstrap_servers: str) -> tuple[str, str]:
+    suffix = uuid.uuid4().hex[:12]
+    topic, dead = f"test.events.{suffix}", f"test.deadletter.{suffix}"
+    created = await ensure_topics(
+        kafka_bootstrap_servers, [TopicSpec(topic, partitions=3), TopicSpec(dead, partitions=1)]
+    )
+    assert sorted(created) == sorted([topic, dead])
+    # Idempotent: a second service starting up creates nothing.
+    assert await ensure_topics(kafka_bootstrap_servers, [TopicSpec(topic)]) == []
+    return topic, dead
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap_servers: str):
+    async with EventProducer(kafka_bootstrap_servers, client_id="test") as p:
+        yield p
+
+
+async def run_until(consumer: EventConsumer, done: asyncio.Event, timeout_s: float = 30) -> None:
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with asyncio.timeout(timeout_s):
+            await done.wait()
+    finally:
+        await consumer.stop()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_cloudevent_round_trip_in_binary_mode(kafka_bootstrap_servers, topics, producer):
+    topic, _ = topics
+    event = an_event("pip-roundtrip", versie=2)
+    metadata = await producer.publish(topic, event)
+    assert metadata.offset >= 0
+
+    [record] = await read_all(kafka_bootstrap_servers, topic, 1)
+    headers = dict(record.headers)
+    assert record.key == b"pip-roundtrip"
+    for name in (
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_time",
+        "ce_subject",
+        "ce_dataschema",
+        "ce_dataref",
+        "ce_gemeentecode",
+        "content-type",
+    ):
+        assert name in headers, name
+    decoded = event_from_kafka(record.headers, record.key, record.value)
+    assert decoded.get_attributes() == event.get_attributes()
+    assert decoded.get_data() == {"pipId": "pip-roundtrip", "versie": 2}
+
+
+async def test_poison_message_is_dead_lettered_and_the_next_one_processed(
+    kafka_bootstrap_servers, topics, producer
+):
+    topic, dead = topics
+    poison_key = b"pip-poison"
+    await producer.send_raw(topic, poison_key, b"{not json", [("ce_specversion", b"1.0")])
+    good = an_event("pip-poison")  # same key: same partition, after the poison message
+    await producer.publish(topic, good)
+
+    handled: list[CloudEvent] = []
+    done = asyncio.Event()
+
+    async def handler(event: CloudEvent) -> None:
+        handled.append(event)
+        done.set()
+
+    group = f"test-{uuid.uuid4().hex[:8]}"
+    consumer = EventConsumer(
+        kafka_bootstrap_servers,
+        [topic],
+        group_id=group,
+        handler=handler,
+        dead_letters=producer,
+        dead_letter_topic=dead,
+    )
+    await run_until(consumer, done)
+
+    assert [e.get_id() for e in handled] == [good.get_id()]
+    [parked] = await read_all(kafka_bootstrap_servers, dead, 1)
+    headers = dict(parked.headers)
+    assert parked.key == poison_key and parked.value == b"{not json"
+    assert headers[DLQ_REASON] == b"invalid-event"
+    assert headers[DLQ_TOPIC] == topic.encode()
+    assert headers[DLQ_OFFSET] == b"0"
+    assert b"NL GOV profile" in headers[DLQ_ERROR] or b"decode" in headers[DLQ_ERROR]
+
+    # Both offsets are committed: a restarted consumer does not see them again.
+    check = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap_servers, group_id=group)
+    await check.start()
+    try:
+        partition = int(headers[DLQ_PARTITION])
+        assert await check.committed(TopicPartition(topic, partition)) == 2
+    finally:
+        await check.stop()
+
+
+async def test_failing_handler_is_retried_then_dead_lettered(
+    kafka_bootstrap_servers, topics, producer
+):
+    topic, dead = topics
+    flaky, broken, refused = an_event("pip-flaky"), an_event("pip-broken"), an_event("pip-no")
+    for event in (flaky, broken, refused):
+        await producer.publish(topic, event)
+
+    calls: dict[str, int] = {}
+    applied: set[str] = set()
+    flaky_applied = asyncio.Event()
+
+    async def handler(event: CloudEvent) -> None:
+        subject = event.get_subject()
+        calls[subject] = calls.get(subject, 0) + 1
+        if subject == "pip-broken":
+            raise RuntimeError("dossier store unavailable")
+        if subject == "pip-no":
+            raise PermanentError("unknown gemeente")
+        if subject == "pip-flaky" and calls[subject] == 1:
+            raise ConnectionError("transient")
+        applied.add(subject)
+        flaky_applied.set()
+
+    consumer = EventConsumer(
+        kafka_bootstrap_servers,
+        [topic],
+        group_id=f"test-{uuid.uuid4().hex[:8]}",
+        handler=handler,
+        dead_letters=producer,
+        dead_letter_topic=dead,
+        attempts=3,
+        backoff_initial_s=0.05,
+        backoff_max_s=0.1,
+    )
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        parked = await read_all(kafka_bootstrap_servers, dead, 2)
+        async with asyncio.timeout(20):
+            await flaky_applied.wait()
+    finally:
+        await consumer.stop()
+        await asyncio.gather(task, return_exceptions=True)
+
+    assert applied == {"pip-flaky"}
+    assert calls == {"pip-flaky": 2, "pip-broken": 3, "pip-no": 1}
+    reasons = {r.key: dict(r.headers)[DLQ_REASON] for r in parked}
+    assert reasons == {b"pip-broken": b"handler-failed", b"pip-no": b"rejected"}
+    errors = {r.key: dict(r.headers)[DLQ_ERROR] for r in parked}
+    assert b"RuntimeError: dossier store unavailable" in errors[b"pip-broken"]
+    assert b"PermanentError: unknown gemeente" in errors[b"pip-no"]
+
+
+async def test_trace_context_survives_the_kafka_hop(
+    kafka_bootstrap_servers, topics, producer, span_exporter
+):
+    topic, dead = topics
+    tracer = trace.get_tracer("test")
+    with tracer.start_as_current_span("pip vaststellen") as command_span:
+        event = an_event("pip-traced")
+        await producer.publish(topic, event)
+    origin = command_span.get_span_context()
+
+    seen: list[trace.SpanContext] = []
+    done = asyncio.Event()
+
+    async def handler(_: CloudEvent) -> None:
+        seen.append(trace.get_current_span().get_span_context())
+        done.set()
+
+    consumer = EventConsumer(
+        kafka_bootstrap_servers,
+        [topic],
+        group_id=f"test-{uuid.uuid4().hex[:8]}",
+        handler=handler,
+        dead_letters=producer,
+        dead_letter_topic=dead,
+    )
+    await run_until(consumer, done)
+
+    [handler_context] = seen
+    assert handler_context.trace_id == origin.trace_id
+    spans = {
+        s.name: s
+        for s in span_exporter.get_finished_spans()
+        if s.context.trace_id == origin.trace_id
+    }
+    process = spans[f"{topic} process"]
+    assert process.kind == trace.SpanKind.CONSUMER
+    assert process.parent is not None and process.parent.span_id == origin.span_id
+    assert spans[f"{topic} publish"].parent.span_id == origin.span_id

@@ -1,0 +1,137 @@
+"""The CloudEvents codec: NL GOV attributes, binary content mode, no personal data."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+
+from keten_contracts.parties import Rol
+from keten_core.envelope import (
+    InvalidEvent,
+    event_from_kafka,
+    event_to_kafka,
+    new_event,
+    trace_context_of,
+)
+
+OIN_GEMEENTE = "00000001002220647000"
+SOURCE = f"urn:nld:oin:{OIN_GEMEENTE}:systeem:dossier-bron"
+
+
+def pip_event(**overrides: object):
+    fields: dict[str, object] = {
+        "type": "nl.inburgering.gemeente.pip.vastgesteld.v1",
+        "source": SOURCE,
+        "subject": "pip-7f3c2a",
+        "dataref": "https://dossier.example.nl/api/v1/pips/pip-7f3c2a",
+        "dataschema": "https://contracts.example.nl/schemas/pip.vastgesteld.v1.json",
+        "data": {"pipId": "pip-7f3c2a", "versie": 1},
+        "gemeentecode": "0363",
+    }
+    fields.update(overrides)
+    return new_event(**fields)  # type: ignore[arg-type]
+
+
+def test_binary_mode_carries_every_profile_attribute_as_ce_header():
+    event = pip_event(aanbiedersoort=Rol.TAALAANBIEDER)
+    record = event_to_kafka(event)
+    headers = dict(record.headers)
+
+    assert record.key == b"pip-7f3c2a"
+    assert headers["content-type"] == b"application/json"
+    assert headers["ce_specversion"] == b"1.0"
+    assert headers["ce_source"] == SOURCE.encode()
+    assert headers["ce_type"] == b"nl.inburgering.gemeente.pip.vastgesteld.v1"
+    assert headers["ce_subject"] == b"pip-7f3c2a"
+    assert headers["ce_dataref"].startswith(b"https://dossier.example.nl/")
+    assert headers["ce_gemeentecode"] == b"0363"
+    assert headers["ce_aanbiedersoort"] == b"taalaanbieder"
+    uuid.UUID(headers["ce_id"].decode())
+
+    decoded = event_from_kafka(record.headers, record.key, record.value)
+    assert decoded.get_attributes() == event.get_attributes()
+    assert decoded.get_data() == {"pipId": "pip-7f3c2a", "versie": 1}
+
+
+def test_fixed_id_and_time_survive_the_round_trip():
+    event_id = uuid.uuid4()
+    when = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    record = event_to_kafka(pip_event(id=event_id, time=when))
+    decoded = event_from_kafka(record.headers, record.key, record.value)
+    assert decoded.get_id() == str(event_id)
+    assert decoded.get_time() == when
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("subject", "111222333", "subject"),  # a valid BSN (elfproef)
+        ("dataref", "https://dossier.example.nl/personen/111222333", "dataref"),
+        ("source", "gemeente-amsterdam", "source"),
+        ("type", "PipVastgesteld", "type"),
+        ("gemeentecode", "363", "gemeentecode"),
+    ],
+)
+def test_profile_violations_are_refused_naming_the_attribute(field, value, named):
+    with pytest.raises(ValueError, match=named):
+        pip_event(**{field: value})
+
+
+def test_aanbiedersoort_must_be_a_kind_of_aanbieder():
+    with pytest.raises(ValueError, match="aanbiedersoort"):
+        pip_event(aanbiedersoort=Rol.DUO)
+
+
+def test_unknown_extension_on_the_wire_is_invalid():
+    record = event_to_kafka(pip_event())
+    headers = [*record.headers, ("ce_bsn", b"111222333")]
+    with pytest.raises(InvalidEvent, match="bsn"):
+        event_from_kafka(headers, record.key, record.value)
+
+
+def test_missing_dataref_on_the_wire_is_invalid():
+    record = event_to_kafka(pip_event())
+    headers = [(k, v) for k, v in record.headers if k != "ce_dataref"]
+    with pytest.raises(InvalidEvent, match="dataref"):
+        event_from_kafka(headers, record.key, record.value)
+
+
+def test_key_must_be_the_subject():
+    record = event_to_kafka(pip_event())
+    with pytest.raises(InvalidEvent, match="key"):
+        event_from_kafka(record.headers, b"another-resource", record.value)
+
+
+@pytest.mark.parametrize(
+    ("headers", "value"),
+    [
+        ([], b'{"a": 1}'),
+        ([("ce_specversion", b"1.0")], b"{}"),
+        ("valid", b"not json"),
+        ("valid", b"[1, 2]"),
+    ],
+)
+def test_garbage_is_invalid_not_a_crash(headers, value):
+    record = event_to_kafka(pip_event())
+    with pytest.raises(InvalidEvent):
+        event_from_kafka(record.headers if headers == "valid" else headers, record.key, value)
+
+
+def test_trace_context_is_attached_and_recovered():
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("command") as span:
+        event = pip_event()
+    traceparent = event.get_extension("traceparent")
+    trace_id = format(span.get_span_context().trace_id, "032x")
+    assert traceparent is not None and trace_id in traceparent
+
+    record = event_to_kafka(event)
+    assert dict(record.headers)["ce_traceparent"] == traceparent.encode()
+    context = trace_context_of(event_from_kafka(record.headers, record.key, record.value))
+    with tracer.start_as_current_span("handler", context=context) as child:
+        assert child.get_span_context().trace_id == span.get_span_context().trace_id
+        assert child.parent is not None
+        assert child.parent.span_id == span.get_span_context().span_id
