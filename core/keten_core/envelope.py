@@ -16,7 +16,6 @@ from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
-from opentelemetry import propagate
 from opentelemetry.context import Context
 from pydantic import ValidationError
 
@@ -26,6 +25,7 @@ from keten_contracts.envelope import (
     EnvelopeAttributes,
 )
 from keten_contracts.parties import Rol
+from keten_core.telemetry import extract_trace_context, inject_trace_headers
 
 __all__ = [
     "CloudEvent",
@@ -77,8 +77,7 @@ def new_event(
     time: datetime | None = None,
 ) -> CloudEvent:
     """Build and validate an event; the current trace context (if any) is attached."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    carrier = inject_trace_headers()
     attributes = EnvelopeAttributes(
         id=id or uuid.uuid4(),
         source=source,
@@ -144,4 +143,4 @@ def trace_context_of(event: CloudEvent) -> Context:
         for name in (EXT_TRACEPARENT, EXT_TRACESTATE)
         if (value := event.get_extension(name)) is not None
     }
-    return propagate.extract(carrier)
+    return extract_trace_context(carrier)

@@ -229,7 +229,7 @@ class EventConsumer:
             try:
                 async for attempt in AsyncRetrying(
                     stop=stop_after_attempt(self._attempts),
-                    wait=wait_backoff(initial=self._backoff[0], max=self._backoff[1]),
+                    wait=wait_backoff(multiplier=self._backoff[0], max=self._backoff[1]),
                     retry=retry_if_not_exception_type(PermanentError),
                     reraise=True,
                 ):

@@ -1,0 +1,379 @@
+"""Authentication between parties with the ZGW JWT scheme (Common Ground / Open Zaak APIs).
+
+Each client has a shared secret; for every request it signs a short-lived HS256 token with the
+claims ``iss``, ``iat``, ``exp``, ``client_id``, ``user_id`` and ``user_representation``. The
+receiving service looks the ``client_id`` up in its ``PartyRegistry`` (configuration), checks
+the signature with that party's secret and learns who calls: organisation (OIN), role and,
+for a gemeente, its CBS code. What that party may then see is the policy's business, not this
+module's.
+
+Wiring: the service's lifespan sets ``app.state.token_verifier = TokenVerifier(registry)``
+(``create_service_app`` does that); routes depend on ``authenticated_party`` or
+``require_party(Rol.GEMEENTE, ...)``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+import httpx
+import jwt
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from keten_contracts.parties import GEMEENTECODE_PATTERN, OIN_PATTERN, Rol
+from keten_core.problems import Problem
+
+log = structlog.get_logger(__name__)
+
+ALGORITHM = "HS256"
+# An explicit list: PyJWT then refuses ``alg: none`` and any other algorithm, whatever the
+# token's header claims (no algorithm confusion).
+ALGORITHMS = [ALGORITHM]
+REQUIRED_CLAIMS = ("iss", "iat", "exp", "client_id", "user_id", "user_representation")
+# RFC 7518 section 3.2: an HS256 key must be at least as long as the hash output (256 bits).
+MIN_SECRET_BYTES = 32
+DEFAULT_TOKEN_LIFETIME = timedelta(minutes=1)
+DEFAULT_LEEWAY = timedelta(seconds=30)
+# A token is minted per request, so an old ``iat`` means a replayed or hoarded token even when
+# the client chose a far ``exp``.
+DEFAULT_MAX_AGE = timedelta(minutes=5)
+
+
+class Party(BaseModel):
+    """An organisation in the chain that may call our APIs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client_id: str = Field(min_length=1)
+    oin: str = Field(pattern=OIN_PATTERN, description="20-digit Organisatie-identificatienummer")
+    rol: Rol
+    gemeentecode: str | None = Field(
+        default=None, pattern=GEMEENTECODE_PATTERN, description="CBS code; gemeenten only"
+    )
+    # SecretStr keeps the secret out of repr(), logs and tracebacks.
+    secret: SecretStr
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        if len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"secret must be at least {MIN_SECRET_BYTES} bytes for HS256")
+        return secret
+
+    @model_validator(mode="after")
+    def _gemeentecode_for_gemeenten_only(self) -> Self:
+        if self.rol is Rol.GEMEENTE and self.gemeentecode is None:
+            raise ValueError("a gemeente needs its gemeentecode")
+        if self.rol is not Rol.GEMEENTE and self.gemeentecode is not None:
+            raise ValueError(f"gemeentecode is only for gemeenten, not for rol {self.rol}")
+        return self
+
+
+_PARTY_LIST = TypeAdapter(list[Party])
+
+
+class PartiesSettings(BaseSettings):
+    """``KETEN_PARTIES`` (a JSON list of parties) and/or ``KETEN_PARTIES_FILE`` (JSON or YAML
+    file holding such a list, or a mapping with a ``parties`` key); both are merged."""
+
+    model_config = SettingsConfigDict(env_prefix="KETEN_", extra="ignore")
+
+    parties: list[Party] = Field(default_factory=list)
+    parties_file: Path | None = None
+
+
+def load_parties_file(path: Path) -> list[Party]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in {".yaml", ".yml"}:
+        try:
+            import yaml
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise RuntimeError(f"{path} is YAML: install PyYAML, or use a JSON file") from exc
+        data: Any = yaml.safe_load(text)
+    else:
+        data = json.loads(text)
+    if isinstance(data, dict):
+        data = data.get("parties", [])
+    return _PARTY_LIST.validate_python(data)
+
+
+class PartyRegistry:
+    """The parties known to a service, by ``client_id``."""
+
+    def __init__(self, parties: Iterable[Party] = ()) -> None:
+        self._by_client_id: dict[str, Party] = {}
+        for party in parties:
+            if party.client_id in self._by_client_id:
+                raise ValueError(f"client_id {party.client_id!r} is configured twice")
+            self._by_client_id[party.client_id] = party
+
+    @classmethod
+    def from_settings(cls, settings: PartiesSettings | None = None) -> PartyRegistry:
+        settings = settings if settings is not None else PartiesSettings()
+        parties = list(settings.parties)
+        if settings.parties_file is not None:
+            parties.extend(load_parties_file(settings.parties_file))
+        return cls(parties)
+
+    def get(self, client_id: str) -> Party | None:
+        return self._by_client_id.get(client_id)
+
+    def __contains__(self, client_id: object) -> bool:
+        return client_id in self._by_client_id
+
+    def __iter__(self) -> Iterator[Party]:
+        return iter(self._by_client_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_client_id)
+
+
+def encode_zgw_token(
+    client_id: str,
+    secret: str | SecretStr,
+    *,
+    user_id: str = "",
+    user_representation: str = "",
+    lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
+    issuer: str | None = None,
+    now: float | None = None,
+) -> str:
+    """A signed ZGW token. Machine-to-machine calls leave ``user_id`` empty."""
+    key = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+    issued_at = int(time.time() if now is None else now)
+    claims = {
+        "iss": issuer or client_id,
+        "iat": issued_at,
+        "exp": issued_at + int(lifetime.total_seconds()),
+        "client_id": client_id,
+        "user_id": user_id,
+        "user_representation": user_representation,
+    }
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+class ZGWTokenAuth(httpx.Auth):
+    """httpx authentication that signs a fresh short-lived token for every request, so a token
+    never outlives the call it was made for (sync and async clients alike)."""
+
+    def __init__(
+        self,
+        client_id: str,
+        secret: str | SecretStr,
+        *,
+        user_id: str = "",
+        user_representation: str = "",
+        lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
+    ) -> None:
+        self.client_id = client_id
+        self._secret = secret if isinstance(secret, SecretStr) else SecretStr(secret)
+        self.user_id = user_id
+        self.user_representation = user_representation
+        self.lifetime = lifetime
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = encode_zgw_token(
+            self.client_id,
+            self._secret,
+            user_id=self.user_id,
+            user_representation=self.user_representation,
+            lifetime=self.lifetime,
+        )
+        request.headers["Authorization"] = f"Bearer {token}"
+        yield request
+
+
+class ZGWClaims(BaseModel):
+    """The claims after the signature checked out; types are enforced here."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    iss: str
+    iat: int
+    exp: int
+    client_id: str = Field(min_length=1)
+    user_id: str
+    user_representation: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticatedCaller:
+    """Who calls: the organisation, and the person acting for it (empty for machines)."""
+
+    party: Party
+    user_id: str
+    user_representation: str
+
+    @property
+    def client_id(self) -> str:
+        return self.party.client_id
+
+    @property
+    def rol(self) -> Rol:
+        return self.party.rol
+
+    @property
+    def oin(self) -> str:
+        return self.party.oin
+
+    @property
+    def gemeentecode(self) -> str | None:
+        return self.party.gemeentecode
+
+
+class AuthenticationError(Exception):
+    """The token is missing or not acceptable; ``reason`` is safe to show the client."""
+
+    def __init__(self, reason: str, *, client_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.client_id = client_id
+
+
+class TokenVerifier:
+    """Checks ZGW tokens against the parties' secrets."""
+
+    def __init__(
+        self,
+        registry: PartyRegistry,
+        *,
+        leeway: timedelta = DEFAULT_LEEWAY,
+        max_age: timedelta = DEFAULT_MAX_AGE,
+    ) -> None:
+        self.registry = registry
+        self.leeway = leeway
+        self.max_age = max_age
+
+    def verify(self, token: str) -> AuthenticatedCaller:
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") not in ALGORITHMS:
+                # The header's own value is not echoed: it is the attacker's text.
+                raise AuthenticationError(f"only algorithm {ALGORITHM} is accepted")
+            # Unverified read of client_id only, to choose the secret; nothing else is trusted
+            # before the signature is checked below.
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError as exc:
+            raise AuthenticationError("malformed token") from exc
+        client_id = unverified.get("client_id")
+        if not isinstance(client_id, str) or not client_id:
+            raise AuthenticationError("claim client_id is missing")
+        party = self.registry.get(client_id)
+        if party is None:
+            # Same wording as a bad signature: do not help anyone enumerate client ids.
+            raise AuthenticationError("signature or client not recognised", client_id=client_id)
+        try:
+            payload = jwt.decode(
+                token,
+                party.secret.get_secret_value(),
+                algorithms=ALGORITHMS,
+                options={"require": list(REQUIRED_CLAIMS)},
+                leeway=self.leeway,
+            )
+            claims = ZGWClaims.model_validate(payload)
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthenticationError("token expired", client_id=client_id) from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise AuthenticationError("token issued in the future", client_id=client_id) from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise AuthenticationError(f"claim {exc.claim} is missing", client_id=client_id) from exc
+        except jwt.InvalidSignatureError as exc:
+            raise AuthenticationError(
+                "signature or client not recognised", client_id=client_id
+            ) from exc
+        except jwt.InvalidTokenError as exc:
+            raise AuthenticationError("invalid token", client_id=client_id) from exc
+        except ValidationError as exc:
+            fields = ", ".join(str(e["loc"][0]) for e in exc.errors() if e["loc"])
+            raise AuthenticationError(
+                f"claims of the wrong type: {fields}", client_id=client_id
+            ) from exc
+        if time.time() - claims.iat > (self.max_age + self.leeway).total_seconds():
+            raise AuthenticationError("token too old (iat)", client_id=client_id)
+        return AuthenticatedCaller(
+            party=party, user_id=claims.user_id, user_representation=claims.user_representation
+        )
+
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,  # we answer 401 ourselves, as problem+json
+    scheme_name="ZGW-JWT",
+    bearerFormat="JWT",
+    description="ZGW JWT: HS256 with the secret shared with the service, one token per call",
+)
+
+
+def _unauthorized(reason: str | None) -> Problem:
+    # RFC 6750 section 3.1: no error code when the request carried no credentials at all.
+    challenge = (
+        "Bearer"
+        if reason is None
+        else f'Bearer error="invalid_token", error_description="{reason}"'
+    )
+    return Problem(
+        401,
+        detail=reason or "a Bearer token (ZGW JWT) is required",
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+def get_token_verifier(request: Request) -> TokenVerifier:
+    verifier = getattr(request.app.state, "token_verifier", None)
+    if not isinstance(verifier, TokenVerifier):
+        raise RuntimeError("app.state.token_verifier is not set; the lifespan must set it")
+    return verifier
+
+
+async def authenticated_party(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    verifier: Annotated[TokenVerifier, Depends(get_token_verifier)],
+) -> AuthenticatedCaller:
+    """FastAPI dependency: the verified caller, or a 401 problem."""
+    if credentials is None:
+        raise _unauthorized(None)
+    try:
+        caller = verifier.verify(credentials.credentials)
+    except AuthenticationError as exc:
+        # Never the token itself: it is a credential until it expires.
+        log.info("authentication_failed", reason=exc.reason, client_id=exc.client_id)
+        raise _unauthorized(exc.reason) from exc
+    return caller
+
+
+def require_party(*roles: Rol) -> Callable[..., Awaitable[AuthenticatedCaller]]:
+    """FastAPI dependency factory: an authenticated caller with one of ``roles`` (any role when
+    none are given), else 403."""
+    allowed = frozenset(roles)
+
+    async def dependency(
+        caller: Annotated[AuthenticatedCaller, Depends(authenticated_party)],
+    ) -> AuthenticatedCaller:
+        if allowed and caller.rol not in allowed:
+            log.info("authorisation_refused", client_id=caller.client_id, rol=caller.rol)
+            raise Problem(
+                403,
+                detail=f"rol {caller.rol} may not use this endpoint",
+                headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+            )
+        return caller
+
+    return dependency

@@ -1,0 +1,91 @@
+"""The smoke round trip behind ``keten demo``: a gemeente records a PIP decision, the outbox
+relay publishes the thin CloudEvent to Kafka, a consumer receives it and prints it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+
+from cloudevents.core.formats.json import JSONFormat
+
+from keten_contracts.envelope import source_urn
+from keten_core.db import create_engine, migrate, session_factory
+from keten_core.envelope import CloudEvent, new_event
+from keten_core.inbox import claim
+from keten_core.kafka import EventConsumer, EventProducer, TopicSpec, ensure_topics
+from keten_core.outbox import OutboxRelay, add_event
+from keten_core.settings import KetenSettings
+
+DEMO_TOPIC = "keten.demo"
+# A fictitious gemeente OIN and CBS code; the demo's dossier id is an opaque random id.
+DEMO_OIN = "00000001001234567000"
+DEMO_GEMEENTECODE = "0363"
+
+
+def demo_event() -> CloudEvent:
+    pip_id = f"pip-{uuid.uuid4().hex[:12]}"
+    return new_event(
+        type="nl.inburgering.gemeente.pip.vastgesteld.v1",
+        source=source_urn(DEMO_OIN, "dossier-bron"),
+        subject=pip_id,
+        dataref=f"http://127.0.0.1:8000/api/v1/pips/{pip_id}",
+        dataschema="https://inburgering.example.nl/contracts/schemas/gemeente.pip.vastgesteld.v1.json",
+        data={"pipId": pip_id, "versie": 1},
+        gemeentecode=DEMO_GEMEENTECODE,
+    )
+
+
+async def run_demo(settings: KetenSettings, echo: Callable[[str], None] = print) -> CloudEvent:
+    """Write, relay, consume; returns the event as the consumer received it."""
+    bootstrap = settings.kafka_bootstrap_servers
+    dead_letter_topic = f"{DEMO_TOPIC}.deadletter"
+    await ensure_topics(
+        bootstrap,
+        [
+            TopicSpec(DEMO_TOPIC, settings.kafka_partitions, settings.kafka_replication_factor),
+            TopicSpec(dead_letter_topic, 1, settings.kafka_replication_factor),
+        ],
+    )
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        sessions = session_factory(engine)
+
+        sent = demo_event()
+        async with sessions.begin() as session:
+            add_event(session, DEMO_TOPIC, sent)
+        echo(f"outbox: stored {sent.get_type()} id={sent.get_id()}")
+
+        received: asyncio.Future[CloudEvent] = asyncio.get_running_loop().create_future()
+
+        async def handler(event: CloudEvent) -> None:
+            async with sessions.begin() as session:
+                if await claim(session, "keten-demo", event) and event.get_id() == sent.get_id():
+                    received.set_result(event)
+
+        async with EventProducer(bootstrap, client_id="keten-demo") as producer:
+            relayed = await OutboxRelay(sessions, producer).relay_once()
+            echo(f"relay: published {relayed} event(s) to {DEMO_TOPIC} on {bootstrap}")
+            consumer = EventConsumer(
+                bootstrap,
+                [DEMO_TOPIC],
+                group_id="keten-demo",
+                handler=handler,
+                dead_letters=producer,
+                dead_letter_topic=dead_letter_topic,
+            )
+            await consumer.start()
+            task = asyncio.create_task(consumer.run())
+            try:
+                event = await asyncio.wait_for(received, timeout=60)
+            finally:
+                await consumer.stop()
+                await asyncio.gather(task, return_exceptions=True)
+    finally:
+        await engine.dispose()
+
+    echo("consumer: received (structured JSON rendering of the binary-mode record):")
+    echo(json.dumps(json.loads(JSONFormat().write(event)), indent=2, ensure_ascii=False))
+    return event

@@ -1,0 +1,126 @@
+"""Structured logging: structlog for our own calls, stdlib logging (uvicorn, aiokafka,
+SQLAlchemy, ...) routed through the same processors, one line per event.
+
+Log calls name the event and bind context, as in open-notificaties:
+``log.info("notification_delivered", subscription_id=..., attempt=2)``. Every line gets the
+trace and span id of the current OpenTelemetry span, so logs and traces can be joined.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+import structlog
+from opentelemetry import trace
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+# Keys whose values are credentials; masked wherever they turn up in a log call.
+SENSITIVE_KEYS = frozenset(
+    {"secret", "password", "token", "authorization", "access_token", "client_secret"}
+)
+REDACTED = "[redacted]"
+# Loggers that install their own handlers; we take them over so their lines come out in our
+# format too (run uvicorn with ``log_config=None``, or it re-adds its handlers).
+_TAKEN_OVER = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+def add_trace_context(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Add ``trace_id``/``span_id`` (W3C hex form) of the current span, when there is one."""
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        event_dict.setdefault("trace_id", format(span_context.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(span_context.span_id, "016x"))
+    return event_dict
+
+
+def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Last line of defence: a secret passed as a keyword never reaches the output."""
+    return _redacted(event_dict)
+
+
+def _redacted(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    # A copy, so that a dict the caller passed in is not altered behind its back.
+    result: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if isinstance(key, str) and key.lower() in SENSITIVE_KEYS:
+            result[key] = REDACTED
+        elif isinstance(value, Mapping):
+            result[key] = _redacted(value)
+        else:
+            result[key] = value
+    return result
+
+
+def _shared_processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace_context,
+        redact_secrets,
+    ]
+
+
+_handler: logging.Handler | None = None
+
+
+def configure_logging(
+    level: str | int = "INFO", json: bool = True, *, stream: TextIO | None = None
+) -> None:
+    """Configure structlog and stdlib logging for the process.
+
+    ``json`` gives one JSON object per line (production, log shippers); otherwise a coloured
+    console rendering for development. Calling it again replaces the earlier configuration,
+    which is what tests and ``--reload`` need.
+    """
+    global _handler
+    shared = _shared_processors()
+    renderer: Processor
+    if json:
+        renderer = structlog.processors.JSONRenderer()
+        exception_formatter: list[Processor] = [structlog.processors.dict_tracebacks]
+    else:
+        renderer = structlog.dev.ConsoleRenderer()
+        exception_formatter = []
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        # Not cached: a module-level logger first used before this call (at import, in a test)
+        # would otherwise keep the old configuration for good.
+        cache_logger_on_first_use=False,
+    )
+
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *exception_formatter,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(stream if stream is not None else sys.stdout)
+    handler.setFormatter(formatter)
+
+    root = logging.getLogger()
+    if _handler is not None:
+        root.removeHandler(_handler)
+    root.addHandler(handler)
+    root.setLevel(level.upper() if isinstance(level, str) else level)
+    _handler = handler
+
+    for name in _TAKEN_OVER:
+        taken = logging.getLogger(name)
+        taken.handlers.clear()
+        taken.propagate = True

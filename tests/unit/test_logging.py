@@ -1,0 +1,136 @@
+"""``configure_logging``: one JSON line per event, stdlib loggers included, with the trace and
+span ids of the current OpenTelemetry span."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import structlog
+from opentelemetry.sdk.trace import TracerProvider
+
+from keten_core import logging as keten_logging
+from keten_core.logging import REDACTED, configure_logging
+
+
+@pytest.fixture
+def output() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    yield stream
+    # Leave the process as we found it for the other tests.
+    root = logging.getLogger()
+    if keten_logging._handler is not None:
+        root.removeHandler(keten_logging._handler)
+        keten_logging._handler = None
+    root.setLevel(logging.WARNING)
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+
+
+def lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line]
+
+
+def test_json_lines_carry_trace_and_span_ids(output: io.StringIO) -> None:
+    configure_logging("INFO", json=True, stream=output)
+    tracer = TracerProvider().get_tracer("test")
+    log = structlog.get_logger("keten.test")
+
+    with tracer.start_as_current_span("deliver") as span:
+        log.info("notification_delivered", subscription_id="abo-1", attempt=2)
+        logging.getLogger("aiokafka.consumer").warning("rebalance %s", "done")
+        context = span.get_span_context()
+
+    [ours, foreign] = lines(output)
+    trace_id = format(context.trace_id, "032x")
+    span_id = format(context.span_id, "016x")
+
+    assert ours["event"] == "notification_delivered"
+    assert ours["subscription_id"] == "abo-1"
+    assert ours["attempt"] == 2
+    assert ours["level"] == "info"
+    assert ours["logger"] == "keten.test"
+    assert ours["trace_id"] == trace_id
+    assert ours["span_id"] == span_id
+    assert ours["timestamp"].endswith("Z")
+
+    assert foreign["event"] == "rebalance done"
+    assert foreign["logger"] == "aiokafka.consumer"
+    assert foreign["level"] == "warning"
+    assert foreign["trace_id"] == trace_id
+    assert foreign["span_id"] == span_id
+
+
+def test_no_trace_ids_outside_a_span(output: io.StringIO) -> None:
+    configure_logging("INFO", json=True, stream=output)
+    structlog.get_logger().info("started")
+    [line] = lines(output)
+    assert "trace_id" not in line
+    assert "span_id" not in line
+
+
+def test_bound_and_context_variables(output: io.StringIO) -> None:
+    configure_logging("DEBUG", json=True, stream=output)
+    structlog.contextvars.bind_contextvars(request_id="r-9")
+    log = structlog.get_logger().bind(dossier_id="d-1")
+    log.debug("intake_registered")
+    [line] = lines(output)
+    assert line["request_id"] == "r-9"
+    assert line["dossier_id"] == "d-1"
+
+
+def test_level_filters(output: io.StringIO) -> None:
+    configure_logging("WARNING", json=True, stream=output)
+    structlog.get_logger().info("too_chatty")
+    logging.getLogger("sqlalchemy.engine").info("SELECT 1")
+    structlog.get_logger().warning("worth_reading")
+    assert [line["event"] for line in lines(output)] == ["worth_reading"]
+
+
+def test_secrets_are_redacted_without_touching_the_callers_dict(output: io.StringIO) -> None:
+    configure_logging("INFO", json=True, stream=output)
+    config = {"url": "https://abonnee.example.nl/hook", "secret": "whsec_abc"}
+    structlog.get_logger().info("subscription_created", config=config, token="eyJ...")
+    [line] = lines(output)
+    assert line["config"] == {"url": "https://abonnee.example.nl/hook", "secret": REDACTED}
+    assert line["token"] == REDACTED
+    assert "whsec_abc" not in output.getvalue()
+    assert config["secret"] == "whsec_abc"
+
+
+def test_exceptions_are_structured(output: io.StringIO) -> None:
+    configure_logging("INFO", json=True, stream=output)
+    try:
+        raise ValueError("kapot")
+    except ValueError:
+        structlog.get_logger().exception("handler_failed")
+    [line] = lines(output)
+    assert line["event"] == "handler_failed"
+    assert line["exception"][0]["exc_type"] == "ValueError"
+    assert line["exception"][0]["exc_value"] == "kapot"
+
+
+def test_console_rendering_for_development(output: io.StringIO) -> None:
+    configure_logging("INFO", json=False, stream=output)
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("dev") as span:
+        structlog.get_logger().info("dev_event", dossier_id="d-2")
+    text = output.getvalue()
+    assert "dev_event" in text
+    assert "dossier_id" in text
+    assert format(span.get_span_context().trace_id, "032x") in text
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text.splitlines()[0])
+
+
+def test_configuring_again_replaces_the_handler(output: io.StringIO) -> None:
+    first = io.StringIO()
+    configure_logging("INFO", json=True, stream=first)
+    configure_logging("INFO", json=True, stream=output)
+    structlog.get_logger().info("once")
+    assert first.getvalue() == ""
+    assert [line["event"] for line in lines(output)] == ["once"]
