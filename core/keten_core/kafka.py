@@ -86,7 +86,14 @@ async def ensure_topics(
 
 
 class EventProducer:
-    """Idempotent producer (acks=all): a retried send never duplicates within a session."""
+    """Idempotent producer (acks=all): a retried send never duplicates within a session.
+
+    aiokafka keeps retrying a record while the broker is unreachable and never fails the
+    send by itself, so ``delivery_timeout_ms`` bounds the wait: past it, ``PublishError``.
+    The record's fate is then unknown (it may still be delivered when the broker returns);
+    callers keep the event (the outbox row stays unpublished) and re-send it with the same
+    id, which consumers' inboxes recognise.
+    """
 
     def __init__(
         self,
@@ -94,7 +101,9 @@ class EventProducer:
         *,
         client_id: str = "keten",
         request_timeout_ms: int = 30_000,
+        delivery_timeout_ms: int = 120_000,
     ) -> None:
+        self._delivery_timeout_s = delivery_timeout_ms / 1000
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
             client_id=client_id,
@@ -145,7 +154,15 @@ class EventProducer:
         headers: list[tuple[str, bytes]],
     ) -> RecordMetadata:
         try:
-            return await self._producer.send_and_wait(topic, value=value, key=key, headers=headers)
+            async with asyncio.timeout(self._delivery_timeout_s):
+                return await self._producer.send_and_wait(
+                    topic, value=value, key=key, headers=headers
+                )
+        except TimeoutError as exc:
+            raise PublishError(
+                f"broker did not acknowledge record for {topic} "
+                f"within {self._delivery_timeout_s:g} s"
+            ) from exc
         except KafkaError as exc:
             raise PublishError(f"broker did not acknowledge record for {topic}: {exc!r}") from exc
 

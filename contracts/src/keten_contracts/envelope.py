@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field, field_validator
 
-from keten_contracts.parties import GEMEENTECODE_PATTERN, Rol
+from keten_contracts.parties import GEMEENTECODE_PATTERN, OIN_PATTERN, Rol
 
 SPECVERSION: Final = "1.0"
 DATACONTENTTYPE: Final = "application/json"
@@ -24,10 +24,19 @@ DATACONTENTTYPE: Final = "application/json"
 EXT_DATAREF: Final = "dataref"
 EXT_GEMEENTECODE: Final = "gemeentecode"
 EXT_AANBIEDERSOORT: Final = "aanbiedersoort"
+# OIN of the one aanbieder an opdracht is for: organisations, not persons, so no personal data.
+EXT_AANBIEDEROIN: Final = "aanbiederoin"
 EXT_TRACEPARENT: Final = "traceparent"
 EXT_TRACESTATE: Final = "tracestate"
 EXTENSIONS: Final = frozenset(
-    {EXT_DATAREF, EXT_GEMEENTECODE, EXT_AANBIEDERSOORT, EXT_TRACEPARENT, EXT_TRACESTATE}
+    {
+        EXT_DATAREF,
+        EXT_GEMEENTECODE,
+        EXT_AANBIEDERSOORT,
+        EXT_AANBIEDEROIN,
+        EXT_TRACEPARENT,
+        EXT_TRACESTATE,
+    }
 )
 
 # urn:nld:oin:<20-digit OIN>:systeem:<system name>
@@ -82,6 +91,9 @@ class EnvelopeAttributes(BaseModel):
     )
     aanbiedersoort: Rol | None = Field(
         default=None, description="Kind of aanbieder the event is meant for, for routing."
+    )
+    aanbiederoin: Annotated[str, Field(pattern=OIN_PATTERN)] | None = Field(
+        default=None, description="OIN of the one aanbieder the event is meant for, for routing."
     )
     traceparent: Annotated[str, Field(pattern=TRACEPARENT_PATTERN)] | None = None
     tracestate: str | None = None

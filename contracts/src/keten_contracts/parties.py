@@ -28,6 +28,11 @@ class Rol(StrEnum):
     def is_aanbieder(self) -> bool:
         return self in AANBIEDER_ROLLEN
 
+    @property
+    def mag_bsn(self) -> bool:
+        """May this role receive, use and send a BSN (domain.md section 6)?"""
+        return self not in GEEN_BSN_ROLLEN
+
 
 AANBIEDER_ROLLEN: frozenset[Rol] = frozenset(
     {
@@ -47,3 +52,14 @@ def is_oin(value: str) -> bool:
 
 def is_gemeentecode(value: str) -> bool:
     return re.fullmatch(GEMEENTECODE_PATTERN, value) is not None
+
+
+# Art. 9.10 Besluit inburgering lets cursusinstellingen (taalaanbieders) use the BSN. The
+# Z-route aanbieder is counted among them: the VNG Handreiking gegevensverwerking (seed 001,
+# table "Gegevenslevering door gemeenten", row "Aanbieder Z-route") classes it as a
+# taalaanbieder and verwerkingsverantwoordelijke that uses the BSN under art. 9.10.
+BSN_GERECHTIGDE_AANBIEDERS: frozenset[Rol] = frozenset({Rol.TAALAANBIEDER, Rol.Z_ROUTE_AANBIEDER})
+
+# MAP, PVT and maatschappelijke-begeleiding providers and the LBT taker are verwerkers with no
+# legal ground for the BSN: they neither get one nor may send one (seed 001, same tables).
+GEEN_BSN_ROLLEN: frozenset[Rol] = AANBIEDER_ROLLEN - BSN_GERECHTIGDE_AANBIEDERS

@@ -1,0 +1,795 @@
+"""The event catalogue: every type that crosses an organisation boundary in the chain.
+
+One ``EventType`` per type says who produces it, who may receive it, which resource it points
+to (``dataref``), which routing extensions it needs, its data model and an example. The router,
+the sources, the renderings (JSON Schema, AsyncAPI, CATALOGUE.md) and the vendor validation
+command all read this one table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from keten_contracts.common import ContractModel
+from keten_contracts.envelope import (
+    EXT_AANBIEDEROIN,
+    EXT_AANBIEDERSOORT,
+    EXT_GEMEENTECODE,
+    SPECVERSION,
+    source_urn,
+    type_major_version,
+)
+from keten_contracts.events import data as d
+from keten_contracts.parties import AANBIEDER_ROLLEN, Rol
+from keten_contracts.resources import EXAMPLE_BASE_URLS, ResourceDef, get_resource
+
+__all__ = [
+    "DOMAINS",
+    "SCHEMA_BASE_URL",
+    "TOPICS",
+    "EventType",
+    "all_event_types",
+    "get_event_type",
+    "producers_of_domain",
+    "topic_for",
+]
+
+SCHEMA_BASE_URL: Final = "https://contracts.inburgering.example/schemas"
+
+# One topic per producing domain (architecture.md "Topics").
+DOMAINS: Final = ("coa", "duo", "gemeente", "aanbieder", "cbs")
+TOPICS: Final[Mapping[str, str]] = {domain: f"nl.inburgering.{domain}" for domain in DOMAINS}
+
+_DOMAIN_PRODUCERS: Final[Mapping[str, frozenset[Rol]]] = {
+    "coa": frozenset({Rol.COA}),
+    "duo": frozenset({Rol.DUO}),
+    "gemeente": frozenset({Rol.GEMEENTE}),
+    "aanbieder": AANBIEDER_ROLLEN,
+    # The cbs-leverancier builds the SWI delivery on behalf of a gemeente (gemeente -> CBS).
+    "cbs": frozenset({Rol.GEMEENTE}),
+}
+
+# Example identities used in the rendered examples (20-digit OINs; not real registrations).
+EXAMPLE_OINS: Final[Mapping[str, str]] = {
+    "coa": "00000001801118390000",
+    "duo": "00000001800866472000",
+    "gemeente": "00000001002220647000",
+    "aanbieder": "00000003273280410000",
+    "cbs": "00000001002220647000",
+}
+EXAMPLE_SYSTEMS: Final[Mapping[str, str]] = {
+    "coa": "coa-adapter",
+    "duo": "duo-adapter",
+    "gemeente": "dossier-bron",
+    "aanbieder": "leerlingvolgsysteem",
+    "cbs": "cbs-leverancier",
+}
+EXAMPLE_TIME: Final = "2025-07-15T09:30:00+02:00"
+EXAMPLE_GEMEENTECODE: Final = "0363"
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One entry of the catalogue."""
+
+    type: str
+    description: str
+    producers: frozenset[Rol]
+    recipients: frozenset[Rol]
+    resource: str
+    data_model: type[ContractModel]
+    example_data: Mapping[str, Any]
+    routing_extensions: frozenset[str] = frozenset({EXT_GEMEENTECODE})
+    # True only for the aanbieder progress reports: personal data, ordering gemeente only.
+    personal_data: bool = False
+    # Set when a removal or replacement is announced (see VERSIONING.md).
+    deprecated: str | None = None
+    example_aanbiedersoort: Rol | None = field(default=None)
+
+    @property
+    def domain(self) -> str:
+        return self.type.split(".")[2]
+
+    @property
+    def topic(self) -> str:
+        return TOPICS[self.domain]
+
+    @property
+    def major(self) -> int:
+        return type_major_version(self.type)
+
+    @property
+    def resource_def(self) -> ResourceDef:
+        return get_resource(self.resource)
+
+    @property
+    def subject_field(self) -> str:
+        """The data field (wire name) holding the id of the resource at ``dataref``: the
+        event's ``subject`` and Kafka key."""
+        return self.resource_def.id_alias
+
+    @property
+    def dataref_template(self) -> str:
+        rd = self.resource_def
+        return f"<{rd.bron} API>{rd.path_template}"
+
+    @property
+    def schema_file(self) -> str:
+        return f"events/{self.type}.json"
+
+    @property
+    def dataschema(self) -> str:
+        return f"{SCHEMA_BASE_URL}/{self.schema_file}"
+
+    def example(self) -> dict[str, Any]:
+        """A complete example in structured content mode (application/cloudevents+json)."""
+        data = self.data_model.model_validate(self.example_data).model_dump(
+            mode="json", exclude_none=True
+        )
+        subject = str(data[self.subject_field])
+        event: dict[str, Any] = {
+            "specversion": SPECVERSION,
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, self.type)),
+            "source": source_urn(EXAMPLE_OINS[self.domain], EXAMPLE_SYSTEMS[self.domain]),
+            "type": self.type,
+            "time": EXAMPLE_TIME,
+            "datacontenttype": "application/json",
+            "dataschema": self.dataschema,
+            "subject": subject,
+            "dataref": self.resource_def.dataref(
+                EXAMPLE_BASE_URLS[self.resource_def.bron], subject
+            ),
+        }
+        if EXT_GEMEENTECODE in self.routing_extensions:
+            event[EXT_GEMEENTECODE] = EXAMPLE_GEMEENTECODE
+        if EXT_AANBIEDERSOORT in self.routing_extensions:
+            event[EXT_AANBIEDERSOORT] = (self.example_aanbiedersoort or Rol.TAALAANBIEDER).value
+        if EXT_AANBIEDEROIN in self.routing_extensions:
+            event[EXT_AANBIEDEROIN] = EXAMPLE_OINS["aanbieder"]
+        event["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        event["data"] = data
+        return event
+
+
+G = Rol.GEMEENTE
+DUO = Rol.DUO
+CBS = Rol.CBS
+TAAL = Rol.TAALAANBIEDER
+Z = Rol.Z_ROUTE_AANBIEDER
+MAP = Rol.MAP_AANBIEDER
+PVT = Rol.PVT_AANBIEDER
+OPDRACHT_ROUTING = frozenset({EXT_GEMEENTECODE, EXT_AANBIEDERSOORT, EXT_AANBIEDEROIN})
+
+
+def _r(*rollen: Rol) -> frozenset[Rol]:
+    return frozenset(rollen)
+
+
+def _coa(
+    verb_type: str,
+    description: str,
+    resource: str,
+    model: type[ContractModel],
+    example: Mapping[str, Any],
+) -> EventType:
+    return EventType(
+        f"nl.inburgering.coa.{verb_type}.v1",
+        description,
+        _r(Rol.COA),
+        _r(G),
+        resource,
+        model,
+        example,
+    )
+
+
+def _duo(
+    verb_type: str,
+    description: str,
+    resource: str,
+    model: type[ContractModel],
+    example: Mapping[str, Any],
+) -> EventType:
+    return EventType(
+        f"nl.inburgering.duo.{verb_type}.v1", description, _r(DUO), _r(G), resource, model, example
+    )
+
+
+def _gem(
+    verb_type: str,
+    description: str,
+    recipients: frozenset[Rol],
+    resource: str,
+    model: type[ContractModel],
+    example: Mapping[str, Any],
+    **kw: Any,
+) -> EventType:
+    return EventType(
+        f"nl.inburgering.gemeente.{verb_type}.v1",
+        description,
+        _r(G),
+        recipients,
+        resource,
+        model,
+        example,
+        **kw,
+    )
+
+
+def _aanb(
+    verb_type: str,
+    description: str,
+    producers: frozenset[Rol],
+    model: type[ContractModel],
+    example: Mapping[str, Any],
+) -> EventType:
+    return EventType(
+        f"nl.inburgering.aanbieder.{verb_type}.v1",
+        description,
+        producers,
+        _r(G),
+        "opdracht",
+        model,
+        example,
+        personal_data=True,
+    )
+
+
+KOP = {"koppelingId": "kop-4b1e9a"}
+IBP = "ibp-5c7d21"
+PIP = {"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a", "versie": 1}
+OPD = {"opdrachtId": "opd-3a91"}
+ALLE_AANBIEDERS = AANBIEDER_ROLLEN
+LEERROUTE_AANBIEDERS = _r(TAAL, Z, MAP, PVT)
+
+_TYPES: list[EventType] = [
+    # --- COA -> gemeente ---------------------------------------------------------------------
+    _coa(
+        "koppeling.vastgesteld",
+        "COA linked a statushouder to a vestigingsgemeente (koppeling, taakstelling). The "
+        "gemeente fetches the koppeling; the klantprofiel follows as its own event.",
+        "koppeling",
+        d.KoppelingData,
+        KOP,
+    ),
+    _coa(
+        "klantprofiel.aangeboden",
+        "COA offers the klantprofiel to the gemeente, at each of the three moments: koppeling, "
+        "warme overdracht and vestiging (`aanbiedmoment`). Fields may still be empty.",
+        "klantprofiel",
+        d.KlantprofielAangebodenData,
+        {
+            "klantprofielId": "kp-88d0c1",
+            "koppelingId": "kop-4b1e9a",
+            "versie": 1,
+            "aanbiedmoment": "koppeling",
+        },
+    ),
+    _coa(
+        "klantprofiel.gewijzigd",
+        "The COA casemanager changed the klantprofiel while the person is in the AZC (it is "
+        "frozen after vestiging).",
+        "klantprofiel",
+        d.KlantprofielGewijzigdData,
+        {"klantprofielId": "kp-88d0c1", "koppelingId": "kop-4b1e9a", "versie": 2},
+    ),
+    _coa(
+        "warme-overdracht.gepland",
+        "COA planned the warme overdracht (meeting of COA casemanager, gemeente and person).",
+        "warme-overdracht",
+        d.WarmeOverdrachtData,
+        {"warmeOverdrachtId": "wo-19f2", "koppelingId": "kop-4b1e9a"},
+    ),
+    _coa(
+        "warme-overdracht.gehouden",
+        "The warme overdracht took place.",
+        "warme-overdracht",
+        d.WarmeOverdrachtData,
+        {"warmeOverdrachtId": "wo-19f2", "koppelingId": "kop-4b1e9a"},
+    ),
+    _coa(
+        "vestiging.gemeld",
+        "COA reports that the statushouder moved into the gemeente (vestiging); the "
+        "klantprofiel is frozen from now on.",
+        "koppeling",
+        d.KoppelingData,
+        KOP,
+    ),
+    # --- DUO -> gemeente ---------------------------------------------------------------------
+    _duo(
+        "inburgeringsplicht.vastgesteld",
+        "DUO decided that the person is inburgeringsplichtig (needs a BSN). Sent to the (future) "
+        "vestigingsgemeente.",
+        "inburgeringsplicht",
+        d.InburgeringsplichtData,
+        {"inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "inburgeringsplicht.gewijzigd",
+        "DUO changed the inburgeringsplicht (e.g. after a change of verblijfsdoel).",
+        "inburgeringsplicht",
+        d.InburgeringsplichtData,
+        {"inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "inburgeringsplicht.beeindigd",
+        "The inburgeringsplicht ended (met, vrijstelling, ontheffing, departure, death). The "
+        "5-year retention clock of art. 9.9 Besluit starts here.",
+        "inburgeringsplicht",
+        d.InburgeringsplichtData,
+        {"inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "doelgroep.gewijzigd",
+        "The person changed target group (asielstatushouder / gezinsmigrant / overige migrant).",
+        "inburgeringsplicht",
+        d.InburgeringsplichtData,
+        {"inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "recht-maatschappelijke-begeleiding.vastgesteld",
+        "DUO decided on the right to maatschappelijke begeleiding.",
+        "inburgeringsplicht",
+        d.InburgeringsplichtData,
+        {"inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "termijn.vastgesteld",
+        "DUO set a termijn: the 3-year inburgeringstermijn (from the PIP date), or the MAP or "
+        "PVT deadline.",
+        "termijn",
+        d.TermijnData,
+        {"termijnId": "trm-0a9e", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "termijn.gewijzigd",
+        "DUO changed a termijn (extension, ex-officio extension when the inburgeringsaanbod "
+        "came later than 3 months after the PIP, correction).",
+        "termijn",
+        d.TermijnData,
+        {"termijnId": "trm-0a9e", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "vrijstelling.verleend",
+        "DUO granted a full or partial vrijstelling. Outcome only.",
+        "vrijstelling",
+        d.VrijstellingData,
+        {"vrijstellingId": "vst-77e1", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "ontheffing.verleend",
+        "DUO granted an ontheffing (full, partial, or adapted exam conditions). Outcome only: "
+        "no event ever says that a (medical) request was filed or refused.",
+        "ontheffing",
+        d.OntheffingData,
+        {"ontheffingId": "onth-3f0c", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "lbt-uitslag.vastgesteld",
+        "The result of the leerbaarheidstoets (LBT) taken on DUO's platform is available, for "
+        "the brede intake.",
+        "lbt-uitslag",
+        d.LbtUitslagData,
+        {"lbtUitslagId": "lbt-12aa", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "examenresultaat.vastgesteld",
+        "An exam attempt has a result (attempts and passed parts).",
+        "examenresultaat",
+        d.ExamenresultaatData,
+        {"examenresultaatId": "ex-9b2c", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "diploma.uitgereikt",
+        "DUO issued the inburgeringsdiploma.",
+        "diploma",
+        d.DiplomaData,
+        {"diplomaId": "dip-55c0", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "certificaat.toegekend",
+        "DUO granted the certificaat (Z-route).",
+        "diploma",
+        d.DiplomaData,
+        {"diplomaId": "dip-55c1", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "verlenging.aangevraagd",
+        "The person asked DUO to extend the termijn.",
+        "verlenging",
+        d.VerlengingData,
+        {"verlengingId": "vl-8d3e", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "verlenging.besloten",
+        "DUO decided on an extension (granted or not, new end date).",
+        "verlenging",
+        d.VerlengingData,
+        {"verlengingId": "vl-8d3e", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "boete.opgelegd",
+        "DUO fined the person for the resultaatsverplichting.",
+        "duo-boete",
+        d.DuoBoeteData,
+        {"duoBoeteId": "dboe-61f7", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "vestiging.geconstateerd",
+        "DUO noticed (daily BRP check) that a gezinsmigrant or overige migrant registered in the "
+        "gemeente (the vestiging moment of that target group).",
+        "inburgeringsplicht",
+        d.InburgeringsplichtData,
+        {"inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "verhuizing.gemeld",
+        "DUO tells the new gemeente that the person moved there (gemeentecode = new gemeente).",
+        "inburgeringsplicht",
+        d.InburgeringsplichtData,
+        {"inburgeringsplichtId": IBP},
+    ),
+    # --- gemeente -> DUO, CBS, aanbieders, next gemeente --------------------------------------
+    _gem(
+        "intake-uitnodiging.verstuurd",
+        "The gemeente invited the person to the brede intake (at most 3 invitations; then the "
+        "intake is completed without the person). For the SWI participation figures.",
+        _r(CBS),
+        "intake",
+        d.IntakeData,
+        {"intakeId": "int-7a10", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "intake.afgerond",
+        "The brede intake (incl. LBT) is completed, with or without the person.",
+        _r(CBS),
+        "intake",
+        d.IntakeData,
+        {"intakeId": "int-7a10", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "pip.vastgesteld",
+        "The gemeente decided the PIP (a beschikking): its date starts the 3-year termijn; "
+        "leerroute, intensiteit, taalniveau, MAP and PVT agreements are at the source. DUO must "
+        "have it within 10 workdays.",
+        _r(DUO, CBS),
+        "pip",
+        d.PipData,
+        PIP,
+    ),
+    _gem(
+        "pip.gewijzigd",
+        "A new PIP version (intensity change, vrijstelling processed, other changes).",
+        _r(DUO, CBS),
+        "pip",
+        d.PipData,
+        {**PIP, "pipId": "pip-7f3c2b", "versie": 2},
+    ),
+    _gem(
+        "leerroute.gewisseld",
+        "The PIP switched leerroute (up to 1.5 years after the termijn starts; onderwijsroute "
+        "the whole termijn).",
+        _r(DUO, CBS),
+        "pip",
+        d.PipData,
+        {**PIP, "pipId": "pip-7f3c2c", "versie": 3},
+    ),
+    _gem(
+        "leerroute.afgeschaald",
+        "The PIP scaled down from B1 to A2 (after at least 600 hours of lessons).",
+        _r(DUO, CBS),
+        "pip",
+        d.PipData,
+        {**PIP, "pipId": "pip-7f3c2d", "versie": 4},
+    ),
+    _gem(
+        "inburgeringsaanbod.gedaan",
+        "The gemeente made the concrete inburgeringsaanbod (at most 3 months after the PIP; "
+        "later means DUO extends the termijn ex officio).",
+        _r(DUO),
+        "inburgeringsaanbod",
+        d.InburgeringsaanbodData,
+        {"inburgeringsaanbodId": "ia-0c3d", "pipId": "pip-7f3c2a"},
+    ),
+    _gem(
+        "opdracht.verstrekt",
+        "The gemeente ordered a course, Z-route, MAP, PVT, maatschappelijke begeleiding or LBT "
+        "from one aanbieder. Routed to that aanbieder only (`aanbiedersoort`, `aanbiederoin`); "
+        "it fetches the opdracht and sees only what the law lets its kind see.",
+        ALLE_AANBIEDERS | _r(CBS),
+        "opdracht",
+        d.OpdrachtData,
+        OPD,
+        routing_extensions=OPDRACHT_ROUTING,
+    ),
+    _gem(
+        "opdracht.gewijzigd",
+        "The opdracht changed (PIP changes that concern the aanbieder, new deadline).",
+        ALLE_AANBIEDERS,
+        "opdracht",
+        d.OpdrachtData,
+        OPD,
+        routing_extensions=OPDRACHT_ROUTING,
+    ),
+    _gem(
+        "opdracht.beeindigd",
+        "The gemeente ended the opdracht (switch, move, plicht ended).",
+        ALLE_AANBIEDERS | _r(CBS),
+        "opdracht",
+        d.OpdrachtData,
+        OPD,
+        routing_extensions=OPDRACHT_ROUTING,
+    ),
+    _gem(
+        "leerroute.gestart",
+        "The leerroute (course, taalschakeltraject, Z-route) really started: realised start "
+        "and planned end, for DUO.",
+        _r(DUO, CBS),
+        "opdracht",
+        d.OpdrachtData,
+        OPD,
+    ),
+    _gem(
+        "leerroute.afgerond",
+        "The leerroute ended with a result (taalschakeltraject result, Z-route certificaat "
+        "received).",
+        _r(DUO, CBS),
+        "opdracht",
+        d.OpdrachtData,
+        OPD,
+    ),
+    _gem(
+        "map.gestart",
+        "The MAP (Module Arbeidsmarkt en Participatie) started; planned and realised start "
+        "are at the source.",
+        _r(DUO, CBS),
+        "map",
+        d.MapData,
+        {"mapId": "map-61b2", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "map.afgerond",
+        "The MAP was completed with the eindgesprek (DUO within 10 workdays).",
+        _r(DUO, CBS),
+        "map",
+        d.MapData,
+        {"mapId": "map-61b2", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "map.niet-afgerond",
+        "The MAP was not completed; reason and culpability are at the source.",
+        _r(DUO, CBS),
+        "map",
+        d.MapData,
+        {"mapId": "map-61b2", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "pvt.gestart",
+        "The PVT (participatieverklaringstraject) started; realised start and deadline are at "
+        "the source.",
+        _r(DUO, CBS),
+        "pvt",
+        d.PvtData,
+        {"pvtId": "pvt-90e4", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "pvt.afgerond",
+        "The PVT was completed by signing the participatieverklaring (DUO within 10 workdays).",
+        _r(DUO, CBS),
+        "pvt",
+        d.PvtData,
+        {"pvtId": "pvt-90e4", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "pvt.niet-afgerond",
+        "The PVT was not completed; reason and culpability are at the source.",
+        _r(DUO, CBS),
+        "pvt",
+        d.PvtData,
+        {"pvtId": "pvt-90e4", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "waarschuwing.gegeven",
+        "The gemeente gave a warning (inspanningsverplichting). For CBS; DUO reads gemeente "
+        "enforcement only on request, at the source.",
+        _r(CBS),
+        "handhavingsmaatregel",
+        d.HandhavingsmaatregelData,
+        {"handhavingsmaatregelId": "hm-2b76", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "boete.opgelegd",
+        "The gemeente imposed a fine (inspanningsverplichting). For CBS; not pushed to DUO.",
+        _r(CBS),
+        "handhavingsmaatregel",
+        d.HandhavingsmaatregelData,
+        {"handhavingsmaatregelId": "hm-2b77", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "verhuizing.overgedragen",
+        "Warm hand-over after a move: the old gemeente hands the dossier (brede intake, PIP with "
+        "changes, progress incl. hours, enforcement done) to the new gemeente, advised within 10 "
+        "workdays. `gemeentecode` is the new gemeente.",
+        _r(G),
+        "dossier",
+        d.DossierData,
+        {"dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "verlengingsinformatie.aangeleverd",
+        "The gemeente delivered circumstances for an extension request and whether the "
+        "inburgeringsaanbod was missing.",
+        _r(DUO),
+        "verlengingsinformatie",
+        d.VerlengingsinformatieData,
+        {"verlengingsinformatieId": "vi-4e18", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "urenverantwoording.aangeleverd",
+        "The gemeente delivered realised language (and Z-route participation) hours, only when "
+        "needed (extension, enforcement, Z-route language part).",
+        _r(DUO),
+        "urenverantwoording",
+        d.UrenverantwoordingData,
+        {"urenverantwoordingId": "uv-6d21", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "doelgroepkeuze.vastgelegd",
+        "The person opted out (once) of the asielstatushouder rights; the gemeente tells DUO.",
+        _r(DUO),
+        "dossier",
+        d.DossierData,
+        {"dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "begeleiding.gestart",
+        "Maatschappelijke begeleiding or financieel ontzorgen started (SWI participation).",
+        _r(CBS),
+        "begeleiding",
+        d.BegeleidingData,
+        {"begeleidingId": "beg-1f3e", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "begeleiding.beeindigd",
+        "Maatschappelijke begeleiding or financieel ontzorgen ended.",
+        _r(CBS),
+        "begeleiding",
+        d.BegeleidingData,
+        {"begeleidingId": "beg-1f3e", "dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
+        "voortgangsgesprek.gehouden",
+        "A voortgangsgesprek with a gezinsmigrant was held (SWI, when registered).",
+        _r(CBS),
+        "begeleiding",
+        d.BegeleidingData,
+        {"begeleidingId": "beg-2a01", "dossierId": "dos-2e4f6a"},
+    ),
+    # --- aanbieder -> ordering gemeente (fat: personal data) ---------------------------------
+    _aanb(
+        "traject.gestart",
+        "The aanbieder started the ordered traject: realised start, adjusted end, reason for a "
+        "late start.",
+        LEERROUTE_AANBIEDERS,
+        d.TrajectGestartData,
+        {
+            **OPD,
+            "gerealiseerdeStartdatum": "2025-09-08",
+            "beoogdeEinddatum": "2027-07-07",
+            "redenLateStart": "groep-niet-vol",
+        },
+    ),
+    _aanb(
+        "voortgang.gerapporteerd",
+        "Progress over a period: attendance, excused and unexcused absence, hours realised, "
+        "effort.",
+        LEERROUTE_AANBIEDERS,
+        d.VoortgangData,
+        {
+            **OPD,
+            "periodeVan": "2025-09-01",
+            "periodeTot": "2025-09-30",
+            "urenGepland": 48,
+            "urenAanwezig": 40,
+            "urenAfwezigGeoorloofd": 4,
+            "urenAfwezigOngeoorloofd": 4,
+            "urenGerealiseerdTotaal": 40,
+            "inspanning": "voldoende",
+        },
+    ),
+    _aanb(
+        "resultaat.gerapporteerd",
+        "An interim, exam or final result.",
+        _r(TAAL, Z, MAP, PVT),
+        d.ResultaatData,
+        {
+            **OPD,
+            "soort": "tussentijds",
+            "onderdeel": "lezen",
+            "niveau": "A2",
+            "datum": "2026-01-20",
+            "behaald": True,
+        },
+    ),
+    _aanb(
+        "advies.uitgebracht",
+        "Advice to switch leerroute, scale down (B1 -> A2 after 600 hours) or up, or change "
+        "intensity, with its grounds as codes.",
+        _r(TAAL, Z),
+        d.AdviesData,
+        {
+            **OPD,
+            "advies": "afschalen-naar-a2",
+            "onderbouwing": ["minstens-600-uur-gevolgd", "voortgang-onvoldoende"],
+            "urenGerealiseerdTotaal": 640,
+        },
+    ),
+    _aanb(
+        "z-route-resultaat.gerapporteerd",
+        "Z-route: language and participation hours realised (800 each) and the level reached "
+        "(A1/A2).",
+        _r(Z),
+        d.ZRouteResultaatData,
+        {
+            **OPD,
+            "peildatum": "2027-06-30",
+            "urenTaalGerealiseerd": 800,
+            "urenParticipatieGerealiseerd": 780,
+            "bereiktNiveau": "A1",
+            "afgerond": False,
+        },
+    ),
+    _aanb(
+        "traject.beeindigd",
+        "The traject ended: completed, or not completed with a reason code.",
+        LEERROUTE_AANBIEDERS,
+        d.TrajectBeeindigdData,
+        {
+            **OPD,
+            "einddatum": "2026-03-30",
+            "afgerond": False,
+            "redenNietAfgerond": "onvoldoende-inspanning",
+        },
+    ),
+    # --- CBS -----------------------------------------------------------------------------------
+    EventType(
+        "nl.inburgering.cbs.levering.aangemaakt.v1",
+        "The quarterly Statistiek Wet Inburgering delivery of a gemeente was produced; CBS "
+        "fetches the file and its manifest (counts, checksum, layout version), the gemeente the "
+        "manifest.",
+        _r(G),
+        _r(CBS, G),
+        "cbs-levering",
+        d.CbsLeveringData,
+        {"leveringId": "lev-2025q2-0363", "kwartaal": "2025-Q2"},
+    ),
+]
+
+_BY_TYPE: dict[str, EventType] = {}
+for _et in _TYPES:
+    if _et.type in _BY_TYPE:
+        raise ValueError(f"duplicate event type {_et.type}")
+    _BY_TYPE[_et.type] = _et
+
+
+def get_event_type(type_str: str) -> EventType:
+    try:
+        return _BY_TYPE[type_str]
+    except KeyError:
+        raise KeyError(f"unknown event type {type_str!r}") from None
+
+
+def all_event_types() -> list[EventType]:
+    return sorted(_BY_TYPE.values(), key=lambda et: et.type)
+
+
+def topic_for(type_str: str) -> str:
+    """The Kafka topic of an event type: one per producing domain."""
+    return get_event_type(type_str).topic
+
+
+def producers_of_domain(domain: str) -> frozenset[Rol]:
+    return _DOMAIN_PRODUCERS[domain]

@@ -1,0 +1,493 @@
+"""Resources served by the gemeente (dossier-bron): the inburgering dossier and its parts.
+
+Readers per field follow the tables of seed 001 ("Gegevenslevering door gemeenten"): DUO gets
+BSN and name/address, PIP, MAP, PVT, leerroute and course data (9.3, 9.5, 9.6 Besluit); CBS the
+SWI items (section 5); each kind of aanbieder only what art. 35 lid 3 wet lists for it, through
+the opdracht. The next gemeente after a move reads as the (newly) linked gemeente.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Self
+
+from pydantic import model_validator
+
+from keten_contracts.classification import Bewaartermijn, Classificatie, veld
+from keten_contracts.common import (
+    BedragInCenten,
+    Bsn,
+    ContractModel,
+    Doelgroep,
+    Gemeentecode,
+    Leerroute,
+    Oin,
+    OpaqueId,
+    Opdrachtsoort,
+    RedenLateStart,
+    RedenNietAfgerond,
+    Taalniveau,
+    Tekst,
+    Uren,
+)
+from keten_contracts.parties import AANBIEDER_ROLLEN, Rol
+
+GEEN = Classificatie.GEEN
+PERS = Classificatie.PERSOONSGEGEVEN
+IDENT = Classificatie.IDENTIFICEREND
+JAAR50 = Bewaartermijn.VIJFTIG_JAAR
+
+G = Rol.GEMEENTE
+DUO = Rol.DUO
+CBS = Rol.CBS
+TAAL = Rol.TAALAANBIEDER
+Z = Rol.Z_ROUTE_AANBIEDER
+MAP = Rol.MAP_AANBIEDER
+PVT = Rol.PVT_AANBIEDER
+MB = Rol.MB_AANBIEDER
+LBT = Rol.LBT_AFNEMER
+
+
+def _r(*rollen: Rol) -> frozenset[Rol]:
+    return frozenset(rollen)
+
+
+class Adres(ContractModel):
+    straat: str = veld("Street.", IDENT, bewaartermijn=JAAR50, max_length=200)
+    huisnummer: str = veld(
+        "House number with addition.", IDENT, bewaartermijn=JAAR50, max_length=20
+    )
+    postcode: str = veld("Postcode.", IDENT, bewaartermijn=JAAR50, pattern=r"^\d{4}[A-Z]{2}$")
+    woonplaats: str = veld("Residence.", IDENT, bewaartermijn=JAAR50, max_length=200)
+
+
+class Dossierstatus(StrEnum):
+    ACTIEF = "actief"
+    OVERGEDRAGEN = "overgedragen"
+    AFGESLOTEN = "afgesloten"
+
+
+class Dossier(ContractModel):
+    """The gemeente's inburgering dossier of one person."""
+
+    dossier_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, DUO, CBS))
+    gemeentecode: Gemeentecode = veld("The linked gemeente.", GEEN, lezers=_r(G, DUO, CBS))
+    bsn: Bsn = veld(
+        "Burgerservicenummer.", IDENT, bewaartermijn=JAAR50, lezers=_r(G, DUO, CBS), bsn=True
+    )
+    voornamen: str = veld(
+        "Given names.", IDENT, bewaartermijn=JAAR50, lezers=_r(G, DUO), max_length=200
+    )
+    geslachtsnaam: str = veld(
+        "Family name.", IDENT, bewaartermijn=JAAR50, lezers=_r(G, DUO), max_length=200
+    )
+    geboortedatum: date = veld("Date of birth.", IDENT, bewaartermijn=JAAR50, lezers=_r(G))
+    adres: Adres = veld("Address.", IDENT, bewaartermijn=JAAR50, lezers=_r(G, DUO))
+    telefoon: str | None = veld("Phone.", IDENT, lezers=_r(G), default=None, max_length=40)
+    email: str | None = veld("E-mail.", IDENT, lezers=_r(G), default=None, max_length=200)
+    doelgroep: Doelgroep = veld("Target group.", PERS, lezers=_r(G, DUO, CBS))
+    afzien_rechten_asielstatushouder: bool = veld(
+        "The person opted out (once) of the asielstatushouder rights.",
+        PERS,
+        lezers=_r(G, DUO),
+        default=False,
+    )
+    vestigingsdatum: date | None = veld(
+        "Date of BRP registration in the gemeente.", PERS, lezers=_r(G, CBS), default=None
+    )
+    status: Dossierstatus = veld("State of the dossier.", PERS, lezers=_r(G))
+    koppeling_id: OpaqueId | None = veld(
+        "Koppeling at COA (asielstatushouder).", GEEN, lezers=_r(G), default=None
+    )
+    inburgeringsplicht_id: OpaqueId | None = veld(
+        "Inburgeringsplicht at DUO.", GEEN, lezers=_r(G, DUO), default=None
+    )
+    vorige_gemeentecode: Gemeentecode | None = veld(
+        "Gemeente before a move.", GEEN, lezers=_r(G), default=None
+    )
+    overgedragen_aan: Gemeentecode | None = veld(
+        "Gemeente the dossier was handed over to after a move.",
+        GEEN,
+        lezers=_r(G),
+        default=None,
+    )
+
+
+class Uitnodiging(ContractModel):
+    datum: date = veld("Date of the invitation.", PERS)
+    volgnummer: int = veld("1, 2 or 3.", PERS, ge=1, le=3)
+    verschenen: bool | None = veld("The person came.", PERS, default=None)
+
+
+class Alfabetisering(StrEnum):
+    GEALFABETISEERD = "gealfabetiseerd"
+    ANALFABEET = "analfabeet"
+    ANDERS_GEALFABETISEERD = "anders-gealfabetiseerd"
+
+
+class Intake(ContractModel):
+    """The brede intake (incl. the LBT). Deliberately no field for health: the findings on
+    personal circumstances stay in the conversation, medical documents are refused."""
+
+    intake_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, CBS))
+    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, CBS))
+    uitnodigingen: list[Uitnodiging] = veld(
+        "Invitations (at most 3).", PERS, lezers=_r(G, CBS), default_factory=list, max_length=3
+    )
+    eerste_gesprek_op: date | None = veld(
+        "Date of the first conversation.", PERS, lezers=_r(G, CBS), default=None
+    )
+    vervolggesprekken: list[date] = veld(
+        "Dates of follow-up conversations.", PERS, lezers=_r(G), default_factory=list
+    )
+    afgerond_op: date | None = veld("Date completed.", PERS, lezers=_r(G, CBS), default=None)
+    afgerond_zonder_medewerking: bool = veld(
+        "Completed without the person after 3 missed invitations.",
+        PERS,
+        lezers=_r(G, CBS),
+        default=False,
+    )
+    lbt_afgenomen: bool = veld("LBT taken.", PERS, lezers=_r(G, CBS), default=False)
+    lbt_uitslag_id: OpaqueId | None = veld("LBT result at DUO.", GEEN, lezers=_r(G), default=None)
+    lbt_uitkomst: str | None = veld(
+        "LBT outcome.", PERS, lezers=_r(G, CBS), default=None, max_length=100
+    )
+    opleidingsniveau: str | None = veld(
+        "Education level.", PERS, lezers=_r(G, CBS), default=None, max_length=100
+    )
+    alfabetisering: Alfabetisering | None = veld(
+        "Literacy (illiteracy / other alphabet).", PERS, lezers=_r(G, CBS), default=None
+    )
+    taalniveau: Taalniveau | None = veld("Language level.", PERS, lezers=_r(G), default=None)
+    arbeidsmarktperspectief: Tekst | None = veld(
+        "Chances on the labour market.", PERS, lezers=_r(G), default=None
+    )
+
+
+class Afspraken(ContractModel):
+    beoogde_start: date = veld("Planned start.", PERS)
+    uiterste_datum: date = veld("Deadline.", PERS)
+    intensiteit_uren: Uren | None = veld("Hours (MAP).", PERS, default=None)
+
+
+class PipWijzigingsoort(StrEnum):
+    LEERROUTE_GEWISSELD = "leerroute-gewisseld"
+    AFGESCHAALD = "afgeschaald"
+    INTENSITEIT_GEWIJZIGD = "intensiteit-gewijzigd"
+    VRIJSTELLING_VERWERKT = "vrijstelling-verwerkt"
+    OVERIG = "overig"
+
+
+class PipWijziging(ContractModel):
+    soort: PipWijzigingsoort = veld("Kind of change.", PERS)
+    datum: date = veld("Date of the change.", PERS)
+    vorige_leerroute: Leerroute | None = veld("Leerroute before a switch.", PERS, default=None)
+
+
+class Pip(ContractModel):
+    """The persoonlijk plan inburgering en participatie (a beschikking), one version."""
+
+    pip_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, DUO, CBS))
+    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, DUO, CBS))
+    versie: int = veld("Version; 1 is the first PIP.", GEEN, lezers=_r(G, DUO, CBS), ge=1)
+    vaststellingsdatum: date = veld(
+        "Date of the PIP: start of the 3-year termijn.", PERS, lezers=_r(G, DUO, CBS)
+    )
+    eenzijdig_vastgesteld: bool = veld(
+        "Set without the person after 3 missed invitations.",
+        PERS,
+        lezers=_r(G),
+        default=False,
+    )
+    leerroute: Leerroute = veld("Leerroute.", PERS, lezers=_r(G, DUO, CBS))
+    taalniveau_eerste_pip: Taalniveau | None = veld(
+        "Language level per the first PIP.", PERS, lezers=_r(G, DUO), default=None
+    )
+    intensiteit_uren: Uren | None = veld(
+        "Hours (B1 mandatory, Z fixed 800, onderwijsroute none; asielstatushouders only).",
+        PERS,
+        lezers=_r(G, DUO),
+        default=None,
+    )
+    map_afspraken: Afspraken | None = veld("MAP agreements.", PERS, lezers=_r(G, DUO), default=None)
+    pvt_afspraken: Afspraken | None = veld("PVT agreements.", PERS, lezers=_r(G, DUO), default=None)
+    doelen: list[Tekst] = veld("Goals of the PIP.", PERS, lezers=_r(G), default_factory=list)
+    wijziging: PipWijziging | None = veld(
+        "What changed against the previous version.",
+        PERS,
+        lezers=_r(G, DUO, CBS),
+        default=None,
+    )
+    redenen_niet_halen: list[RedenNietAfgerond] = veld(
+        "Reasons the PIP is not met.", PERS, lezers=_r(G, DUO), default_factory=list
+    )
+
+
+class Inburgeringsaanbod(ContractModel):
+    """The concrete offer, at most 3 months after the PIP (later: DUO extends ex officio)."""
+
+    inburgeringsaanbod_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, DUO))
+    pip_id: OpaqueId = veld("The PIP.", GEEN, lezers=_r(G, DUO))
+    datum_aanbod: date = veld("Date of the offer.", PERS, lezers=_r(G, DUO))
+
+
+class Contactgegevens(ContractModel):
+    voornamen: str = veld("Given names.", IDENT, bewaartermijn=JAAR50, max_length=200)
+    geslachtsnaam: str = veld("Family name.", IDENT, bewaartermijn=JAAR50, max_length=200)
+    adres: Adres | None = veld("Address.", IDENT, bewaartermijn=JAAR50, default=None)
+    telefoon: str | None = veld("Phone.", IDENT, default=None, max_length=40)
+    email: str | None = veld("E-mail.", IDENT, default=None, max_length=200)
+
+
+class Opdrachtstatus(StrEnum):
+    VERSTREKT = "verstrekt"
+    GESTART = "gestart"
+    AFGEROND = "afgerond"
+    BEEINDIGD = "beeindigd"
+
+
+ALLE_AANBIEDERS = AANBIEDER_ROLLEN
+
+
+class Opdracht(ContractModel):
+    """An order from the gemeente to one aanbieder (art. 35 lid 3 wet). An aanbieder reads only
+    its own opdrachten (the source checks the caller's OIN) and only its kind's fields."""
+
+    opdracht_id: OpaqueId = veld(
+        "Opaque id in dossier-bron.", GEEN, lezers=_r(G, DUO, CBS) | ALLE_AANBIEDERS
+    )
+    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, DUO, CBS))
+    gemeentecode: Gemeentecode = veld(
+        "The ordering gemeente.", GEEN, lezers=_r(G, DUO, CBS) | ALLE_AANBIEDERS
+    )
+    soort: Opdrachtsoort = veld("What is ordered.", PERS, lezers=_r(G, DUO, CBS) | ALLE_AANBIEDERS)
+    aanbiedersoort: Rol = veld("Kind of aanbieder.", GEEN, lezers=_r(G, CBS) | ALLE_AANBIEDERS)
+    aanbieder_oin: Oin = veld("OIN of the aanbieder.", GEEN, lezers=_r(G) | ALLE_AANBIEDERS)
+    aanbieder_naam: str = veld(
+        "Name of the aanbieder (cursusinstelling).",
+        GEEN,
+        lezers=_r(G, DUO, CBS) | ALLE_AANBIEDERS,
+        max_length=200,
+    )
+    status: Opdrachtstatus = veld(
+        "State of the opdracht.", PERS, lezers=_r(G, DUO, CBS) | ALLE_AANBIEDERS
+    )
+    bsn: Bsn | None = veld(
+        "Burgerservicenummer: only for taalaanbieders and Z-route aanbieders (art. 9.10).",
+        IDENT,
+        bewaartermijn=JAAR50,
+        lezers=_r(G, TAAL, Z),
+        bsn=True,
+        default=None,
+    )
+    contactgegevens: Contactgegevens = veld(
+        "Contact data of the inburgeraar.",
+        IDENT,
+        bewaartermijn=JAAR50,
+        lezers=_r(G) | ALLE_AANBIEDERS,
+    )
+    taalniveau_eerste_pip: Taalniveau | None = veld(
+        "Language level per the first PIP.", PERS, lezers=_r(G, TAAL), default=None
+    )
+    beoogde_start: date = veld("Planned start.", PERS, lezers=_r(G, DUO) | ALLE_AANBIEDERS)
+    beoogde_einddatum: date | None = veld(
+        "Planned end.", PERS, lezers=_r(G, DUO, TAAL, Z), default=None
+    )
+    uiterste_datum: date | None = veld(
+        "Legal deadline (MAP, PVT).", PERS, lezers=_r(G, MAP, PVT), default=None
+    )
+    cursusnaam: str | None = veld(
+        "Course name.", PERS, lezers=_r(G, CBS, TAAL), default=None, max_length=200
+    )
+    onderdelen: list[Tekst] = veld("Course parts.", PERS, lezers=_r(G, TAAL), default_factory=list)
+    uren: Uren | None = veld(
+        "Hours to spend (language; Z-route 800).", PERS, lezers=_r(G, TAAL, Z), default=None
+    )
+    intensiteit_uren: Uren | None = veld(
+        "Intensity of the MAP traject.", PERS, lezers=_r(G, MAP), default=None
+    )
+    doelen: list[Tekst] = veld(
+        "Goals to reach (Z-route, incl. language level).",
+        PERS,
+        lezers=_r(G, Z),
+        default_factory=list,
+    )
+    afspraken: list[Tekst] = veld(
+        "Agreements made with the person.",
+        PERS,
+        lezers=_r(G, Z, PVT, MB),
+        default_factory=list,
+    )
+    pip_versie: int = veld(
+        "PIP version the opdracht follows; raised on PIP changes.",
+        GEEN,
+        lezers=_r(G, TAAL, Z),
+        ge=1,
+    )
+    gerealiseerde_start: date | None = veld(
+        "Realised start (reported by the aanbieder).",
+        PERS,
+        lezers=_r(G, DUO, CBS),
+        default=None,
+    )
+    resultaat_datum: date | None = veld(
+        "Date of the result (taalschakeltraject, Z-route).",
+        PERS,
+        lezers=_r(G, DUO),
+        default=None,
+    )
+    resultaat_behaald: bool | None = veld("Result reached.", PERS, lezers=_r(G, DUO), default=None)
+    certificaat_ontvangen: bool | None = veld(
+        "Inburgeringscertificaat received (Z-route).", PERS, lezers=_r(G, DUO), default=None
+    )
+
+    @model_validator(mode="after")
+    def _bsn_only_where_the_law_allows(self) -> Self:
+        if not self.aanbiedersoort.is_aanbieder:
+            raise ValueError(f"aanbiedersoort {self.aanbiedersoort.value!r} is no aanbieder")
+        # The gemeente may not use the BSN towards MAP, PVT, MB or LBT providers either
+        # (seed 001): such an opdracht cannot even hold one.
+        if self.bsn is not None and not self.aanbiedersoort.mag_bsn:
+            raise ValueError(f"an opdracht for a {self.aanbiedersoort.value} holds no BSN")
+        return self
+
+
+class _Traject(ContractModel):
+    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, DUO, CBS))
+    opdracht_id: OpaqueId | None = veld("The opdracht.", GEEN, lezers=_r(G), default=None)
+    start_gepland: date = veld("Planned start.", PERS, lezers=_r(G, DUO))
+    start_gerealiseerd: date | None = veld(
+        "Realised start.", PERS, lezers=_r(G, DUO, CBS), default=None
+    )
+    reden_late_start: RedenLateStart | None = veld(
+        "Reason for a late start.", PERS, lezers=_r(G), default=None
+    )
+    uiterste_datum_gepland: date = veld("Planned deadline.", PERS, lezers=_r(G, DUO))
+    uiterste_datum_bijgesteld: date | None = veld(
+        "Adjusted deadline.", PERS, lezers=_r(G, DUO), default=None
+    )
+    afgerond: bool | None = veld(
+        "Done (None while running).", PERS, lezers=_r(G, DUO, CBS), default=None
+    )
+    datum_afgerond: date | None = veld("Date done.", PERS, lezers=_r(G, DUO), default=None)
+    reden_niet_afgerond: RedenNietAfgerond | None = veld(
+        "Reason not done.", PERS, lezers=_r(G, DUO), default=None
+    )
+    verwijtbaar: bool | None = veld(
+        "Not done through the person's fault.", PERS, lezers=_r(G, DUO), default=None
+    )
+
+
+class MapTraject(_Traject):
+    """Module Arbeidsmarkt en Participatie; ends with the eindgesprek."""
+
+    map_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, DUO, CBS))
+
+
+class PvtTraject(_Traject):
+    """Participatieverklaringstraject; ends with signing (at least 12 hours)."""
+
+    pvt_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, DUO, CBS))
+
+
+class Maatregelsoort(StrEnum):
+    WAARSCHUWING = "waarschuwing"
+    BOETE = "boete"
+
+
+class Maatregelreden(StrEnum):
+    NIET_VERSCHENEN_INTAKE = "niet-verschenen-intake"
+    NIET_MEEWERKEN_INTAKE = "niet-meewerken-intake"
+    PIP_AFSPRAKEN_NIET_NAGEKOMEN = "pip-afspraken-niet-nagekomen"
+    MAP_NIET_MEEWERKEN = "map-niet-meewerken"
+    PVT_NIET_MEEWERKEN = "pvt-niet-meewerken"
+
+
+class Rechtsmiddel(StrEnum):
+    GEEN = "geen"
+    BEZWAAR = "bezwaar"
+    BEROEP = "beroep"
+
+
+class Handhavingsmaatregel(ContractModel):
+    """A warning or fine by the gemeente for the inspanningsverplichting. DUO reads it only on
+    request (its source API checks the purpose); it is not pushed to DUO."""
+
+    handhavingsmaatregel_id: OpaqueId = veld(
+        "Opaque id in dossier-bron.", GEEN, lezers=_r(G, DUO, CBS)
+    )
+    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, DUO, CBS))
+    soort: Maatregelsoort = veld("Warning or fine.", PERS, lezers=_r(G, DUO, CBS))
+    datum: date = veld("Date.", PERS, lezers=_r(G, DUO, CBS))
+    reden: Maatregelreden = veld("Reason.", PERS, lezers=_r(G, DUO, CBS))
+    bedrag_in_centen: BedragInCenten | None = veld(
+        "Amount of a fine in euro cents.", PERS, lezers=_r(G, DUO, CBS), default=None
+    )
+    verwijtbaar: bool = veld("Culpable (no fine without).", PERS, lezers=_r(G, DUO))
+    rechtsmiddel: Rechtsmiddel = veld(
+        "Objection or appeal lodged.", PERS, lezers=_r(G, DUO), default=Rechtsmiddel.GEEN
+    )
+
+
+class Verlengingsgrond(StrEnum):
+    AANBOD_UITGEBLEVEN = "aanbod-uitgebleven"
+    AANBOD_TE_LAAT = "aanbod-te-laat"
+    WACHTLIJST_AANBIEDER = "wachtlijst-aanbieder"
+    PERSOONLIJKE_OMSTANDIGHEDEN = "persoonlijke-omstandigheden"
+    OVERIG = "overig"
+
+
+class Verlengingsinformatie(ContractModel):
+    """What the gemeente tells DUO about an extension: circumstances as codes only (a medical
+    story is not registered), and whether the offer was missing."""
+
+    verlengingsinformatie_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, DUO))
+    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, DUO))
+    inburgeringsplicht_id: OpaqueId | None = veld(
+        "The plicht at DUO.", GEEN, lezers=_r(G, DUO), default=None
+    )
+    verlenging_id: OpaqueId | None = veld(
+        "The request at DUO, if filed.", GEEN, lezers=_r(G, DUO), default=None
+    )
+    gronden: list[Verlengingsgrond] = veld("Circumstances.", PERS, lezers=_r(G, DUO), min_length=1)
+    inburgeringsaanbod_uitgebleven: bool = veld(
+        "The gemeente made no offer.", PERS, lezers=_r(G, DUO)
+    )
+    datum: date = veld("Date delivered.", PERS, lezers=_r(G, DUO))
+
+
+class Urenreden(StrEnum):
+    VERLENGING = "verlenging"
+    HANDHAVING = "handhaving"
+    Z_ROUTE_TAALONDERDEEL = "z-route-taalonderdeel"
+
+
+class Urenverantwoording(ContractModel):
+    """Language (and participation) hours, exchanged only when needed (domain.md section 3)."""
+
+    urenverantwoording_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, DUO))
+    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, DUO))
+    peildatum: date = veld("Hours up to this date.", PERS, lezers=_r(G, DUO))
+    uren_taal: Uren = veld("Language hours realised.", PERS, lezers=_r(G, DUO))
+    uren_participatie: Uren | None = veld(
+        "Participation hours realised (Z-route).", PERS, lezers=_r(G, DUO), default=None
+    )
+    reden: Urenreden = veld("Why DUO needs them.", PERS, lezers=_r(G, DUO))
+
+
+class Begeleidingsoort(StrEnum):
+    MAATSCHAPPELIJKE_BEGELEIDING = "maatschappelijke-begeleiding"
+    FINANCIEEL_ONTZORGEN = "financieel-ontzorgen"
+    VOORTGANGSGESPREK = "voortgangsgesprek"
+
+
+class Begeleiding(ContractModel):
+    """Participation in maatschappelijke begeleiding, financieel ontzorgen (first 6 months,
+    asielstatushouders on bijstand), or a voortgangsgesprek (gezinsmigranten)."""
+
+    begeleiding_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, CBS))
+    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, CBS))
+    soort: Begeleidingsoort = veld("Kind.", PERS, lezers=_r(G, CBS))
+    startdatum: date = veld("Start (or date of the conversation).", PERS, lezers=_r(G, CBS))
+    einddatum: date | None = veld("End.", PERS, lezers=_r(G, CBS), default=None)

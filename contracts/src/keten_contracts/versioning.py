@@ -1,0 +1,219 @@
+"""Compatibility of the current schemas with the released ones (rules in VERSIONING.md).
+
+The released snapshot lives in ``released/`` (event data schemas and role views: what other
+organisations depend on). A change is breaking when an event or response valid for a consumer
+of the released schema could now fail it, or a field it relies on could be gone:
+- a type or view removed;
+- a property removed, made required, or made optional (consumers relied on it);
+- a type narrowed: JSON types or enum values dropped, a const, pattern or format added or
+  changed, bounds tightened, additional properties newly forbidden.
+Breaking changes go into a new major type (``...v2``) next to the old one; removing the old
+one is itself breaking and must be announced in ``ANNOUNCED_BREAKING_CHANGES``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from keten_contracts.render import PACKAGE_DIR, json_schemas, package_version
+
+RELEASED_DIR: Final = PACKAGE_DIR / "released"
+
+# Released schema path (below released/) -> the announcement that allows breaking it, e.g.
+# "events/nl.inburgering.x.y.gewijzigd.v1.json": "removed in 2.0.0, announced 2026-01-05 ...".
+ANNOUNCED_BREAKING_CHANGES: Final[Mapping[str, str]] = {}
+
+_LOWER_BOUNDS: Final = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
+_UPPER_BOUNDS: Final = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
+_EXACT: Final = ("pattern", "format", "const", "multipleOf")
+
+
+def compared_schemas() -> dict[str, dict[str, Any]]:
+    """The current schemas that fall under the compatibility promise."""
+    return {
+        rel: schema
+        for rel, schema in json_schemas().items()
+        if rel.startswith(("events/", "views/"))
+    }
+
+
+def released_schemas(root: Path = RELEASED_DIR) -> dict[str, dict[str, Any]]:
+    return {
+        path.relative_to(root).as_posix(): json.loads(path.read_text())
+        for path in sorted(root.rglob("*.json"))
+    }
+
+
+def released_version(root: Path = RELEASED_DIR) -> str | None:
+    marker = root / "VERSION"
+    return marker.read_text().strip() if marker.exists() else None
+
+
+def release(root: Path = RELEASED_DIR) -> Path:
+    """Snapshot the current schemas as the released ones (run when cutting a release)."""
+    if root.exists():
+        shutil.rmtree(root)
+    for rel, schema in compared_schemas().items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+    (root / "VERSION").write_text(package_version() + "\n")
+    return root
+
+
+def _inline(node: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
+    if depth > 50:
+        raise ValueError("schema too deep or recursive")
+    if isinstance(node, dict):
+        if "$ref" in node and str(node["$ref"]).startswith("#/$defs/"):
+            target = defs[str(node["$ref"]).removeprefix("#/$defs/")]
+            merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+            return _inline(merged, defs, depth + 1)
+        return {k: _inline(v, defs, depth + 1) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs, depth + 1) for v in node]
+    return node
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _branches(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    for key in ("anyOf", "oneOf"):
+        if key in node:
+            return [b for branch in node[key] for b in _branches(branch)]
+    return [node]
+
+
+def _values(branch: Mapping[str, Any]) -> set[str] | None:
+    """What a branch accepts, as 'type:<t>' or 'value:<json>' tokens; None = anything."""
+    if "const" in branch:
+        return {f"value:{json.dumps(branch['const'], sort_keys=True)}"}
+    if "enum" in branch:
+        return {f"value:{json.dumps(v, sort_keys=True)}" for v in branch["enum"]}
+    kind = branch.get("type")
+    if kind is None:
+        return None
+    return {f"type:{t}" for t in (kind if isinstance(kind, list) else [kind])}
+
+
+def _covered(item: str, accepted: set[str]) -> bool:
+    if item in accepted:
+        return True
+    if item == "type:integer":
+        return "type:number" in accepted
+    if item.startswith("value:"):
+        kind = _json_type(json.loads(item.removeprefix("value:")))
+        return f"type:{kind}" in accepted or (kind == "integer" and "type:number" in accepted)
+    return False
+
+
+def _primary(branch: Mapping[str, Any]) -> str | None:
+    kind = branch.get("type")
+    if isinstance(kind, str):
+        return kind
+    for key in ("const", "enum"):
+        if key in branch:
+            sample = branch[key] if key == "const" else (branch[key] or [None])[0]
+            return _json_type(sample)
+    return None
+
+
+def _compare(old: Mapping[str, Any], new: Mapping[str, Any], path: str, out: list[str]) -> None:
+    old_accepts: set[str] | None = set()
+    for branch in _branches(old):
+        values = _values(branch)
+        old_accepts = None if values is None or old_accepts is None else old_accepts | values
+    new_accepts: set[str] | None = set()
+    for branch in _branches(new):
+        values = _values(branch)
+        new_accepts = None if values is None or new_accepts is None else new_accepts | values
+    if new_accepts is not None:
+        lost = (
+            ["anything"]
+            if old_accepts is None
+            else sorted(t for t in old_accepts if not _covered(t, new_accepts))
+        )
+        if lost:
+            out.append(f"{path}: type narrowed, no longer accepts {', '.join(lost)}")
+    for old_branch in _branches(old):
+        kind = _primary(old_branch)
+        for new_branch in _branches(new):
+            if _primary(new_branch) == kind:
+                _compare_branch(old_branch, new_branch, path, out)
+
+
+def _compare_branch(
+    old: Mapping[str, Any], new: Mapping[str, Any], path: str, out: list[str]
+) -> None:
+    for key in _EXACT:
+        if key in new and new.get(key) != old.get(key):
+            out.append(f"{path}: {key} added or changed ({old.get(key)!r} -> {new[key]!r})")
+    for key in _LOWER_BOUNDS:
+        if key in new and (key not in old or new[key] > old[key]):
+            out.append(f"{path}: {key} tightened ({old.get(key)!r} -> {new[key]!r})")
+    for key in _UPPER_BOUNDS:
+        if key in new and (key not in old or new[key] < old[key]):
+            out.append(f"{path}: {key} tightened ({old.get(key)!r} -> {new[key]!r})")
+    if new.get("additionalProperties") is False and old.get("additionalProperties") is not False:
+        out.append(f"{path}: additional properties newly forbidden")
+    old_props: Mapping[str, Any] = old.get("properties", {})
+    new_props: Mapping[str, Any] = new.get("properties", {})
+    old_required = set(old.get("required", []))
+    new_required = set(new.get("required", []))
+    for name, old_prop in old_props.items():
+        where = f"{path}.{name}" if path else name
+        if name not in new_props:
+            out.append(f"{where}: property removed")
+            continue
+        if name in old_required and name not in new_required:
+            out.append(f"{where}: no longer required (consumers rely on it)")
+        _compare(old_prop, new_props[name], where, out)
+    for name in sorted(new_required - old_required):
+        where = f"{path}.{name}" if path else name
+        out.append(f"{where}: {'became' if name in old_props else 'new'} required property")
+    if "items" in old and "items" in new:
+        _compare(old["items"], new["items"], f"{path}[]", out)
+
+
+def breaking_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Every breaking difference from ``old`` to ``new`` (two JSON Schemas)."""
+    out: list[str] = []
+    _compare(_inline(old, old.get("$defs", {})), _inline(new, new.get("$defs", {})), "", out)
+    return out
+
+
+def unannounced_breaking_changes(
+    released: Mapping[str, Mapping[str, Any]] | None = None,
+    current: Mapping[str, Mapping[str, Any]] | None = None,
+    announced: Mapping[str, str] = ANNOUNCED_BREAKING_CHANGES,
+) -> dict[str, list[str]]:
+    """Released schema path -> breaking changes that no announcement covers."""
+    released = released_schemas() if released is None else released
+    current = compared_schemas() if current is None else current
+    problems: dict[str, list[str]] = {}
+    for rel, old in released.items():
+        if rel in announced:
+            continue
+        if rel not in current:
+            problems[rel] = ["removed (announce it, or keep it next to its successor)"]
+            continue
+        changes = breaking_changes(old, current[rel])
+        if changes:
+            problems[rel] = changes
+    return problems

@@ -1,0 +1,195 @@
+"""The law's rules hold for every role x resource x field (property-based, hypothesis), and the
+router's ``may_receive`` keeps the schotten and the fat reports with the ordering gemeente."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from keten_contracts.classification import Classificatie, tags_of
+from keten_contracts.envelope import contains_bsn, is_bsn
+from keten_contracts.events import all_event_types
+from keten_contracts.parties import (
+    AANBIEDER_ROLLEN,
+    BSN_GERECHTIGDE_AANBIEDERS,
+    GEEN_BSN_ROLLEN,
+    Rol,
+)
+from keten_contracts.policy import (
+    may_produce,
+    may_read,
+    may_receive,
+    project,
+    readable_fields,
+    view_model,
+)
+from keten_contracts.resources import all_resources, get_resource
+
+ROLES = st.sampled_from(list(Rol))
+RESOURCES = st.sampled_from([r.name for r in all_resources()])
+EVENT_TYPES = st.sampled_from([et.type for et in all_event_types()])
+GEMEENTECODES = st.from_regex(r"\A\d{4}\Z")
+OINS = st.from_regex(r"\A\d{20}\Z")
+
+
+@st.composite
+def resource_fields(draw: st.DrawFn) -> tuple[str, str]:
+    resource = draw(RESOURCES)
+    field = draw(st.sampled_from(list(get_resource(resource).model.model_fields)))
+    return resource, field
+
+
+BSNS = st.from_regex(r"\A\d{9}\Z").filter(is_bsn)
+
+
+@given(ROLES, resource_fields(), st.booleans())
+def test_no_bsn_for_map_pvt_mb_and_lbt(rol, resource_field, same_gemeente):
+    resource, field = resource_field
+    tags = tags_of(get_resource(resource).model.model_fields[field])
+    if tags.bsn and rol in GEEN_BSN_ROLLEN:
+        assert not may_read(rol, resource, field, same_gemeente=same_gemeente)
+
+
+@given(ROLES, RESOURCES)
+def test_view_model_is_exactly_what_may_read_allows(rol, resource):
+    view = view_model(resource, rol)
+    allowed = readable_fields(resource, rol)
+    assert (view is None) == (not allowed)
+    if view is not None:
+        assert list(view.model_fields) == allowed
+        if rol in GEEN_BSN_ROLLEN:
+            assert "bsn" not in view.model_fields
+
+
+@given(resource_fields())
+def test_the_gemeente_wall(resource_field):
+    # Another gemeente reads nothing of a person not linked to it: COA, DUO and own data alike.
+    resource, field = resource_field
+    assert not may_read(Rol.GEMEENTE, resource, field, same_gemeente=False)
+    assert view_model(resource, Rol.GEMEENTE, same_gemeente=False) is None
+
+
+@given(ROLES, resource_fields())
+def test_only_the_source_and_the_linked_gemeente_see_coa_and_duo_data(rol, resource_field):
+    resource, field = resource_field
+    owner = get_resource(resource).owner
+    if owner in (Rol.COA, Rol.DUO) and may_read(rol, resource, field):
+        assert rol in (owner, Rol.GEMEENTE)
+
+
+@given(ROLES, resource_fields())
+def test_aanbieders_read_only_their_opdracht(rol, resource_field):
+    resource, field = resource_field
+    if rol in AANBIEDER_ROLLEN and may_read(rol, resource, field):
+        assert resource == "opdracht"
+
+
+@given(ROLES, resource_fields())
+def test_the_owner_reads_everything_and_nothing_is_special_category(rol, resource_field):
+    resource, field = resource_field
+    rd = get_resource(resource)
+    tags = tags_of(rd.model.model_fields[field])
+    assert tags.classificatie is not Classificatie.BIJZONDER
+    assert may_read(rd.owner, resource, field)
+
+
+def test_taal_and_z_route_aanbieders_may_read_the_opdracht_bsn():
+    for rol in BSN_GERECHTIGDE_AANBIEDERS:
+        assert may_read(rol, "opdracht", "bsn")
+    for rol in GEEN_BSN_ROLLEN:
+        assert not may_read(rol, "opdracht", "bsn")
+
+
+@given(ROLES, RESOURCES, BSNS, st.booleans())
+def test_projection_leaks_no_bsn_to_roles_without_a_ground(rol, resource, bsn, same_gemeente):
+    rd = get_resource(resource)
+    example = dict(rd.example)
+    if "bsn" in example:
+        example["bsn"] = bsn
+    instance = rd.model.model_validate(example)
+    view = project(resource, rol, instance, same_gemeente=same_gemeente)
+    if view is None:
+        return
+    fields = type(view).model_fields
+    assert set(fields) <= set(rd.model.model_fields)
+    if rol in GEEN_BSN_ROLLEN:
+        assert "bsn" not in fields
+    if "bsn" not in fields:
+        # The BSN rides along in no other field either (e.g. nested contact data).
+        assert not contains_bsn(view.model_dump_json())
+
+
+@given(EVENT_TYPES, GEMEENTECODES, GEMEENTECODES)
+def test_a_gemeente_receives_only_events_about_itself(event_type, own, other):
+    if own == other:
+        return
+    assert not may_receive(
+        Rol.GEMEENTE, event_type, recipient_gemeentecode=own, event_gemeentecode=other
+    )
+    # Missing context fails closed.
+    assert not may_receive(Rol.GEMEENTE, event_type, recipient_gemeentecode=own)
+    assert not may_receive(Rol.GEMEENTE, event_type, event_gemeentecode=own)
+
+
+@given(EVENT_TYPES, ROLES, GEMEENTECODES, OINS, OINS)
+def test_fat_reports_reach_only_the_ordering_gemeente(event_type, rol, code, oin, other_oin):
+    et = next(t for t in all_event_types() if t.type == event_type)
+    allowed = may_receive(
+        rol,
+        event_type,
+        recipient_gemeentecode=code,
+        event_gemeentecode=code,
+        recipient_oin=oin,
+        event_aanbiedersoort=rol if rol.is_aanbieder else None,
+        event_aanbiederoin=oin,
+    )
+    assert allowed == (rol in et.recipients)
+    if et.personal_data:
+        assert allowed == (rol is Rol.GEMEENTE)
+    if rol.is_aanbieder and oin != other_oin:
+        # An opdracht for another aanbieder of the same kind is not delivered.
+        assert not may_receive(
+            rol,
+            event_type,
+            recipient_oin=oin,
+            event_aanbiedersoort=rol,
+            event_aanbiederoin=other_oin,
+        )
+
+
+@given(EVENT_TYPES, st.sampled_from(sorted(AANBIEDER_ROLLEN)), OINS)
+def test_an_aanbieder_receives_only_opdrachten_for_its_kind(event_type, rol, oin):
+    for other in AANBIEDER_ROLLEN - {rol}:
+        assert not may_receive(
+            rol,
+            event_type,
+            recipient_oin=oin,
+            event_aanbiedersoort=other,
+            event_aanbiederoin=oin,
+        )
+
+
+def test_producers_and_unknown_types():
+    assert may_produce(Rol.GEMEENTE, "nl.inburgering.gemeente.pip.vastgesteld.v1")
+    assert not may_produce(Rol.TAALAANBIEDER, "nl.inburgering.gemeente.pip.vastgesteld.v1")
+    assert may_produce(Rol.MAP_AANBIEDER, "nl.inburgering.aanbieder.voortgang.gerapporteerd.v1")
+    assert not may_produce(Rol.MB_AANBIEDER, "nl.inburgering.aanbieder.advies.uitgebracht.v1")
+    assert not may_receive(Rol.DUO, "nl.inburgering.onbekend.ding.gebeurd.v1")
+    assert not may_read(Rol.GEMEENTE, "onbekend", "bsn")
+    assert may_read(Rol.DUO, "dossier", "bsn") and may_read(Rol.DUO, "dossier", "geslachtsnaam")
+    assert not may_read(Rol.CBS, "dossier", "geslachtsnaam")
+    # DUO reads gemeente fines (on request) but gets no event about them.
+    assert may_read(Rol.DUO, "handhavingsmaatregel", "bedragInCenten")
+    assert not may_receive(Rol.DUO, "nl.inburgering.gemeente.boete.opgelegd.v1")
+
+
+def test_an_opdracht_for_a_provider_without_bsn_ground_cannot_hold_one():
+    rd = get_resource("opdracht")
+    for rol in GEEN_BSN_ROLLEN:
+        with pytest.raises(ValidationError, match="holds no BSN"):
+            rd.model.model_validate({**rd.example, "aanbiedersoort": rol.value})
+        rd.model.model_validate({**rd.example, "aanbiedersoort": rol.value, "bsn": None})
+    with pytest.raises(ValidationError, match="is no aanbieder"):
+        rd.model.model_validate({**rd.example, "aanbiedersoort": "duo"})
