@@ -31,8 +31,7 @@ def demo_event() -> CloudEvent:
         source=source_urn(DEMO_OIN, "dossier-bron"),
         subject=pip_id,
         dataref=f"http://127.0.0.1:8000/api/v1/pips/{pip_id}",
-        dataschema="https://inburgering.example.nl/contracts/schemas/gemeente.pip.vastgesteld.v1.json",
-        data={"pipId": pip_id, "versie": 1},
+        data={"pipId": pip_id, "dossierId": f"dos-{uuid.uuid4().hex[:12]}", "versie": 1},
         gemeentecode=DEMO_GEMEENTECODE,
     )
 

@@ -24,13 +24,16 @@ from keten_contracts.envelope import (
     EXT_TRACESTATE,
     EnvelopeAttributes,
 )
+from keten_contracts.events import get_event_type
 from keten_contracts.parties import Rol
+from keten_contracts.validation import check_event
 from keten_core.telemetry import extract_trace_context, inject_trace_headers
 
 __all__ = [
     "CloudEvent",
     "InvalidEvent",
     "KafkaRecord",
+    "conform_to_catalogue",
     "event_from_kafka",
     "event_to_kafka",
     "new_event",
@@ -69,15 +72,22 @@ def new_event(
     source: str,
     subject: str,
     dataref: str,
-    dataschema: str,
     data: Mapping[str, Any],
+    dataschema: str | None = None,
     gemeentecode: str | None = None,
     aanbiedersoort: Rol | None = None,
+    aanbiederoin: str | None = None,
     id: uuid.UUID | None = None,
     time: datetime | None = None,
 ) -> CloudEvent:
-    """Build and validate an event; the current trace context (if any) is attached."""
+    """Build an event and check it against the catalogue (``dataschema`` defaults to the
+    type's schema); the current trace context, if any, is attached."""
     carrier = inject_trace_headers()
+    if dataschema is None:
+        try:
+            dataschema = get_event_type(type).dataschema
+        except KeyError as exc:
+            raise InvalidEvent(f"type: unknown event type {type!r}") from exc
     attributes = EnvelopeAttributes(
         id=id or uuid.uuid4(),
         source=source,
@@ -88,10 +98,18 @@ def new_event(
         dataref=dataref,  # type: ignore[arg-type]
         gemeentecode=gemeentecode,
         aanbiedersoort=aanbiedersoort,
+        aanbiederoin=aanbiederoin,
         traceparent=carrier.get(EXT_TRACEPARENT),
         tracestate=carrier.get(EXT_TRACESTATE) or None,
     )
+    conform_to_catalogue(attributes.model_dump(mode="json", exclude_none=True), data)
     return CloudEvent(attributes.as_cloudevent_attributes(), dict(data))
+
+
+def conform_to_catalogue(attributes: Mapping[str, Any], data: Any) -> None:
+    """Raise ``InvalidEvent`` listing every way the event breaks its catalogue entry."""
+    if errors := check_event(attributes, data):
+        raise InvalidEvent("event does not match the catalogue: " + "; ".join(errors))
 
 
 def validate_envelope(attributes: Mapping[str, Any]) -> EnvelopeAttributes:
@@ -128,11 +146,10 @@ def event_from_kafka(
     attributes = dict(event.get_attributes())
     # The SDK mirrors the Kafka key into a 'partitionkey' extension; ours is the subject.
     partitionkey = attributes.pop(ce_kafka.PARTITIONKEY_ATTR, None)
-    validate_envelope(attributes)
+    envelope = validate_envelope(attributes)
+    conform_to_catalogue(envelope.model_dump(mode="json", exclude_none=True), event.get_data())
     if partitionkey is not None and partitionkey != attributes.get("subject"):
         raise InvalidEvent("Kafka key must equal the event subject")
-    if not isinstance(event.get_data(), dict):
-        raise InvalidEvent("data must be a JSON object")
     return CloudEvent(attributes, event.get_data())
 
 

@@ -23,12 +23,11 @@ TOPIC = "test.outage"
 
 def an_event(subject: str):
     return new_event(
-        type="nl.inburgering.gemeente.mapdeelname.gestart.v1",
+        type="nl.inburgering.gemeente.map.gestart.v1",
         source="urn:nld:oin:00000001002220647000:systeem:dossier-bron",
         subject=subject,
-        dataref=f"https://dossier.example.nl/api/v1/map/{subject}",
-        dataschema="https://contracts.example.nl/schemas/map.gestart.v1.json",
-        data={"mapId": subject},
+        dataref=f"https://dossier.example.nl/api/v1/map-trajecten/{subject}",
+        data={"mapId": subject, "dossierId": "dos-1"},
         gemeentecode="0363",
     )
 

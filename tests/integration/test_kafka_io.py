@@ -35,8 +35,7 @@ def an_event(subject: str = "pip-1", **data: object) -> CloudEvent:
         source=SOURCE,
         subject=subject,
         dataref=f"https://dossier.example.nl/api/v1/pips/{subject}",
-        dataschema="https://contracts.example.nl/schemas/pip.vastgesteld.v1.json",
-        data={"pipId": subject, **data},
+        data={"pipId": subject, "dossierId": "dos-1", "versie": 1, **data},
         gemeentecode="0363",
     )
 
@@ -95,7 +94,7 @@ async def test_cloudevent_round_trip_in_binary_mode(kafka_bootstrap_servers, top
         assert name in headers, name
     decoded = event_from_kafka(record.headers, record.key, record.value)
     assert decoded.get_attributes() == event.get_attributes()
-    assert decoded.get_data() == {"pipId": "pip-roundtrip", "versie": 2}
+    assert decoded.get_data() == {"pipId": "pip-roundtrip", "dossierId": "dos-1", "versie": 2}
 
 
 async def test_poison_message_is_dead_lettered_and_the_next_one_processed(

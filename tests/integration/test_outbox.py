@@ -28,14 +28,14 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 SOURCE = "urn:nld:oin:00000001002220647000:systeem:dossier-bron"
 
 
-def mijlpaal_event(dossier: str, n: int) -> CloudEvent:
+def mijlpaal_event(pip: str, n: int) -> CloudEvent:
+    """PIP version ``n + 1`` of the PIP ``pip``."""
     return new_event(
-        type="nl.inburgering.gemeente.dossier.gewijzigd.v1",
+        type="nl.inburgering.gemeente.pip.gewijzigd.v1",
         source=SOURCE,
-        subject=dossier,
-        dataref=f"https://dossier.example.nl/api/v1/dossiers/{dossier}",
-        dataschema="https://contracts.example.nl/schemas/dossier.gewijzigd.v1.json",
-        data={"dossierId": dossier, "volgnummer": n},
+        subject=pip,
+        dataref=f"https://dossier.example.nl/api/v1/pips/{pip}",
+        data={"pipId": pip, "dossierId": "dos-1", "versie": n + 1},
         gemeentecode="0363",
     )
 
@@ -124,7 +124,7 @@ async def test_relay_publishes_in_order_with_the_ids_fixed_at_write_time(
     records = await read_all(kafka_bootstrap_servers, topic, 5)
     events = [event_from_kafka(r.headers, r.key, r.value) for r in records]
     assert [e.get_id() for e in events] == [e.get_id() for e in written]
-    assert [e.get_data()["volgnummer"] for e in events] == list(range(5))
+    assert [e.get_data()["versie"] for e in events] == [1, 2, 3, 4, 5]
 
 
 async def test_two_relays_at_once_publish_each_row_once(kafka_bootstrap_servers, sessions, topic):

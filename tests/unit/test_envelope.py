@@ -27,8 +27,7 @@ def pip_event(**overrides: object):
         "source": SOURCE,
         "subject": "pip-7f3c2a",
         "dataref": "https://dossier.example.nl/api/v1/pips/pip-7f3c2a",
-        "dataschema": "https://contracts.example.nl/schemas/pip.vastgesteld.v1.json",
-        "data": {"pipId": "pip-7f3c2a", "versie": 1},
+        "data": {"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a", "versie": 1},
         "gemeentecode": "0363",
     }
     fields.update(overrides)
@@ -36,7 +35,7 @@ def pip_event(**overrides: object):
 
 
 def test_binary_mode_carries_every_profile_attribute_as_ce_header():
-    event = pip_event(aanbiedersoort=Rol.TAALAANBIEDER)
+    event = pip_event()
     record = event_to_kafka(event)
     headers = dict(record.headers)
 
@@ -48,12 +47,12 @@ def test_binary_mode_carries_every_profile_attribute_as_ce_header():
     assert headers["ce_subject"] == b"pip-7f3c2a"
     assert headers["ce_dataref"].startswith(b"https://dossier.example.nl/")
     assert headers["ce_gemeentecode"] == b"0363"
-    assert headers["ce_aanbiedersoort"] == b"taalaanbieder"
+    assert headers["ce_dataschema"].endswith(b"/nl.inburgering.gemeente.pip.vastgesteld.v1.json")
     uuid.UUID(headers["ce_id"].decode())
 
     decoded = event_from_kafka(record.headers, record.key, record.value)
     assert decoded.get_attributes() == event.get_attributes()
-    assert decoded.get_data() == {"pipId": "pip-7f3c2a", "versie": 1}
+    assert decoded.get_data() == {"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a", "versie": 1}
 
 
 def test_fixed_id_and_time_survive_the_round_trip():
@@ -83,6 +82,29 @@ def test_profile_violations_are_refused_naming_the_attribute(field, value, named
 def test_aanbiedersoort_must_be_a_kind_of_aanbieder():
     with pytest.raises(ValueError, match="aanbiedersoort"):
         pip_event(aanbiedersoort=Rol.DUO)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"type": "nl.inburgering.gemeente.dossier.verzonnen.v1"}, "unknown event type"),
+        ({"data": {"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a"}}, "data.versie"),
+        ({"data": {"pipId": "pip-7f3c2a", "dossierId": "d", "versie": 1, "bsn": "x"}}, "bsn"),
+        ({"gemeentecode": None}, "gemeentecode: required"),
+        ({"aanbiedersoort": Rol.MAP_AANBIEDER}, "aanbiedersoort"),
+        ({"dataref": "https://dossier.example.nl/api/v1/dossiers/pip-7f3c2a"}, "dataref"),
+    ],
+)
+def test_producers_cannot_emit_what_the_catalogue_does_not_define(overrides, named):
+    with pytest.raises(InvalidEvent, match=named):
+        pip_event(**overrides)
+
+
+def test_a_record_off_the_catalogue_is_invalid_on_the_wire():
+    record = event_to_kafka(pip_event())
+    value = b'{"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a", "versie": "een"}'
+    with pytest.raises(InvalidEvent, match=r"data\.versie"):
+        event_from_kafka(record.headers, record.key, value)
 
 
 def test_unknown_extension_on_the_wire_is_invalid():

@@ -140,6 +140,14 @@ def _check_event(
             )
 
 
+def check_event(attributes: Mapping[str, Any], data: Any) -> list[str]:
+    """Every way an event (context attributes as a mapping, data as parsed JSON) breaks the
+    catalogue; empty when it conforms. The runtime codec and the command share this."""
+    report = ValidationReport("event")
+    _check_event(dict(attributes), data, "attribute", report)
+    return report.errors
+
+
 def validate_structured(event: Any, label: str = "event") -> ValidationReport:
     report = ValidationReport(label)
     if not isinstance(event, Mapping):
