@@ -3,10 +3,13 @@ relay publishes the thin CloudEvent to Kafka, a consumer receives it and prints 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from cloudevents.core.formats.json import JSONFormat
 
@@ -17,6 +20,9 @@ from keten_core.inbox import claim
 from keten_core.kafka import EventConsumer, EventProducer, TopicSpec, ensure_topics
 from keten_core.outbox import OutboxRelay, add_event
 from keten_core.settings import KetenSettings
+
+if TYPE_CHECKING:
+    from keten_core.cli import Subparsers
 
 DEMO_TOPIC = "keten.demo"
 # A fictitious gemeente OIN and CBS code; the demo's dossier id is an opaque random id.
@@ -88,3 +94,25 @@ async def run_demo(settings: KetenSettings, echo: Callable[[str], None] = print)
     echo("consumer: received (structured JSON rendering of the binary-mode record):")
     echo(json.dumps(json.loads(JSONFormat().write(event)), indent=2, ensure_ascii=False))
     return event
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="smoke round trip: outbox -> Kafka -> consumer, printing the CloudEvent",
+        description="Starts the local Kafka and PostgreSQL unless KETEN_KAFKA_BOOTSTRAP_SERVERS "
+        "and KETEN_DATABASE_URL point at servers of your own, then runs the round trip.",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(_: argparse.Namespace) -> int:
+    from keten_core.infra import LocalKafka, LocalPostgres, local_servers
+
+    # A server named in the environment is the operator's; only the others are started here.
+    local = [s.name for s in (LocalKafka, LocalPostgres) if s.env_var not in os.environ]
+    for server in local_servers(local):
+        started = server.start()
+        print(f"{server.name}: {'started' if started else 'running'} at {server.address}")
+    asyncio.run(run_demo(KetenSettings()))
+    return 0
