@@ -157,3 +157,32 @@ def test_trace_context_is_attached_and_recovered():
         assert child.get_span_context().trace_id == span.get_span_context().trace_id
         assert child.parent is not None
         assert child.parent.span_id == span.get_span_context().span_id
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("111222333", True),
+        ("pip-111222333", True),
+        ("https://bron.example/personen/111222333/pip", True),
+        ("bsn: 111222333.", True),
+        ("pip-a111222333f", False),  # inside a hex token: an opaque id, not a BSN
+        ("0111222333", False),  # ten digits
+        ("123456789", False),  # fails the elfproef
+    ],
+)
+def test_bsn_detection_finds_standalone_bsns_not_digits_inside_opaque_ids(text, found):
+    from keten_contracts.envelope import contains_bsn
+
+    assert contains_bsn(text) is found
+
+
+def test_random_opaque_ids_are_never_taken_for_a_bsn():
+    # A uuid4's groups are 8, 4 and 12 characters long: never a nine-digit token.
+    for _ in range(20_000):
+        pip_id = f"pip-{uuid.uuid4()}"
+        pip_event(
+            subject=pip_id,
+            dataref=f"https://d.example.nl/api/v1/pips/{pip_id}",
+            data={"pipId": pip_id, "dossierId": f"dos-{uuid.uuid4().hex}", "versie": 1},
+        )

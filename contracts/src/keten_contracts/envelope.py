@@ -45,7 +45,11 @@ SOURCE_PATTERN: Final = r"^urn:nld:oin:\d{20}:systeem:[a-z0-9][a-z0-9-]*$"
 TYPE_PATTERN: Final = r"^nl\.inburgering(\.[a-z][a-z0-9-]*){2,}\.v[1-9][0-9]*$"
 TRACEPARENT_PATTERN: Final = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
 
-_NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
+# Nine digits standing alone as a token: the way a BSN leaks into an id, path or text
+# ("pip-111222333", "/personen/111222333"). Digits inside a longer alphanumeric token (a hex
+# id such as "a1112223334f") are not a BSN: treating them as one flags one random opaque id
+# in a hundred.
+_NINE_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{9}(?![0-9A-Za-z])")
 
 
 def is_bsn(value: str) -> bool:
@@ -58,7 +62,7 @@ def is_bsn(value: str) -> bool:
 
 
 def contains_bsn(text: str) -> bool:
-    """True when any free-standing run of nine digits in ``text`` passes the elfproef."""
+    """True when a token of exactly nine digits in ``text`` passes the elfproef."""
     return any(is_bsn(m.group()) for m in _NINE_DIGITS.finditer(text))
 
 

@@ -1,0 +1,171 @@
+"""What the local Kafka and PostgreSQL launchers share: settings, locks, process and port checks."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import Field
+
+from keten_core.settings import KetenSettings
+
+LOOPBACK = "127.0.0.1"
+
+
+class InfraError(RuntimeError):
+    """A local server could not be fetched, started or stopped; the message says what to do."""
+
+
+def default_cache_dir() -> Path:
+    """Downloads that can be fetched again (the Kafka jars)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "keten"
+
+
+def default_state_dir() -> Path:
+    """Data and logs of the local servers; shared by every checkout of one user, like the ports."""
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "keten"
+
+
+class InfraSettings(KetenSettings):
+    """``KetenSettings`` plus where the local servers keep their files (``KETEN_CACHE_DIR``,
+    ``KETEN_STATE_DIR``). Ports, user, password and database name come from
+    ``KETEN_KAFKA_BOOTSTRAP_SERVERS`` and ``KETEN_DATABASE_URL``, so the servers that
+    ``keten infra up`` starts are the ones the services connect to."""
+
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    state_dir: Path = Field(default_factory=default_state_dir)
+    # None: the client port + 1.
+    kafka_controller_port: int | None = None
+    kafka_heap: str = "512m"
+
+
+class LocalServer(Protocol):
+    """What ``keten infra`` and the test fixtures need from a local server."""
+
+    name: str
+    env_var: str
+    log_file: Path
+
+    @property
+    def address(self) -> str: ...
+
+    def is_running(self) -> bool: ...
+
+    def start(self, timeout: float = ...) -> bool: ...
+
+    def stop(self, timeout: float = ...) -> bool: ...
+
+    def kill(self) -> None: ...
+
+    def destroy(self) -> None: ...
+
+
+def port_open(port: int, host: str = LOOPBACK, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user (postgres)
+        return True
+    # A zombie (exited, not yet reaped by its parent) still answers kill(pid, 0).
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def process_cmdline(pid: int) -> str | None:
+    """The command line of ``pid`` (Linux), or None where /proc cannot tell."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return None
+
+
+def wait_until_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while process_alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def signal_process(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Serialises start/stop/fetch across processes: two test sessions that find the broker
+    down at the same moment must not both launch one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def tail(path: Path, lines: int = 40, start: int = 0) -> str:
+    """The last ``lines`` lines of ``path`` from byte ``start`` on, for error messages."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(start)
+            text = handle.read().decode(errors="replace")
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(text.splitlines()[-lines:]) or f"(empty log {path})"
+
+
+def run(
+    command: Sequence[str | os.PathLike[str]],
+    *,
+    what: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    input_text: str | None = None,
+    timeout: float = 300,
+) -> str:
+    """Run a tool to completion; raise ``InfraError`` with its output when it fails."""
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed argument lists, no shell
+            [os.fspath(part) for part in command],
+            env=None if env is None else dict(env),
+            cwd=cwd,
+            input=input_text,
+            stdin=None if input_text is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as error:
+        raise InfraError(f"{what}: {error}; run dev/setup to install it") from error
+    except subprocess.TimeoutExpired as error:
+        raise InfraError(f"{what}: no result after {timeout:.0f} s") from error
+    if done.returncode != 0:
+        output = "\n".join((done.stdout + done.stderr).strip().splitlines()[-40:])
+        raise InfraError(f"{what} failed (exit {done.returncode}):\n{output}")
+    return done.stdout

@@ -1,0 +1,57 @@
+"""Session-wide real servers for the test suite (see ``keten_core.testing`` for how they are
+chosen) and small factories every test module may use."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from keten_core.testing import (
+    fresh_database,
+    kafka_server,
+    postgres_server,
+    span_recorder,
+    unique_topic_name,
+)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap_servers() -> Iterator[str]:
+    """Bootstrap servers of a real Kafka broker, shared by the session."""
+    with kafka_server() as bootstrap_servers:
+        yield bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """URL of the PostgreSQL server's own database; tests use ``database_url`` instead."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """URL (postgresql+asyncpg) of an empty database created for this session, dropped after."""
+    async with fresh_database(postgres_server_url) as url:
+        yield url
+
+
+@pytest.fixture
+def make_topic_name() -> Callable[..., str]:
+    """``make_topic_name(prefix="test")`` returns a new unique topic name on each call."""
+    return unique_topic_name
+
+
+@pytest.fixture
+def topic_name(make_topic_name: Callable[..., str]) -> str:
+    """One unique topic name ``test.<uuid>``; the test creates the topic (no auto-creation)."""
+    return make_topic_name()
+
+
+@pytest.fixture
+def span_exporter() -> Iterator[InMemorySpanExporter]:
+    """Spans finished through the global tracer provider during this test (and only then)."""
+    with span_recorder().record() as exporter:
+        yield exporter
