@@ -203,21 +203,32 @@ class EventConsumer:
             isolation_level="read_committed",
         )
         self._stopping = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def start(self) -> None:
         await self._consumer.start()
 
     async def stop(self) -> None:
+        """Finish (and commit) the record in hand, then leave the group. Closing the client
+        under a commit in flight would leave that commit retrying forever."""
         self._stopping.set()
+        await self._idle.wait()
         await self._consumer.stop()
 
     async def run(self) -> None:
-        """Process records until ``stop()``; start() must have been awaited."""
-        while not self._stopping.is_set():
-            batches = await self._consumer.getmany(timeout_ms=500)
-            for records in batches.values():
-                for record in records:
+        """Process records until ``stop()``; start() must have been awaited. Records fetched
+        but not processed when stopping are not committed: the group gets them again."""
+        self._idle.clear()
+        try:
+            while not self._stopping.is_set():
+                batches = await self._consumer.getmany(timeout_ms=500)
+                for record in (r for records in batches.values() for r in records):
+                    if self._stopping.is_set():
+                        return
                     await self.process(record)
+        finally:
+            self._idle.set()
 
     async def process(self, record: ConsumerRecord) -> None:
         try:

@@ -235,3 +235,41 @@ async def test_trace_context_survives_the_kafka_hop(
     assert process.kind == trace.SpanKind.CONSUMER
     assert process.parent is not None and process.parent.span_id == origin.span_id
     assert spans[f"{topic} publish"].parent.span_id == origin.span_id
+
+
+async def test_stop_while_a_record_is_in_hand_commits_it_and_returns(
+    kafka_bootstrap_servers, topics, producer
+):
+    topic, dead = topics
+    await producer.publish(topic, an_event("pip-stop"))
+    handled = asyncio.Event()
+
+    async def handler(_: CloudEvent) -> None:
+        handled.set()  # the caller stops as soon as it sees this, before the handler returns
+        await asyncio.sleep(0.05)  # e.g. the handler's database commit
+
+    group = f"test-{uuid.uuid4().hex[:8]}"
+    consumer = EventConsumer(
+        kafka_bootstrap_servers,
+        [topic],
+        group_id=group,
+        handler=handler,
+        dead_letters=producer,
+        dead_letter_topic=dead,
+    )
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    async with asyncio.timeout(30):
+        await handled.wait()
+    async with asyncio.timeout(15):
+        await consumer.stop()
+        await task
+
+    check = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap_servers, group_id=group)
+    await check.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(3)]
+        committed = [await check.committed(tp) for tp in partitions]
+    finally:
+        await check.stop()
+    assert sorted(c for c in committed if c is not None) == [1]
