@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from keten_core.kafka import EventConsumer
 
 
 async def read_all(
@@ -27,3 +30,17 @@ async def read_all(
     finally:
         await consumer.stop()
     return records
+
+
+async def run_consumer_until(
+    consumer: EventConsumer, condition: Awaitable[object], timeout_s: float = 30.0
+) -> None:
+    """Run ``consumer`` until ``condition`` completes, then stop it the way a service does."""
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with asyncio.timeout(timeout_s):
+            await condition
+    finally:
+        await consumer.stop()
+        await task

@@ -22,7 +22,7 @@ from keten_core.kafka import (
     TopicSpec,
     ensure_topics,
 )
-from tests.support import read_all
+from tests.support import read_all, run_consumer_until
 
 pytestmark = pytest.mark.kafka
 
@@ -57,17 +57,6 @@ async def topics(kafka_bootstrap_servers: str) -> tuple[str, str]:
 async def producer(kafka_bootstrap_servers: str):
     async with EventProducer(kafka_bootstrap_servers, client_id="test") as p:
         yield p
-
-
-async def run_until(consumer: EventConsumer, done: asyncio.Event, timeout_s: float = 30) -> None:
-    await consumer.start()
-    task = asyncio.create_task(consumer.run())
-    try:
-        async with asyncio.timeout(timeout_s):
-            await done.wait()
-    finally:
-        await consumer.stop()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_cloudevent_round_trip_in_binary_mode(kafka_bootstrap_servers, topics, producer):
@@ -122,7 +111,7 @@ async def test_poison_message_is_dead_lettered_and_the_next_one_processed(
         dead_letters=producer,
         dead_letter_topic=dead,
     )
-    await run_until(consumer, done)
+    await run_consumer_until(consumer, done.wait())
 
     assert [e.get_id() for e in handled] == [good.get_id()]
     [parked] = await read_all(kafka_bootstrap_servers, dead, 1)
@@ -178,15 +167,13 @@ async def test_failing_handler_is_retried_then_dead_lettered(
         backoff_initial_s=0.05,
         backoff_max_s=0.1,
     )
-    await consumer.start()
-    task = asyncio.create_task(consumer.run())
-    try:
-        parked = await read_all(kafka_bootstrap_servers, dead, 2)
-        async with asyncio.timeout(20):
-            await flaky_applied.wait()
-    finally:
-        await consumer.stop()
-        await asyncio.gather(task, return_exceptions=True)
+    parked: list = []
+
+    async def two_parked_and_flaky_applied() -> None:
+        parked.extend(await read_all(kafka_bootstrap_servers, dead, 2))
+        await flaky_applied.wait()
+
+    await run_consumer_until(consumer, two_parked_and_flaky_applied())
 
     assert applied == {"pip-flaky"}
     assert calls == {"pip-flaky": 2, "pip-broken": 3, "pip-no": 1}
@@ -222,7 +209,7 @@ async def test_trace_context_survives_the_kafka_hop(
         dead_letters=producer,
         dead_letter_topic=dead,
     )
-    await run_until(consumer, done)
+    await run_consumer_until(consumer, done.wait())
 
     [handler_context] = seen
     assert handler_context.trace_id == origin.trace_id

@@ -21,7 +21,7 @@ from keten_core.envelope import CloudEvent, event_from_kafka, new_event
 from keten_core.inbox import ProcessedEvent, idempotent
 from keten_core.kafka import EventConsumer, EventProducer, TopicSpec, ensure_topics
 from keten_core.outbox import OutboxMessage, OutboxRelay, add_event
-from tests.support import read_all
+from tests.support import read_all, run_consumer_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -227,14 +227,7 @@ async def test_relay_killed_after_the_ack_loses_nothing_and_consumers_apply_once
             dead_letters=dead_letters,
             dead_letter_topic=topic + ".dlq",
         )
-        await consumer.start()
-        task = asyncio.create_task(consumer.run())
-        try:
-            async with asyncio.timeout(30):
-                await done.wait()
-        finally:
-            await consumer.stop()
-            await asyncio.gather(task, return_exceptions=True)
+        await run_consumer_until(consumer, done.wait())
 
     assert deliveries == [event.get_id()] * 2
     async with sessions() as session:
