@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -20,7 +21,7 @@ from keten_core.db import create_engine, migrate, session_factory
 from keten_core.envelope import CloudEvent, event_from_kafka, new_event
 from keten_core.inbox import ProcessedEvent, idempotent
 from keten_core.kafka import EventConsumer, EventProducer, TopicSpec, ensure_topics
-from keten_core.outbox import OutboxMessage, OutboxRelay, add_event
+from keten_core.outbox import OutboxMessage, OutboxRelay, add_event, purge_published
 from tests.support import read_all, run_consumer_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -234,3 +235,25 @@ async def test_relay_killed_after_the_ack_loses_nothing_and_consumers_apply_once
         assert await session.scalar(text("SELECT count(*) FROM test_effect")) == 1
         claimed = (await session.scalars(select(ProcessedEvent))).all()
     assert [(c.source, c.event_id) for c in claimed] == [(SOURCE, event.get_id())]
+
+
+async def test_purge_removes_only_rows_published_long_enough_ago(
+    kafka_bootstrap_servers, sessions, topic
+):
+    for n in range(3):
+        await record_change(sessions, topic, "pip-purge", n)
+    async with EventProducer(kafka_bootstrap_servers) as producer:
+        assert await OutboxRelay(sessions, producer, batch_size=2).relay_once() == 2
+    async with sessions.begin() as session:
+        # One published row is old, one recent; the third is not published at all.
+        await session.execute(
+            text(
+                "UPDATE keten_outbox SET published_at = now() - interval '8 days'"
+                " WHERE id = (SELECT min(id) FROM keten_outbox)"
+            )
+        )
+    async with sessions.begin() as session:
+        assert await purge_published(session, timedelta(days=7)) == 1
+    async with sessions() as session:
+        left = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert [r.published_at is not None for r in left] == [True, False]
