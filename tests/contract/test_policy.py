@@ -193,3 +193,15 @@ def test_an_opdracht_for_a_provider_without_bsn_ground_cannot_hold_one():
         rd.model.model_validate({**rd.example, "aanbiedersoort": rol.value, "bsn": None})
     with pytest.raises(ValidationError, match="is no aanbieder"):
         rd.model.model_validate({**rd.example, "aanbiedersoort": "duo"})
+
+
+def test_an_unknown_aanbiedersoort_on_an_event_is_refused_not_a_crash():
+    for et in all_event_types():
+        for rol in et.recipients & AANBIEDER_ROLLEN:
+            assert not may_receive(
+                rol,
+                et.type,
+                recipient_oin="00000003273280410000",
+                event_aanbiedersoort="kapper",
+                event_aanbiederoin="00000003273280410000",
+            )

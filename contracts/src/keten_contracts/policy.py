@@ -83,7 +83,9 @@ def may_receive(
         # catalogue edit widening that without a policy decision.
         return False
     if rol.is_aanbieder:
-        if event_aanbiedersoort is None or Rol(event_aanbiedersoort) is not rol:
+        if event_aanbiedersoort is None or event_aanbiedersoort not in {r.value for r in Rol}:
+            return False
+        if Rol(event_aanbiedersoort) is not rol:
             return False
         # Opdracht events are for one aanbieder: its OIN must match (catalogue requires it).
         return recipient_oin is not None and recipient_oin == event_aanbiederoin
