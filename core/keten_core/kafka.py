@@ -64,7 +64,8 @@ async def ensure_topics(
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=timeout_ms)
     await admin.start()
     try:
-        missing = [spec for name, spec in wanted.items() if name not in await admin.list_topics()]
+        existing = set(await admin.list_topics())
+        missing = [spec for name, spec in wanted.items() if name not in existing]
         if not missing:
             return []
         response = await admin.create_topics(

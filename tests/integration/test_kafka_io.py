@@ -59,6 +59,28 @@ async def producer(kafka_bootstrap_servers: str):
         yield p
 
 
+def consumer_for(
+    bootstrap: str,
+    topics: tuple[str, str],
+    producer: EventProducer,
+    handler,
+    *,
+    group: str | None = None,
+    **options: float,
+) -> EventConsumer:
+    """A consumer of the test's topic that parks failures in the test's dead-letter topic."""
+    topic, dead = topics
+    return EventConsumer(
+        bootstrap,
+        [topic],
+        group_id=group or f"test-{uuid.uuid4().hex[:8]}",
+        handler=handler,
+        dead_letters=producer,
+        dead_letter_topic=dead,
+        **options,
+    )
+
+
 async def test_cloudevent_round_trip_in_binary_mode(kafka_bootstrap_servers, topics, producer):
     topic, _ = topics
     event = an_event("pip-roundtrip", versie=2)
@@ -103,14 +125,7 @@ async def test_poison_message_is_dead_lettered_and_the_next_one_processed(
         done.set()
 
     group = f"test-{uuid.uuid4().hex[:8]}"
-    consumer = EventConsumer(
-        kafka_bootstrap_servers,
-        [topic],
-        group_id=group,
-        handler=handler,
-        dead_letters=producer,
-        dead_letter_topic=dead,
-    )
+    consumer = consumer_for(kafka_bootstrap_servers, topics, producer, handler, group=group)
     await run_consumer_until(consumer, done.wait())
 
     assert [e.get_id() for e in handled] == [good.get_id()]
@@ -156,13 +171,11 @@ async def test_failing_handler_is_retried_then_dead_lettered(
         applied.add(subject)
         flaky_applied.set()
 
-    consumer = EventConsumer(
+    consumer = consumer_for(
         kafka_bootstrap_servers,
-        [topic],
-        group_id=f"test-{uuid.uuid4().hex[:8]}",
-        handler=handler,
-        dead_letters=producer,
-        dead_letter_topic=dead,
+        topics,
+        producer,
+        handler,
         attempts=3,
         backoff_initial_s=0.05,
         backoff_max_s=0.1,
@@ -187,7 +200,7 @@ async def test_failing_handler_is_retried_then_dead_lettered(
 async def test_trace_context_survives_the_kafka_hop(
     kafka_bootstrap_servers, topics, producer, span_exporter
 ):
-    topic, dead = topics
+    topic, _ = topics
     tracer = trace.get_tracer("test")
     with tracer.start_as_current_span("pip vaststellen") as command_span:
         event = an_event("pip-traced")
@@ -201,14 +214,7 @@ async def test_trace_context_survives_the_kafka_hop(
         seen.append(trace.get_current_span().get_span_context())
         done.set()
 
-    consumer = EventConsumer(
-        kafka_bootstrap_servers,
-        [topic],
-        group_id=f"test-{uuid.uuid4().hex[:8]}",
-        handler=handler,
-        dead_letters=producer,
-        dead_letter_topic=dead,
-    )
+    consumer = consumer_for(kafka_bootstrap_servers, topics, producer, handler)
     await run_consumer_until(consumer, done.wait())
 
     [handler_context] = seen
@@ -227,7 +233,7 @@ async def test_trace_context_survives_the_kafka_hop(
 async def test_stop_while_a_record_is_in_hand_commits_it_and_returns(
     kafka_bootstrap_servers, topics, producer
 ):
-    topic, dead = topics
+    topic, _ = topics
     await producer.publish(topic, an_event("pip-stop"))
     handled = asyncio.Event()
 
@@ -236,14 +242,7 @@ async def test_stop_while_a_record_is_in_hand_commits_it_and_returns(
         await asyncio.sleep(0.05)  # e.g. the handler's database commit
 
     group = f"test-{uuid.uuid4().hex[:8]}"
-    consumer = EventConsumer(
-        kafka_bootstrap_servers,
-        [topic],
-        group_id=group,
-        handler=handler,
-        dead_letters=producer,
-        dead_letter_topic=dead,
-    )
+    consumer = consumer_for(kafka_bootstrap_servers, topics, producer, handler, group=group)
     await consumer.start()
     task = asyncio.create_task(consumer.run())
     async with asyncio.timeout(30):

@@ -68,6 +68,35 @@ class LocalServer(Protocol):
     def destroy(self) -> None: ...
 
 
+class ServerProcess:
+    """The state checks both launchers share; a subclass sets ``title``, ``port`` and
+    ``log_file`` and says how it finds its process (``pid``)."""
+
+    title: str
+    port: int
+    log_file: Path
+
+    def pid(self) -> int | None:
+        raise NotImplementedError
+
+    def is_running(self) -> bool:
+        return self.pid() is not None and port_open(self.port)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return tail(self.log_file, lines)
+
+    def _wait_for_port(self, timeout: float) -> None:
+        """For a process that runs but may not serve yet (starting, or in crash recovery)."""
+        deadline = time.monotonic() + timeout
+        while not port_open(self.port):
+            if time.monotonic() > deadline:
+                raise InfraError(
+                    f"{self.title} (pid {self.pid()}) runs but does not accept connections on "
+                    f"{LOOPBACK}:{self.port}; {self.log_file}:\n{self.log_tail()}"
+                )
+            time.sleep(0.2)
+
+
 def port_open(port: int, host: str = LOOPBACK, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):

@@ -22,6 +22,7 @@ from keten_core.infra.common import (
     LOOPBACK,
     InfraError,
     InfraSettings,
+    ServerProcess,
     file_lock,
     port_open,
     process_alive,
@@ -106,7 +107,7 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
-class LocalKafka:
+class LocalKafka(ServerProcess):
     """One single-node KRaft broker with its files in ``state_dir``.
 
     ``start()`` is idempotent and returns whether it launched the broker; the broker runs
@@ -114,6 +115,7 @@ class LocalKafka:
     process can ``stop()`` it through the pid file.
     """
 
+    title = "Kafka"
     name = "kafka"
     env_var = "KETEN_KAFKA_BOOTSTRAP_SERVERS"
 
@@ -184,12 +186,6 @@ class LocalKafka:
         if cmdline is not None and str(self.config_file) not in cmdline:
             return None  # pid reused by an unrelated process after a reboot or crash
         return pid
-
-    def is_running(self) -> bool:
-        return self.pid() is not None and port_open(self.port)
-
-    def log_tail(self, lines: int = 40) -> str:
-        return tail(self.log_file, lines)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -325,16 +321,6 @@ class LocalKafka:
         with self.log_file.open("rb") as log:
             log.seek(offset)
             return log.read().decode(errors="replace")
-
-    def _wait_for_port(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not port_open(self.port):
-            if time.monotonic() > deadline:
-                raise InfraError(
-                    f"Kafka (pid {self.pid()}) runs but does not accept connections on "
-                    f"{self.bootstrap_servers}; {self.log_file}:\n{self.log_tail()}"
-                )
-            time.sleep(0.2)
 
     def _wait_gone(self, pid: int, timeout: float) -> bool:
         if self._process is not None and self._process.pid == pid:

@@ -12,7 +12,6 @@ import os
 import pwd
 import shutil
 import signal
-import time
 from pathlib import Path
 from typing import TypeAlias
 
@@ -22,12 +21,12 @@ from keten_core.infra.common import (
     LOOPBACK,
     InfraError,
     InfraSettings,
+    ServerProcess,
     file_lock,
     port_open,
     process_alive,
     run,
     signal_process,
-    tail,
     wait_until_gone,
 )
 
@@ -59,12 +58,13 @@ def default_base_dir(state_dir: Path, port: int) -> Path:
     return state_dir / f"postgres-{port}"
 
 
-class LocalPostgres:
+class LocalPostgres(ServerProcess):
     """One PostgreSQL cluster in ``base_dir`` (``data/`` and ``postgres.log``), listening on
     127.0.0.1:``port`` with password authentication. ``user`` is the cluster's bootstrap
     superuser (tests create a database per session), ``database`` is created on first start.
     ``start()`` is idempotent and returns whether it launched the server."""
 
+    title = "PostgreSQL"
     name = "postgres"
     env_var = "KETEN_DATABASE_URL"
 
@@ -142,12 +142,6 @@ class LocalPostgres:
             return None
         return pid if process_alive(pid) else None
 
-    def is_running(self) -> bool:
-        return self.pid() is not None and port_open(self.port)
-
-    def log_tail(self, lines: int = 40) -> str:
-        return tail(self.log_file, lines)
-
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self, timeout: float = 60) -> bool:
@@ -197,16 +191,6 @@ class LocalPostgres:
         self._lock_file.unlink(missing_ok=True)
 
     # -- internals -----------------------------------------------------------------------
-
-    def _wait_for_port(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not port_open(self.port):
-            if time.monotonic() > deadline:
-                raise InfraError(
-                    f"PostgreSQL (pid {self.pid()}) runs but does not accept connections on "
-                    f"port {self.port}; {self.log_file}:\n{self.log_tail()}"
-                )
-            time.sleep(0.2)
 
     def _as_server_user(self, command: list[Arg]) -> list[Arg]:
         if os.geteuid() != 0:
