@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from sqlalchemy.engine import make_url
 
-from keten_core.kafka import EventConsumer
+from keten_core.consumer import BatchHandler, ConsumedEvent, EventConsumer
+
+
+def each(handle: Callable[[ConsumedEvent], Awaitable[None]]) -> BatchHandler:
+    """A batch handler that handles the events one after the other."""
+
+    async def handle_batch(events: Sequence[ConsumedEvent]) -> None:
+        for event in events:
+            await handle(event)
+
+    return handle_batch
 
 
 async def read_all(
@@ -44,3 +55,91 @@ async def run_consumer_until(
     finally:
         await consumer.stop()
         await task
+
+
+class TcpProxy:
+    """A TCP proxy on 127.0.0.1 (ephemeral port) in front of a real server, to make that
+    server unreachable for one client without touching the server: ``block()`` aborts every
+    connection through the proxy (both ends, so the server sees its client go and releases
+    that session's locks) and refuses new ones; ``unblock()`` accepts them again."""
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self._upstream = (upstream_host, upstream_port)
+        self._server: asyncio.Server | None = None
+        self._transports: set[asyncio.BaseTransport] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.port = 0
+        self.accepted = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def url_for(self, url: str) -> str:
+        """``url`` (an SQLAlchemy URL of the upstream server) with the proxy as host and port."""
+        return (
+            make_url(url)
+            .set(host="127.0.0.1", port=self.port)
+            .render_as_string(hide_password=False)
+        )
+
+    async def block(self) -> None:
+        """Abort every current connection and stop listening (new connections are refused)."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for transport in list(self._transports):
+            transport.abort()  # type: ignore[attr-defined]
+        self._transports.clear()
+        await asyncio.sleep(0)
+
+    async def unblock(self) -> None:
+        """Listen again, on the same port."""
+        if self._server is None:
+            await self.start()
+
+    async def close(self) -> None:
+        await self.block()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def __aenter__(self) -> TcpProxy:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self._upstream)
+        except OSError:
+            writer.transport.abort()
+            return
+        pair = (writer.transport, up_writer.transport)
+        self._transports.update(pair)
+        pumps = [
+            asyncio.create_task(self._pump(reader, up_writer)),
+            asyncio.create_task(self._pump(up_reader, writer)),
+        ]
+        self._tasks.update(pumps)
+        try:
+            await asyncio.gather(*pumps, return_exceptions=True)
+        finally:
+            self._tasks.difference_update(pumps)
+            for transport in pair:
+                transport.abort()  # type: ignore[attr-defined]
+                self._transports.discard(transport)
+
+    @staticmethod
+    async def _pump(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+        try:
+            while data := await source.read(65536):
+                target.write(data)
+                await target.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            target.transport.abort()  # type: ignore[attr-defined]

@@ -1,15 +1,34 @@
 """Authentication between parties with the ZGW JWT scheme (Common Ground / Open Zaak APIs).
 
-Each client has a shared secret; for every request it signs a short-lived HS256 token with the
-claims ``iss``, ``iat``, ``exp``, ``client_id``, ``user_id`` and ``user_representation``. The
-receiving service looks the ``client_id`` up in its ``PartyRegistry`` (configuration), checks
-the signature with that party's secret and learns who calls: organisation (OIN), role and,
-for a gemeente, its CBS code. What that party may then see is the policy's business, not this
-module's.
+Credentials are per (application, service): each entry of the party configuration names the
+service it is for (``dossier-bron``, ``duo-adapter``, ...) and has its own ``client_id`` and
+secret. A service keeps only its own entries (``PartyRegistry.from_settings(service)``), and
+loading refuses two entries with one ``client_id`` or one secret, across all services, so a
+token made for one service is worthless at the other four and a shared secret cannot be
+configured.
 
-Wiring: the service's lifespan sets ``app.state.token_verifier = TokenVerifier(registry)``
-(``create_service_app`` does that); routes depend on ``authenticated_party`` or
-``require_party(Rol.GEMEENTE, ...)``.
+A client signs an HS256 token with the claims ``iss``, ``iat``, ``client_id``, ``user_id`` and
+``user_representation``, usually ``exp``, and optionally ``aud``. This is the token that
+Common Ground clients send (zgw-consumers: ``exp`` = ``iat`` + 12 hours by default, one token
+reused for hours; older clients built on gemma-zds-client: no ``exp``). The receiving
+service's ``TokenVerifier`` accepts it when:
+
+- the algorithm is HS256 (nothing else, never ``none``);
+- ``client_id`` is one of this service's entries and the signature checks out with that
+  entry's secret;
+- ``iss`` equals ``client_id``;
+- ``aud``, when present (a string or a list), names this service; it is never required;
+- with ``exp``: now is before ``exp``; without ``exp``: now is before ``iat`` +
+  ``KETEN_JWT_EXPIRY`` (seconds, default 3600 as in Open Zaak); ``iat`` is required and may
+  not lie in the future; every time check allows ``leeway`` (30 s) of clock drift.
+
+It then knows who calls: organisation (OIN), role and, for a gemeente, its CBS code. What that
+party may then see is the policy's business, not this module's. Every refusal is a 401
+problem+json answer with a ``WWW-Authenticate: Bearer error="invalid_token"`` challenge.
+
+Wiring: the service's lifespan sets ``app.state.token_verifier = TokenVerifier(registry,
+service=settings.service_name)`` (``create_service_app`` does that); routes depend on
+``authenticated_party`` or ``require_party(Rol.GEMEENTE, ...)``.
 """
 
 from __future__ import annotations
@@ -48,22 +67,32 @@ ALGORITHM = "HS256"
 # An explicit list: PyJWT then refuses ``alg: none`` and any other algorithm, whatever the
 # token's header claims (no algorithm confusion).
 ALGORITHMS = [ALGORITHM]
-REQUIRED_CLAIMS = ("iss", "iat", "exp", "client_id", "user_id", "user_representation")
+# ``exp`` and ``aud`` are checked when present, never required (see the module docstring).
+REQUIRED_CLAIMS = ("iss", "iat", "client_id", "user_id", "user_representation")
 # RFC 7518 section 3.2: an HS256 key must be at least as long as the hash output (256 bits).
 MIN_SECRET_BYTES = 32
+# Lifetime of the tokens our own clients mint (one per request).
 DEFAULT_TOKEN_LIFETIME = timedelta(minutes=1)
 DEFAULT_LEEWAY = timedelta(seconds=30)
-# A token is minted per request, so an old ``iat`` means a replayed or hoarded token even when
-# the client chose a far ``exp``.
-DEFAULT_MAX_AGE = timedelta(minutes=5)
+# How long a token without ``exp`` is accepted after its ``iat``. 3600 s is the default of
+# ``JWT_EXPIRY`` in Open Zaak and Open Notificaties (their API layer, commonground-api-common,
+# refuses a token once ``iat`` + ``JWT_EXPIRY`` has passed), so a client that works against
+# those components works here too; it is short enough that a token which never expires by
+# itself does not stay usable for long.
+DEFAULT_JWT_EXPIRY_SECONDS = 3600
 
 
 class Party(BaseModel):
-    """An organisation in the chain that may call our APIs."""
+    """One credential of an organisation in the chain: the ``client_id`` and secret with which
+    it may call one service. An application that calls three services has three entries,
+    each with its own ``client_id`` and secret."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     client_id: str = Field(min_length=1)
+    service: str = Field(
+        min_length=1, description="the service this credential is for, e.g. dossier-bron"
+    )
     oin: str = Field(pattern=OIN_PATTERN, description="20-digit Organisatie-identificatienummer")
     rol: Rol
     gemeentecode: str | None = Field(
@@ -93,7 +122,9 @@ _PARTY_LIST = TypeAdapter(list[Party])
 
 class PartiesSettings(BaseSettings):
     """``KETEN_PARTIES`` (a JSON list of parties) and/or ``KETEN_PARTIES_FILE`` (JSON or YAML
-    file holding such a list, or a mapping with a ``parties`` key); both are merged."""
+    file holding such a list, or a mapping with a ``parties`` key); both are merged. Each entry
+    is one (application, service) credential: ``client_id``, ``service``, ``oin``, ``rol``,
+    ``gemeentecode`` (gemeenten only) and ``secret``."""
 
     model_config = SettingsConfigDict(env_prefix="KETEN_", extra="ignore")
 
@@ -116,23 +147,61 @@ def load_parties_file(path: Path) -> list[Party]:
     return _PARTY_LIST.validate_python(data)
 
 
-class PartyRegistry:
-    """The parties known to a service, by ``client_id``."""
+class TokenSettings(BaseSettings):
+    """``KETEN_JWT_EXPIRY``: seconds a token without ``exp`` is accepted after its ``iat``
+    (as Open Zaak's ``JWT_EXPIRY``)."""
 
-    def __init__(self, parties: Iterable[Party] = ()) -> None:
-        self._by_client_id: dict[str, Party] = {}
-        for party in parties:
-            if party.client_id in self._by_client_id:
-                raise ValueError(f"client_id {party.client_id!r} is configured twice")
-            self._by_client_id[party.client_id] = party
+    model_config = SettingsConfigDict(env_prefix="KETEN_", extra="ignore")
+
+    jwt_expiry: int = Field(default=DEFAULT_JWT_EXPIRY_SECONDS, gt=0)
+
+
+def check_unique_credentials(parties: Iterable[Party]) -> None:
+    """Refuse a configuration in which two entries share a ``client_id`` or a secret.
+
+    A secret shared by two entries (the same application at two services, say) would let
+    whoever holds one service's copy sign tokens that the other accepts. The message names
+    the ``client_id`` values, never the secret."""
+    client_ids: set[str] = set()
+    owner_of_secret: dict[str, str] = {}
+    for party in parties:
+        if party.client_id in client_ids:
+            raise ValueError(f"client_id {party.client_id!r} is configured twice")
+        client_ids.add(party.client_id)
+        secret = party.secret.get_secret_value()
+        other = owner_of_secret.setdefault(secret, party.client_id)
+        if other != party.client_id:
+            raise ValueError(
+                f"client_ids {other!r} and {party.client_id!r} use the same secret; every "
+                "(application, service) needs a secret of its own"
+            )
+
+
+class PartyRegistry:
+    """The credentials a service accepts, by ``client_id``.
+
+    All ``parties`` are checked (``check_unique_credentials``); with ``service`` only the
+    entries for that service are kept."""
+
+    def __init__(self, parties: Iterable[Party] = (), *, service: str | None = None) -> None:
+        parties = list(parties)
+        check_unique_credentials(parties)
+        self.service = service
+        self._by_client_id: dict[str, Party] = {
+            party.client_id: party
+            for party in parties
+            if service is None or party.service == service
+        }
 
     @classmethod
-    def from_settings(cls, settings: PartiesSettings | None = None) -> PartyRegistry:
+    def from_settings(cls, service: str, settings: PartiesSettings | None = None) -> PartyRegistry:
+        """The entries for ``service`` from ``KETEN_PARTIES``/``KETEN_PARTIES_FILE``; the
+        whole configuration is checked, not only those entries."""
         settings = settings if settings is not None else PartiesSettings()
         parties = list(settings.parties)
         if settings.parties_file is not None:
             parties.extend(load_parties_file(settings.parties_file))
-        return cls(parties)
+        return cls(parties, service=service)
 
     def get(self, client_id: str) -> Party | None:
         return self._by_client_id.get(client_id)
@@ -154,13 +223,15 @@ def encode_zgw_token(
     user_id: str = "",
     user_representation: str = "",
     lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
+    audience: str | None = None,
     issuer: str | None = None,
     now: float | None = None,
 ) -> str:
-    """A signed ZGW token. Machine-to-machine calls leave ``user_id`` empty."""
+    """A signed ZGW token. Machine-to-machine calls leave ``user_id`` empty; ``audience``
+    (the name of the service called) adds an ``aud`` claim."""
     key = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
     issued_at = int(time.time() if now is None else now)
-    claims = {
+    claims: dict[str, Any] = {
         "iss": issuer or client_id,
         "iat": issued_at,
         "exp": issued_at + int(lifetime.total_seconds()),
@@ -168,6 +239,8 @@ def encode_zgw_token(
         "user_id": user_id,
         "user_representation": user_representation,
     }
+    if audience is not None:
+        claims["aud"] = audience
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
@@ -183,12 +256,14 @@ class ZGWTokenAuth(httpx.Auth):
         user_id: str = "",
         user_representation: str = "",
         lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
+        audience: str | None = None,
     ) -> None:
         self.client_id = client_id
         self._secret = secret if isinstance(secret, SecretStr) else SecretStr(secret)
         self.user_id = user_id
         self.user_representation = user_representation
         self.lifetime = lifetime
+        self.audience = audience
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token = encode_zgw_token(
@@ -197,6 +272,7 @@ class ZGWTokenAuth(httpx.Auth):
             user_id=self.user_id,
             user_representation=self.user_representation,
             lifetime=self.lifetime,
+            audience=self.audience,
         )
         request.headers["Authorization"] = f"Bearer {token}"
         yield request
@@ -209,7 +285,8 @@ class ZGWClaims(BaseModel):
 
     iss: str
     iat: int
-    exp: int
+    exp: int | None = None
+    aud: str | list[str] | None = None
     client_id: str = Field(min_length=1)
     user_id: str
     user_representation: str
@@ -250,18 +327,27 @@ class AuthenticationError(Exception):
 
 
 class TokenVerifier:
-    """Checks ZGW tokens against the parties' secrets."""
+    """Checks ZGW tokens for one service against its entries' secrets (rules: module
+    docstring). ``jwt_expiry`` defaults to ``KETEN_JWT_EXPIRY``."""
 
     def __init__(
         self,
         registry: PartyRegistry,
         *,
+        service: str,
         leeway: timedelta = DEFAULT_LEEWAY,
-        max_age: timedelta = DEFAULT_MAX_AGE,
+        jwt_expiry: timedelta | None = None,
     ) -> None:
+        if registry.service is not None and registry.service != service:
+            raise ValueError(
+                f"the registry holds the entries of {registry.service!r}, not of {service!r}"
+            )
         self.registry = registry
+        self.service = service
         self.leeway = leeway
-        self.max_age = max_age
+        self.jwt_expiry = (
+            jwt_expiry if jwt_expiry is not None else timedelta(seconds=TokenSettings().jwt_expiry)
+        )
 
     def verify(self, token: str) -> AuthenticatedCaller:
         try:
@@ -278,15 +364,19 @@ class TokenVerifier:
         if not isinstance(client_id, str) or not client_id:
             raise AuthenticationError("claim client_id is missing")
         party = self.registry.get(client_id)
-        if party is None:
-            # Same wording as a bad signature: do not help anyone enumerate client ids.
+        if party is None or party.service != self.service:
+            # Same wording as a bad signature: do not help anyone enumerate client ids, nor
+            # tell which of them another service knows.
             raise AuthenticationError("signature or client not recognised", client_id=client_id)
         try:
             payload = jwt.decode(
                 token,
                 party.secret.get_secret_value(),
                 algorithms=ALGORITHMS,
-                options={"require": list(REQUIRED_CLAIMS)},
+                # PyJWT checks exp, nbf and iat (not in the future) when present. It would
+                # refuse any aud when given no audience, and require aud when given one:
+                # aud is checked below instead.
+                options={"require": list(REQUIRED_CLAIMS), "verify_aud": False},
                 leeway=self.leeway,
             )
             claims = ZGWClaims.model_validate(payload)
@@ -307,8 +397,24 @@ class TokenVerifier:
             raise AuthenticationError(
                 f"claims of the wrong type: {fields}", client_id=client_id
             ) from exc
-        if time.time() - claims.iat > (self.max_age + self.leeway).total_seconds():
-            raise AuthenticationError("token too old (iat)", client_id=client_id)
+        if claims.iss != claims.client_id:
+            raise AuthenticationError("claim iss must equal client_id", client_id=client_id)
+        if claims.aud is not None:
+            audiences = [claims.aud] if isinstance(claims.aud, str) else claims.aud
+            if self.service not in audiences:
+                # The token's aud is not echoed: it is the caller's text.
+                raise AuthenticationError(
+                    f"claim aud does not name this service ({self.service})",
+                    client_id=client_id,
+                )
+        if claims.exp is None:
+            valid_for = self.jwt_expiry + self.leeway
+            if time.time() - claims.iat > valid_for.total_seconds():
+                raise AuthenticationError(
+                    f"token expired (no exp; valid {int(self.jwt_expiry.total_seconds())} s "
+                    "after iat)",
+                    client_id=client_id,
+                )
         return AuthenticatedCaller(
             party=party, user_id=claims.user_id, user_representation=claims.user_representation
         )
@@ -318,7 +424,7 @@ bearer_scheme = HTTPBearer(
     auto_error=False,  # we answer 401 ourselves, as problem+json
     scheme_name="ZGW-JWT",
     bearerFormat="JWT",
-    description="ZGW JWT: HS256 with the secret shared with the service, one token per call",
+    description="ZGW JWT: HS256, signed with the secret of your credential for this service",
 )
 
 

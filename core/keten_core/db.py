@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -35,8 +35,26 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Key of the PostgreSQL advisory lock that serialises ``migrate`` per database (advisory locks
+# are scoped to the database they are taken in). Fixed for good: every version of every
+# service must take the same lock. It is the first 8 bytes of SHA-256 over
+# ``keten_core.db.migrate``, read as a signed big-endian 64-bit integer, so it is unlikely to
+# collide with another application's key on a shared server.
+MIGRATION_LOCK_KEY = -4533461064213174622
+
+# Connections older than this are replaced when they are next checked out (an age check, no
+# round trip): firewalls, NAT gateways and PgBouncer drop connections that sit idle for long,
+# and a service that was quiet overnight should not find its whole pool dead.
+POOL_RECYCLE_S = 1800
+
+
 def create_engine(database_url: str, **kwargs: object) -> AsyncEngine:
-    return create_async_engine(database_url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+    """The async engine of a service. No ``pool_pre_ping``: it costs a round trip on every
+    checkout, i.e. on every transaction. A connection that died anyway fails on first use with a
+    connection-level error; SQLAlchemy then discards it and the consumer retries the record as
+    a transient failure; an HTTP request in flight fails once."""
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE_S)
+    return create_async_engine(database_url, **kwargs)  # type: ignore[arg-type]
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -55,10 +73,19 @@ def alembic_config(version_locations: Sequence[Path] = ()) -> Config:
 
 
 async def migrate(engine: AsyncEngine, version_locations: Sequence[Path] = ()) -> None:
-    """Upgrade the database to the newest revision of every branch."""
+    """Upgrade the database to the newest revision of every branch.
+
+    Safe to run from several processes at once (replicas or init containers starting
+    together): the migration transaction first takes a transaction-level advisory lock
+    (``MIGRATION_LOCK_KEY``), so one process migrates while the others wait, and these then
+    find the database at head and do nothing. Without it, each saw no ``alembic_version``
+    table, each tried to create it, and all but one failed with an ``IntegrityError``. The lock
+    is released when the transaction ends, also when the process dies."""
     config = alembic_config(version_locations)
 
     def upgrade(connection: Connection) -> None:
+        # In the same transaction as the migration, before Alembic reads the current version.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
 

@@ -8,23 +8,27 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from cloudevents.core.formats.json import JSONFormat
 
 from keten_contracts.envelope import source_urn
+from keten_contracts.events import get_event_type
+from keten_core.consumer import ConsumedEvent, EventConsumer
 from keten_core.db import create_engine, migrate, session_factory
 from keten_core.envelope import CloudEvent, new_event
-from keten_core.inbox import claim
-from keten_core.kafka import EventConsumer, EventProducer, TopicSpec, ensure_topics
-from keten_core.outbox import OutboxRelay, add_event
+from keten_core.kafka import EventProducer, TopicSpec, ensure_topics
+from keten_core.outbox import OutboxRelay
 from keten_core.settings import KetenSettings
+from keten_core.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from keten_core.cli import Subparsers
 
-DEMO_TOPIC = "keten.demo"
+DEMO_TYPE = "nl.inburgering.gemeente.pip.vastgesteld.v1"
+DEMO_GROUP = "keten-demo"
 # A fictitious gemeente OIN and CBS code; the demo's dossier id is an opaque random id.
 DEMO_OIN = "00000001001234567000"
 DEMO_GEMEENTECODE = "0363"
@@ -33,7 +37,7 @@ DEMO_GEMEENTECODE = "0363"
 def demo_event() -> CloudEvent:
     pip_id = f"pip-{uuid.uuid4().hex[:12]}"
     return new_event(
-        type="nl.inburgering.gemeente.pip.vastgesteld.v1",
+        type=DEMO_TYPE,
         source=source_urn(DEMO_OIN, "dossier-bron"),
         subject=pip_id,
         dataref=f"http://127.0.0.1:8000/api/v1/pips/{pip_id}",
@@ -45,11 +49,12 @@ def demo_event() -> CloudEvent:
 async def run_demo(settings: KetenSettings, echo: Callable[[str], None] = print) -> CloudEvent:
     """Write, relay, consume; returns the event as the consumer received it."""
     bootstrap = settings.kafka_bootstrap_servers
-    dead_letter_topic = f"{DEMO_TOPIC}.deadletter"
+    topic = get_event_type(DEMO_TYPE).topic
+    dead_letter_topic = f"{DEMO_GROUP}.deadletter"
     await ensure_topics(
         bootstrap,
         [
-            TopicSpec(DEMO_TOPIC, settings.kafka_partitions, settings.kafka_replication_factor),
+            TopicSpec(topic, settings.kafka_partitions, settings.kafka_replication_factor),
             TopicSpec(dead_letter_topic, 1, settings.kafka_replication_factor),
         ],
     )
@@ -59,24 +64,30 @@ async def run_demo(settings: KetenSettings, echo: Callable[[str], None] = print)
         sessions = session_factory(engine)
 
         sent = demo_event()
-        async with sessions.begin() as session:
-            add_event(session, DEMO_TOPIC, sent)
+        async with UnitOfWork(sessions, source=None, now=lambda: datetime.now(UTC)) as uow:
+            uow.emit_event(sent)
         echo(f"outbox: stored {sent.get_type()} id={sent.get_id()}")
 
         received: asyncio.Future[CloudEvent] = asyncio.get_running_loop().create_future()
 
-        async def handler(event: CloudEvent) -> None:
-            async with sessions.begin() as session:
-                if await claim(session, "keten-demo", event) and event.get_id() == sent.get_id():
-                    received.set_result(event)
+        async def handler(events: Sequence[ConsumedEvent]) -> None:
+            async with UnitOfWork(
+                sessions, source=None, now=lambda: datetime.now(UTC), consumer=DEMO_GROUP
+            ) as uow:
+                for event in await uow.claim(events):
+                    if event.id == sent.get_id() and not received.done():
+                        received.set_result(
+                            CloudEvent(event.envelope.as_cloudevent_attributes(), event.data)
+                        )
 
         async with EventProducer(bootstrap, client_id="keten-demo") as producer:
-            relayed = await OutboxRelay(sessions, producer).relay_once()
-            echo(f"relay: published {relayed} event(s) to {DEMO_TOPIC} on {bootstrap}")
+            relay = OutboxRelay(engine, producer, service=DEMO_GROUP)
+            relayed, _ = await relay.relay_on_own_connection()
+            echo(f"relay: published {relayed} event(s) to {topic} on {bootstrap}")
             consumer = EventConsumer(
                 bootstrap,
-                [DEMO_TOPIC],
-                group_id="keten-demo",
+                [topic],
+                group_id=DEMO_GROUP,
                 handler=handler,
                 dead_letters=producer,
                 dead_letter_topic=dead_letter_topic,

@@ -9,9 +9,20 @@ problem+json: a failing dependency is a state report, not an error in the reques
 dashboards read one shape)::
 
     {"status": "error",
-     "checks": {"kafka": {"status": "ok", "latency_ms": 4.2},
-                "database": {"status": "error", "latency_ms": 3.1,
+     "checks": {"database": {"status": "error", "latency_ms": 3.1,
                              "error": "ConnectionRefusedError: ..."}}}
+
+Readiness decides whether the orchestrator sends requests to this replica, so it checks only
+what a request cannot be served without: the service's database (``create_service_app``
+registers that check by default). Kafka is deliberately not a readiness check. An API writes its
+state and the events to publish in one database transaction (the outbox), so it keeps serving
+while the broker is away; the relay publishes the backlog once the broker is back, and
+consumers resume from their committed offsets. A broker outage is also the same for every
+replica: failing readiness would take all of them, in every service, out of rotation at once,
+turning a delay in event delivery into a chain-wide outage of the APIs. The outage is reported
+instead by the metrics (outbox backlog and age, publish errors, consumer lag) and by the
+consumers, whose own liveness tells whether they make progress. ``kafka_check`` remains
+available, e.g. for a start-up check or a diagnostic endpoint.
 
 A check is an async callable without arguments that returns when the dependency is reachable
 and raises otherwise. Checks live in ``app.state.health_checks`` (name -> check), so a
@@ -35,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 HealthCheck = Callable[[], Awaitable[None]]
+LivenessCheck = Callable[[], str | None]
 
 DEFAULT_TIMEOUT = 3.0  # seconds; probes typically time out after a few seconds themselves
 MAX_ERROR_LENGTH = 300
@@ -143,6 +155,19 @@ def add_health_check(app: FastAPI, name: str, check: HealthCheck) -> None:
     health_checks(app)[name] = check
 
 
+def add_liveness_check(app: FastAPI, name: str, check: LivenessCheck) -> None:
+    """Register a cheap synchronous check: it returns why the process must be restarted (a
+    consumer task that died), or None. Never a dependency's reachability: that is readiness."""
+    liveness_checks(app)[name] = check
+
+
+def liveness_checks(app: FastAPI) -> dict[str, LivenessCheck]:
+    if not hasattr(app.state, "liveness_checks"):
+        app.state.liveness_checks = {}
+    checks: dict[str, LivenessCheck] = app.state.liveness_checks
+    return checks
+
+
 def health_checks(app: FastAPI) -> dict[str, HealthCheck]:
     if not hasattr(app.state, "health_checks"):
         app.state.health_checks = {}
@@ -153,13 +178,25 @@ def health_checks(app: FastAPI) -> dict[str, HealthCheck]:
 def health_router(timeout: float = DEFAULT_TIMEOUT) -> APIRouter:
     router = APIRouter(prefix="/health", tags=["health"])
 
-    @router.get("/live", summary="Liveness: the process serves HTTP")
-    async def live() -> dict[str, str]:
-        return {"status": "ok"}
+    @router.get(
+        "/live",
+        summary="Liveness: the process serves HTTP and its background tasks run",
+        responses={503: {"description": "A background task (consumer, relay) has stopped"}},
+    )
+    async def live(request: Request) -> JSONResponse:
+        failures = {
+            name: reason
+            for name, check in liveness_checks(request.app).items()
+            if (reason := check()) is not None
+        }
+        if failures:
+            log.error("liveness_failed", failures=failures)
+            return JSONResponse({"status": "error", "failures": failures}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     @router.get(
         "/ready",
-        summary="Readiness: broker and database reachable",
+        summary="Readiness: every registered check passes (by default: the database)",
         responses={503: {"description": "At least one check failed; see checks"}},
     )
     async def ready(request: Request) -> JSONResponse:

@@ -18,6 +18,7 @@ start-up, never at import time::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -31,12 +32,11 @@ from keten_core.health import (
     HealthCheck,
     database_check,
     install_health_routes,
-    kafka_check,
 )
 from keten_core.logging import configure_logging
 from keten_core.problems import install_problem_handlers
 from keten_core.settings import KetenSettings
-from keten_core.telemetry import configure_telemetry, instrument_app
+from keten_core.telemetry import configure_telemetry, instrument_app, shutdown_telemetry
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Mapping[str, Any] | None]]
 
@@ -44,12 +44,10 @@ log = structlog.get_logger(__name__)
 
 
 def default_checks(settings: KetenSettings) -> dict[str, HealthCheck]:
-    """Broker and database from the settings; a lifespan may replace ``database`` with a check
-    on the service's own engine."""
-    return {
-        "kafka": kafka_check(settings.kafka_bootstrap_servers),
-        "database": database_check(settings.database_url),
-    }
+    """The database from the settings; a lifespan may replace ``database`` with a check on the
+    service's own engine. Not Kafka: a broker outage must not take the HTTP APIs out of
+    rotation (see ``keten_core.health``)."""
+    return {"database": database_check(settings.database_url)}
 
 
 def create_service_app(
@@ -76,16 +74,23 @@ def create_service_app(
     async def service_lifespan(app: FastAPI) -> AsyncIterator[Mapping[str, Any] | None]:
         configure_logging(settings.log_level, settings.log_json)
         configure_telemetry(settings.service_name, settings.otel_exporter)
-        registry = parties if parties is not None else PartyRegistry.from_settings()
+        registry = (
+            parties if parties is not None else PartyRegistry.from_settings(settings.service_name)
+        )
         app.state.settings = settings
-        app.state.token_verifier = TokenVerifier(registry)
+        app.state.token_verifier = TokenVerifier(registry, service=settings.service_name)
         log.info("service_starting", service=settings.service_name, parties=len(registry))
-        if lifespan is None:
-            yield None
-        else:
-            async with lifespan(app) as state:
-                yield state
-        log.info("service_stopped", service=settings.service_name)
+        try:
+            if lifespan is None:
+                yield None
+            else:
+                async with lifespan(app) as state:
+                    yield state
+            log.info("service_stopped", service=settings.service_name)
+        finally:
+            # After the service's own shutdown, so its last spans are exported too (the OTLP
+            # exporter batches them for seconds). Bounded; in a thread, as it may wait.
+            await asyncio.to_thread(shutdown_telemetry)
 
     app = FastAPI(title=title, version=version, lifespan=service_lifespan, **fastapi_kwargs)
     install_problem_handlers(app)

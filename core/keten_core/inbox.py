@@ -2,22 +2,23 @@
 
 Kafka delivers at least once (a consumer that crashes before committing its offset sees the
 record again, and an outbox relay may re-send after a crash). Claiming the event's
-(``source``, ``id``) in the same transaction as the effect makes applying it exactly-once.
+(``source``, ``id``) in the same transaction as the effect makes applying it exactly-once. The
+unit of work claims a whole batch in one statement; services never call this themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy import DateTime, String, func
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keten_core.db import Base
-from keten_core.envelope import CloudEvent
-from keten_core.kafka import Handler
+
+__all__ = ["Identified", "ProcessedEvent", "claim_batch"]
 
 
 class ProcessedEvent(Base):
@@ -32,31 +33,52 @@ class ProcessedEvent(Base):
     )
 
 
-async def claim(session: AsyncSession, consumer: str, event: CloudEvent) -> bool:
-    """Record the event as processed by ``consumer``; False when it already was."""
-    statement = (
-        insert(ProcessedEvent)
-        .values(
-            consumer=consumer,
-            source=event.get_source(),
-            event_id=event.get_id(),
-            event_type=event.get_type(),
-        )
-        .on_conflict_do_nothing()
-        .returning(ProcessedEvent.event_id)
+class Identified(Protocol):
+    """What the inbox needs of an event: who sent it, its id and its type."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+
+
+E = TypeVar("E", bound=Identified)
+
+# One statement for the whole batch: arrays in, the ids that were new out.
+_CLAIM = """
+    INSERT INTO keten_inbox (consumer, source, event_id, event_type)
+    SELECT $1, s, i, t
+    FROM unnest($2::varchar[], $3::varchar[], $4::varchar[]) AS batch(s, i, t)
+    ON CONFLICT DO NOTHING
+    RETURNING source, event_id
+"""
+
+
+async def claim_batch(session: AsyncSession, consumer: str, events: Sequence[E]) -> list[E]:
+    """Record ``events`` as processed by ``consumer``; returns those not processed before, in
+    order (a repeat inside the batch counts once)."""
+    if not events:
+        return []
+    # Straight to the driver (inside the session's transaction): SQLAlchemy's processing of
+    # three bound arrays costs more than the statement itself.
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(
+        _CLAIM,
+        (
+            consumer,
+            [e.source for e in events],
+            [e.id for e in events],
+            [e.type for e in events],
+        ),
     )
-    return (await session.execute(statement)).first() is not None
-
-
-Apply = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
-
-
-def idempotent(sessions: async_sessionmaker[AsyncSession], consumer: str, apply: Apply) -> Handler:
-    """A consumer handler that applies each event once, in one transaction with its claim."""
-
-    async def handle(event: CloudEvent) -> None:
-        async with sessions.begin() as session:
-            if await claim(session, consumer, event):
-                await apply(session, event)
-
-    return handle
+    rows = result.all()
+    new = {(source, event_id) for source, event_id in rows}
+    fresh: list[E] = []
+    for event in events:
+        identity = (event.source, event.id)
+        if identity in new:
+            new.discard(identity)
+            fresh.append(event)
+    return fresh

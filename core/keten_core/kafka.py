@@ -1,51 +1,31 @@
-"""Kafka I/O: topic creation, an idempotent event producer and a consumer that commits only
-after its handler succeeded and parks what it cannot process in a dead-letter topic."""
+"""Kafka I/O: topic creation and an idempotent event producer with a delivery deadline. The
+consumer lives in ``keten_core.consumer``."""
 
 from __future__ import annotations
 
 import asyncio
-import traceback
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from aiokafka.structs import RecordMetadata
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
-from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt
-from tenacity import wait_exponential_jitter as wait_backoff
+from opentelemetry.trace import SpanKind
 
-from keten_core.envelope import (
-    CloudEvent,
-    InvalidEvent,
-    event_from_kafka,
-    event_to_kafka,
-    trace_context_of,
-)
+from keten_core.envelope import CloudEvent, event_to_kafka
+from keten_core.errors import PermanentError, PublishError
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("keten_core.kafka")
 
-# Headers the dead-letter topic adds to the original record (original headers are kept).
-DLQ_REASON = "keten_dlq_reason"
-DLQ_ERROR = "keten_dlq_error"
-DLQ_TOPIC = "keten_dlq_topic"
-DLQ_PARTITION = "keten_dlq_partition"
-DLQ_OFFSET = "keten_dlq_offset"
-DLQ_GROUP = "keten_dlq_group"
+__all__ = ["EventProducer", "PermanentError", "PublishError", "TopicSpec", "ensure_topics"]
 
 
-class PublishError(RuntimeError):
-    """The broker did not acknowledge a record; the caller still owns the event."""
-
-
-class PermanentError(Exception):
-    """Raised by a handler when retrying cannot help; the record goes straight to dead letter."""
 
 
 @dataclass(frozen=True)
@@ -103,21 +83,48 @@ class EventProducer:
         client_id: str = "keten",
         request_timeout_ms: int = 30_000,
         delivery_timeout_ms: int = 120_000,
+        stop_timeout_ms: int = 10_000,
+        linger_ms: int = 0,
+        max_request_size: int = 1_048_576,
     ) -> None:
+        self.max_request_size = max_request_size
+        self._started = False
         self._delivery_timeout_s = delivery_timeout_ms / 1000
+        self._stop_timeout_s = stop_timeout_ms / 1000
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
             client_id=client_id,
             enable_idempotence=True,
             acks="all",
+            linger_ms=linger_ms,
+            max_request_size=max_request_size,
             # In aiokafka this also bounds how long a record may wait for its ack in total.
             request_timeout_ms=request_timeout_ms,
         )
 
     async def start(self) -> None:
         await self._producer.start()
+        self._started = True
 
     async def stop(self) -> None:
+        """Flush what is pending for at most ``stop_timeout_ms``, then close. aiokafka's own
+        ``stop()`` waits for every pending record, for ever while the broker is down; what is
+        abandoned here is still in the caller's hands (an unpublished outbox row)."""
+        if not self._started:
+            await self._producer.stop()  # closes a client that failed to start
+            return
+        try:
+            async with asyncio.timeout(self._stop_timeout_s):
+                await self._producer.flush()
+        except TimeoutError:
+            log.warning("producer_stop_abandoned_records", waited_s=self._stop_timeout_s)
+            # The sender task retries for ever; ending it lets stop() close the connections.
+            sender = getattr(self._producer, "_sender", None)
+            task = getattr(sender, "sender_task", None)
+            if task is not None:
+                task.cancel()
+        except KafkaError as exc:
+            log.warning("producer_flush_failed", error=str(exc))
         await self._producer.stop()
 
     async def __aenter__(self) -> Self:
@@ -154,145 +161,50 @@ class EventProducer:
         value: bytes | None,
         headers: list[tuple[str, bytes]],
     ) -> RecordMetadata:
+        """Send one record and wait for its acknowledgement (``PublishError`` otherwise)."""
+        (result,) = await self.send_many([(topic, key, value, headers)])
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    async def send_many(
+        self, records: Sequence[tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]]
+    ) -> list[RecordMetadata | PublishError]:
+        """Send records pipelined (all handed to the client, then all acks awaited): per record
+        its metadata or a ``PublishError``. Records of one partition keep their order (the
+        producer is idempotent)."""
         try:
             async with asyncio.timeout(self._delivery_timeout_s):
-                return await self._producer.send_and_wait(
-                    topic, value=value, key=key, headers=headers
+                pending: list[asyncio.Future[RecordMetadata] | KafkaError] = []
+                for topic, key, value, headers in records:
+                    try:
+                        pending.append(
+                            await self._producer.send(topic, value=value, key=key, headers=headers)
+                        )
+                    except KafkaError as exc:  # this record only (e.g. too large)
+                        pending.append(exc)
+                results = await asyncio.gather(
+                    *(_failed(p) if isinstance(p, KafkaError) else p for p in pending),
+                    return_exceptions=True,
                 )
-        except TimeoutError as exc:
-            raise PublishError(
-                f"broker did not acknowledge record for {topic} "
-                f"within {self._delivery_timeout_s:g} s"
-            ) from exc
-        except KafkaError as exc:
-            raise PublishError(f"broker did not acknowledge record for {topic}: {exc!r}") from exc
-
-
-Handler = Callable[[CloudEvent], Awaitable[None]]
-
-
-class EventConsumer:
-    """Consumes events one by one; commits an offset only once the handler succeeded or the
-    record is safely in the dead-letter topic, so a crash re-delivers instead of losing."""
-
-    def __init__(
-        self,
-        bootstrap_servers: str,
-        topics: Iterable[str],
-        *,
-        group_id: str,
-        handler: Handler,
-        dead_letters: EventProducer,
-        dead_letter_topic: str,
-        attempts: int = 3,
-        backoff_initial_s: float = 0.2,
-        backoff_max_s: float = 5.0,
-    ) -> None:
-        self._topics = list(topics)
-        self._group_id = group_id
-        self._handler = handler
-        self._dead_letters = dead_letters
-        self._dead_letter_topic = dead_letter_topic
-        self._attempts = attempts
-        self._backoff = (backoff_initial_s, backoff_max_s)
-        self._consumer = AIOKafkaConsumer(
-            *self._topics,
-            bootstrap_servers=bootstrap_servers,
-            group_id=group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-        )
-        self._stopping = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    async def start(self) -> None:
-        await self._consumer.start()
-
-    async def stop(self) -> None:
-        """Finish (and commit) the record in hand, then leave the group. Closing the client
-        under a commit in flight would leave that commit retrying forever."""
-        self._stopping.set()
-        await self._idle.wait()
-        await self._consumer.stop()
-
-    async def run(self) -> None:
-        """Process records until ``stop()``; start() must have been awaited. Records fetched
-        but not processed when stopping are not committed: the group gets them again."""
-        self._idle.clear()
-        try:
-            while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=500)
-                for record in (r for records in batches.values() for r in records):
-                    if self._stopping.is_set():
-                        return
-                    await self.process(record)
-        finally:
-            self._idle.set()
-
-    async def process(self, record: ConsumerRecord) -> None:
-        try:
-            event = event_from_kafka(record.headers, record.key, record.value)
-        except InvalidEvent as exc:
-            await self._dead_letter(record, reason="invalid-event", error=exc.reason)
-        else:
-            await self._handle(record, event)
-        await self._consumer.commit(
-            {TopicPartition(record.topic, record.partition): record.offset + 1}
-        )
-
-    async def _handle(self, record: ConsumerRecord, event: CloudEvent) -> None:
-        with tracer.start_as_current_span(
-            f"{record.topic} process",
-            context=trace_context_of(event),
-            kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": record.topic,
-                "messaging.consumer.group.name": self._group_id,
-                "messaging.message.id": event.get_id(),
-                "cloudevents.event_type": event.get_type(),
-            },
-        ) as span:
-            try:
-                async for attempt in AsyncRetrying(
-                    stop=stop_after_attempt(self._attempts),
-                    wait=wait_backoff(multiplier=self._backoff[0], max=self._backoff[1]),
-                    retry=retry_if_not_exception_type(PermanentError),
-                    reraise=True,
-                ):
-                    with attempt:
-                        await self._handler(event)
-            except Exception as exc:
-                span.record_exception(exc)
-                span.set_status(Status(StatusCode.ERROR, str(exc)))
-                reason = "rejected" if isinstance(exc, PermanentError) else "handler-failed"
-                await self._dead_letter(record, reason=reason, error=_describe(exc))
-
-    async def _dead_letter(self, record: ConsumerRecord, *, reason: str, error: str) -> None:
-        headers = [
-            *(record.headers or ()),
-            (DLQ_REASON, reason.encode()),
-            (DLQ_ERROR, error.encode()[:4000]),
-            (DLQ_TOPIC, record.topic.encode()),
-            (DLQ_PARTITION, str(record.partition).encode()),
-            (DLQ_OFFSET, str(record.offset).encode()),
-            (DLQ_GROUP, self._group_id.encode()),
+        except TimeoutError:
+            error = PublishError(
+                f"broker did not acknowledge within {self._delivery_timeout_s:g} s"
+            )
+            return [error] * len(records)
+        return [
+            _publish_error(topic, result) if isinstance(result, BaseException) else result
+            for result, (topic, *_rest) in zip(results, records, strict=True)
         ]
-        # If this raises, the offset is not committed and the record comes back: not lost.
-        await self._dead_letters.send_raw(
-            self._dead_letter_topic, record.key, record.value, headers
-        )
-        log.warning(
-            "event_dead_lettered",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            reason=reason,
-            error=error,
-        )
 
 
-def _describe(exc: BaseException) -> str:
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+async def _failed(error: KafkaError) -> RecordMetadata:
+    raise error
+
+
+def _publish_error(topic: str, cause: BaseException) -> PublishError:
+    """Keeps the client's error as the cause, so a caller can tell a refusal for good (record
+    too large, topic not allowed) from an outage."""
+    error = PublishError(f"broker did not acknowledge record for {topic}: {cause!r}")
+    error.__cause__ = cause
+    return error

@@ -6,8 +6,16 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The services of the chain; each has its own database (see ``service_database``).
+SERVICES = ("coa-adapter", "duo-adapter", "dossier-bron", "notificatie-router", "cbs-leverancier")
+
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:19092"
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://keten:keten@127.0.0.1:55432/keten"
+
+
+def service_database(service: str) -> str:
+    """The name of a service's own database on a shared server: ``keten_dossier_bron``."""
+    return "keten_" + service.replace("-", "_")
 
 
 class KetenSettings(BaseSettings):
@@ -22,8 +30,17 @@ class KetenSettings(BaseSettings):
     kafka_replication_factor: int = 1
     kafka_partitions: int = 3
     dead_letter_topic: str = "keten.deadletter"
+    # Put before every domain topic name: sandboxes (and test runs) sharing one cluster.
+    topic_prefix: str = Field(default="", pattern=r"^[a-zA-Z0-9._-]*$")
+    # The organisation's OIN: the CloudEvents source of what the service emits is
+    # urn:nld:oin:<oin>:systeem:<service name>.
+    oin: str | None = Field(default=None, pattern=r"^\d{20}$")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter: str = Field(
         default="none", description="none | console | otlp (OTLP needs the exporter package)"
     )
+    # Sandbox mode: the chain's clock (keten_core.clock) may be moved, by scenario tests.
+    sandbox: bool = False

@@ -4,10 +4,16 @@ the W3C trace context carried across HTTP hops (by the instrumentations) and Kaf
 
 The propagator is OpenTelemetry's default (W3C TraceContext + Baggage, overridable with
 ``OTEL_PROPAGATORS``); nothing here replaces it.
+
+The OTLP exporter sits behind a ``BatchSpanProcessor``, which exports from a queue every few
+seconds; ``shutdown_telemetry`` (called by ``create_service_app`` once the service has stopped)
+exports what is still queued, so the spans of a service's last seconds are not lost.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
 from typing import Literal
 
@@ -19,7 +25,7 @@ from opentelemetry.context import Context
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
@@ -31,10 +37,65 @@ Exporter = Literal["none", "console", "otlp"]
 TRACE_HEADERS = ("traceparent", "tracestate")
 # Probes every few seconds would drown the real traces.
 DEFAULT_EXCLUDED_URLS = "health/live,health/ready"
+# Within a pod's termination grace period (30 s by default), after the service's own shutdown.
+DEFAULT_SHUTDOWN_TIMEOUT_S = 5.0
 
 log = structlog.get_logger(__name__)
 
+
+class _ConfiguredProcessors(SpanProcessor):
+    """The span processors ``configure_telemetry`` added, registered on the provider as one.
+
+    ``shutdown_telemetry`` flushes, shuts down and detaches these, and only these: the provider
+    itself stays (OpenTelemetry never replaces the global one), processors that others added to
+    it directly (a test's ``SpanRecorder``) keep working, and a later ``configure_telemetry``
+    in the same process (a second app's start-up in a test session) adds fresh ones."""
+
+    def __init__(self) -> None:
+        # A tuple replaced as a whole, so a span ending in another thread never sees half a
+        # change (as in the SDK's own multi-processor).
+        self._processors: tuple[SpanProcessor, ...] = ()
+        self._lock = threading.Lock()
+
+    def add(self, processor: SpanProcessor) -> None:
+        with self._lock:
+            self._processors += (processor,)
+
+    def detach_all(self) -> tuple[SpanProcessor, ...]:
+        with self._lock:
+            processors, self._processors = self._processors, ()
+        return processors
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        for processor in self._processors:
+            processor.on_start(span, parent_context=parent_context)
+
+    def _on_ending(self, span: Span) -> None:
+        for processor in self._processors:
+            processor._on_ending(span)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        for processor in self._processors:
+            processor.on_end(span)
+
+    def shutdown(self) -> None:
+        # The provider's own shutdown (its atexit handler): whatever is still attached.
+        for processor in self.detach_all():
+            processor.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        deadline = time.monotonic() + timeout_millis / 1000
+        flushed = True
+        for processor in self._processors:
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                return False
+            flushed = processor.force_flush(remaining_ms) and flushed
+        return flushed
+
+
 _provider: TracerProvider | None = None
+_configured = _ConfiguredProcessors()
 
 
 def _otlp_exporter() -> SpanExporter:
@@ -78,6 +139,7 @@ def configure_telemetry(
     extra = [*span_processors, *([processor] if processor else [])]
     if _provider is None:
         provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+        provider.add_span_processor(_configured)
         trace.set_tracer_provider(provider)
         _provider = provider
         instrument_httpx()
@@ -89,8 +151,46 @@ def configure_telemetry(
             requested=service_name,
         )
     for span_processor in extra:
-        _provider.add_span_processor(span_processor)
+        _configured.add(span_processor)
     return _provider
+
+
+def shutdown_telemetry(timeout_s: float = DEFAULT_SHUTDOWN_TIMEOUT_S) -> bool:
+    """Export the spans still queued in the processors ``configure_telemetry`` added (the
+    OTLP ``BatchSpanProcessor`` holds them for seconds), then shut those processors down. Call
+    it once the service has stopped; spans that end afterwards are not exported.
+
+    Bounded by ``timeout_s`` even when the collector does not answer (the SDK's own flush
+    ignores its timeout, and its shutdown waits up to 30 s): the work runs in a daemon thread,
+    and after ``timeout_s`` this returns ``False`` and leaves it behind. ``True`` when
+    everything was handed over in time (or there was nothing to do). Safe to call twice."""
+    processors = _configured.detach_all()
+    if not processors:
+        return True
+
+    def flush_and_shut_down() -> None:
+        deadline = time.monotonic() + timeout_s
+        for processor in processors:
+            try:
+                processor.force_flush(max(0, int((deadline - time.monotonic()) * 1000)))
+            except Exception:  # one failing exporter must not keep the others' spans back
+                log.exception("telemetry_flush_failed", processor=type(processor).__name__)
+        for processor in processors:
+            try:
+                processor.shutdown()
+            except Exception:
+                log.exception("telemetry_shutdown_failed", processor=type(processor).__name__)
+
+    worker = threading.Thread(
+        target=flush_and_shut_down, name="keten-telemetry-shutdown", daemon=True
+    )
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        log.warning("telemetry_shutdown_timed_out", timeout_s=timeout_s)
+        return False
+    log.info("telemetry_shut_down")
+    return True
 
 
 def instrument_app(

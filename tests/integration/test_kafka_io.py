@@ -1,4 +1,5 @@
-"""Kafka I/O against a real broker: binary-mode round trip, dead letters, trace context."""
+"""Kafka I/O against a real broker: binary-mode round trip, dead letters per error class,
+trace context, stopping with a batch in hand."""
 
 from __future__ import annotations
 
@@ -9,20 +10,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from opentelemetry import trace
 
+from keten_core.consumer import ConsumedEvent, EventConsumer
+from keten_core.dlq import DLQ_ERROR, DLQ_OFFSET, DLQ_PARTITION, DLQ_REASON, DLQ_TOPIC
 from keten_core.envelope import CloudEvent, event_from_kafka, new_event
-from keten_core.kafka import (
-    DLQ_ERROR,
-    DLQ_OFFSET,
-    DLQ_PARTITION,
-    DLQ_REASON,
-    DLQ_TOPIC,
-    EventConsumer,
-    EventProducer,
-    PermanentError,
-    TopicSpec,
-    ensure_topics,
-)
-from tests.support import read_all, run_consumer_until
+from keten_core.kafka import EventProducer, PermanentError, TopicSpec, ensure_topics
+from tests.support import each, read_all, run_consumer_until
 
 pytestmark = pytest.mark.kafka
 
@@ -117,18 +109,18 @@ async def test_poison_message_is_dead_lettered_and_the_next_one_processed(
     good = an_event("pip-poison")  # same key: same partition, after the poison message
     await producer.publish(topic, good)
 
-    handled: list[CloudEvent] = []
+    handled: list[ConsumedEvent] = []
     done = asyncio.Event()
 
-    async def handler(event: CloudEvent) -> None:
+    async def handler(event: ConsumedEvent) -> None:
         handled.append(event)
         done.set()
 
     group = f"test-{uuid.uuid4().hex[:8]}"
-    consumer = consumer_for(kafka_bootstrap_servers, topics, producer, handler, group=group)
+    consumer = consumer_for(kafka_bootstrap_servers, topics, producer, each(handler), group=group)
     await run_consumer_until(consumer, done.wait())
 
-    assert [e.get_id() for e in handled] == [good.get_id()]
+    assert [e.id for e in handled] == [good.get_id()]
     [parked] = await read_all(kafka_bootstrap_servers, dead, 1)
     headers = dict(parked.headers)
     assert parked.key == poison_key and parked.value == b"{not json"
@@ -147,38 +139,43 @@ async def test_poison_message_is_dead_lettered_and_the_next_one_processed(
         await check.stop()
 
 
-async def test_failing_handler_is_retried_then_dead_lettered(
-    kafka_bootstrap_servers, topics, producer
-):
+async def test_each_error_class_gets_its_treatment(kafka_bootstrap_servers, topics, producer):
+    # Transient faults are retried without limit (here 5 times, more than the bug budget) and
+    # never parked; a handler bug is retried a bounded number of times, then parked; a
+    # PermanentError is parked at once.
     topic, dead = topics
     flaky, broken, refused = an_event("pip-flaky"), an_event("pip-broken"), an_event("pip-no")
     for event in (flaky, broken, refused):
         await producer.publish(topic, event)
 
     calls: dict[str, int] = {}
+    alone: dict[str, int] = {}  # calls with the event alone in its batch (after a batch failed)
     applied: set[str] = set()
     flaky_applied = asyncio.Event()
 
-    async def handler(event: CloudEvent) -> None:
-        subject = event.get_subject()
-        calls[subject] = calls.get(subject, 0) + 1
-        if subject == "pip-broken":
-            raise RuntimeError("dossier store unavailable")
-        if subject == "pip-no":
-            raise PermanentError("unknown gemeente")
-        if subject == "pip-flaky" and calls[subject] == 1:
-            raise ConnectionError("transient")
-        applied.add(subject)
-        flaky_applied.set()
+    async def handler(events) -> None:
+        for event in events:
+            subject = event.envelope.subject
+            calls[subject] = calls.get(subject, 0) + 1
+            if len(events) == 1:
+                alone[subject] = alone.get(subject, 0) + 1
+            if subject == "pip-broken":
+                raise RuntimeError("a bug in the handler")
+            if subject == "pip-no":
+                raise PermanentError("unknown gemeente")
+            if subject == "pip-flaky" and calls[subject] <= 5:
+                raise ConnectionRefusedError("database unreachable")
+            applied.add(subject)
+            flaky_applied.set()
 
     consumer = consumer_for(
         kafka_bootstrap_servers,
         topics,
         producer,
         handler,
-        attempts=3,
-        backoff_initial_s=0.05,
-        backoff_max_s=0.1,
+        bug_attempts=3,
+        backoff_initial_s=0.01,
+        backoff_max_s=0.05,
     )
     parked: list = []
 
@@ -189,11 +186,13 @@ async def test_failing_handler_is_retried_then_dead_lettered(
     await run_consumer_until(consumer, two_parked_and_flaky_applied())
 
     assert applied == {"pip-flaky"}
-    assert calls == {"pip-flaky": 2, "pip-broken": 3, "pip-no": 1}
+    assert calls["pip-flaky"] >= 6 and calls["pip-no"] == 1
+    # A failed batch is retried one event at a time; the bug budget counts those attempts.
+    assert alone["pip-broken"] == 3
     reasons = {r.key: dict(r.headers)[DLQ_REASON] for r in parked}
     assert reasons == {b"pip-broken": b"handler-failed", b"pip-no": b"rejected"}
     errors = {r.key: dict(r.headers)[DLQ_ERROR] for r in parked}
-    assert b"RuntimeError: dossier store unavailable" in errors[b"pip-broken"]
+    assert b"RuntimeError: a bug in the handler" in errors[b"pip-broken"]
     assert b"PermanentError: unknown gemeente" in errors[b"pip-no"]
 
 
@@ -210,24 +209,26 @@ async def test_trace_context_survives_the_kafka_hop(
     seen: list[trace.SpanContext] = []
     done = asyncio.Event()
 
-    async def handler(_: CloudEvent) -> None:
-        seen.append(trace.get_current_span().get_span_context())
+    async def handler(events) -> None:
+        # The consumer's batch span is current in the handler; the router adds a span per
+        # sampled event (tests/integration/test_service.py).
+        seen.append(events[0].envelope.traceparent)
         done.set()
 
     consumer = consumer_for(kafka_bootstrap_servers, topics, producer, handler)
     await run_consumer_until(consumer, done.wait())
 
-    [handler_context] = seen
-    assert handler_context.trace_id == origin.trace_id
+    [traceparent] = seen
+    assert traceparent is not None
+    assert traceparent.split("-")[1] == format(origin.trace_id, "032x")
     spans = {
         s.name: s
         for s in span_exporter.get_finished_spans()
         if s.context.trace_id == origin.trace_id
     }
-    process = spans[f"{topic} process"]
-    assert process.kind == trace.SpanKind.CONSUMER
-    assert process.parent is not None and process.parent.span_id == origin.span_id
     assert spans[f"{topic} publish"].parent.span_id == origin.span_id
+    batch = [s for s in span_exporter.get_finished_spans() if s.name == f"{topic} process"]
+    assert batch and batch[0].kind == trace.SpanKind.CONSUMER
 
 
 async def test_stop_while_a_record_is_in_hand_commits_it_and_returns(
@@ -237,7 +238,7 @@ async def test_stop_while_a_record_is_in_hand_commits_it_and_returns(
     await producer.publish(topic, an_event("pip-stop"))
     handled = asyncio.Event()
 
-    async def handler(_: CloudEvent) -> None:
+    async def handler(_) -> None:
         handled.set()  # the caller stops as soon as it sees this, before the handler returns
         await asyncio.sleep(0.05)  # e.g. the handler's database commit
 

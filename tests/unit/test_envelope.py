@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
+from keten_contracts.events import get_event_type
 from keten_contracts.parties import Rol
 from keten_core.envelope import (
     InvalidEvent,
+    decode_binary,
     event_from_kafka,
     event_to_kafka,
     new_event,
@@ -100,11 +102,44 @@ def test_producers_cannot_emit_what_the_catalogue_does_not_define(overrides, nam
         pip_event(**overrides)
 
 
-def test_a_record_off_the_catalogue_is_invalid_on_the_wire():
+def test_consumers_read_tolerantly_what_versioning_calls_compatible():
+    # VERSIONING.md: a new optional data field and a new event type are compatible changes, so
+    # a consumer on this release must not refuse them (it ignores the field, skips the type).
     record = event_to_kafka(pip_event())
-    value = b'{"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a", "versie": "een"}'
-    with pytest.raises(InvalidEvent, match=r"data\.versie"):
-        event_from_kafka(record.headers, record.key, value)
+    value = b'{"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a", "versie": 1, "nieuw": "x"}'
+    envelope, data = decode_binary(record.headers, record.key, value)
+    model = get_event_type(envelope.type).reader_model
+    assert model.model_validate(data).model_dump(by_alias=True) == {
+        "pipId": "pip-7f3c2a",
+        "dossierId": "dos-2e4f6a",
+        "versie": 1,
+    }
+    headers = [
+        (k, b"nl.inburgering.gemeente.pip.herzien.v1" if k == "ce_type" else v)
+        for k, v in record.headers
+    ]
+    envelope, _ = decode_binary(headers, record.key, record.value)
+    assert envelope.type == "nl.inburgering.gemeente.pip.herzien.v1"
+    # Producers stay strict: the same field is refused when emitting.
+    with pytest.raises(InvalidEvent, match="nieuw"):
+        pip_event(data={"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a", "versie": 1, "nieuw": 1})
+
+
+def test_routing_extensions_are_checked_strictly_on_the_wire():
+    record = event_to_kafka(pip_event())
+    headers = [(k, v) for k, v in record.headers if k != "ce_gemeentecode"]
+    with pytest.raises(InvalidEvent, match="gemeentecode"):
+        decode_binary(headers, record.key, record.value)
+
+
+def test_a_header_without_a_value_is_an_invalid_event_not_a_crash():
+    # Kafka allows null header values; the SDK's decoder raised AttributeError on them, which
+    # made the consumer crash-loop on that record.
+    record = event_to_kafka(pip_event())
+    with pytest.raises(InvalidEvent, match="ce_dataref"):
+        decode_binary([*record.headers[:-1], ("ce_dataref", None)], record.key, record.value)
+    # A header that is not the event's is none of the codec's business.
+    decode_binary([*record.headers, ("x-other", None)], record.key, record.value)
 
 
 def test_unknown_extension_on_the_wire_is_invalid():

@@ -316,7 +316,15 @@ from keten_core.settings import KetenSettings
 
 SECRET = "duo-secret-0123456789abcdef-0123456789"
 registry = PartyRegistry(
-    [Party(client_id="duo", oin="00000001003214345000", rol=Rol.DUO, secret=SECRET)]
+    [
+        Party(
+            client_id="duo",
+            service="dossier-bron",
+            oin="00000001003214345000",
+            rol=Rol.DUO,
+            secret=SECRET,
+        )
+    ]
 )
 
 

@@ -4,6 +4,7 @@ the code lists of the domain (Dutch terms as in domain.md)."""
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -28,6 +29,18 @@ class ContractModel(BaseModel):
         serialize_by_alias=True,
         use_enum_values=False,
     )
+
+
+@cache
+def tolerant(model: type[ContractModel]) -> type[ContractModel]:
+    """``model`` as a tolerant reader parses it: unknown fields ignored, so a consumer keeps
+    working when a producer adds an optional field (VERSIONING.md). Producers stay strict."""
+    namespace = {
+        "model_config": ConfigDict(extra="ignore"),
+        "__doc__": model.__doc__,
+        "__module__": model.__module__,
+    }
+    return type(model.__name__, (model,), namespace)
 
 
 def _no_bsn(value: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +25,17 @@ from keten_contracts.envelope import (
 from keten_contracts.events.catalogue import EventType, all_event_types, get_event_type
 from keten_contracts.parties import Rol
 
-__all__ = ["ValidationReport", "validate_document", "validate_kafka", "validate_structured"]
+__all__ = [
+    "ValidationReport",
+    "check_event",
+    "routing_errors",
+    "validate_document",
+    "validate_kafka",
+    "validate_structured",
+]
 
 _ROUTING_EXTENSIONS = (EXT_GEMEENTECODE, EXT_AANBIEDERSOORT, EXT_AANBIEDEROIN)
+_ROLLEN = frozenset(r.value for r in Rol)
 
 
 @dataclass
@@ -107,16 +115,7 @@ def _check_event(
     errors.extend(_scan_bsn(data, "data"))
     if et is None:
         return
-    for ext in _ROUTING_EXTENSIONS:
-        present = attributes.get(ext) is not None
-        if ext in et.routing_extensions and not present:
-            errors.append(f"{attr(ext)}: required for {et.type} (routing)")
-        if ext not in et.routing_extensions and present:
-            errors.append(f"{attr(ext)}: not used by {et.type}; leave it out")
-    soort = attributes.get(EXT_AANBIEDERSOORT)
-    if isinstance(soort, str) and soort in {r.value for r in Rol}:
-        if Rol(soort) not in et.recipients:
-            errors.append(f"{attr(EXT_AANBIEDERSOORT)}: {soort!r} may not receive {et.type}")
+    errors.extend(routing_errors(attributes, et, attr))
     dataschema = str(attributes.get("dataschema", ""))
     if dataschema and not dataschema.endswith(f"/{et.schema_file}"):
         errors.append(f"{attr('dataschema')}: must be the schema of the type, {et.dataschema}")
@@ -138,6 +137,27 @@ def _check_event(
                 f"{attr('dataref')}: must point to the {et.resource} at the source, ending in "
                 f"{expected_tail!r}"
             )
+
+
+def routing_errors(
+    attributes: Mapping[str, Any],
+    et: EventType,
+    attr: Callable[[str], str] = lambda name: f"attribute {name}",
+) -> list[str]:
+    """How the routing extensions break the type's entry: required ones missing, others present,
+    an aanbiedersoort that may not receive the type. Consumers check this strictly too."""
+    errors = []
+    for ext in _ROUTING_EXTENSIONS:
+        present = attributes.get(ext) is not None
+        if ext in et.routing_extensions and not present:
+            errors.append(f"{attr(ext)}: required for {et.type} (routing)")
+        if ext not in et.routing_extensions and present:
+            errors.append(f"{attr(ext)}: not used by {et.type}; leave it out")
+    soort = attributes.get(EXT_AANBIEDERSOORT)
+    if isinstance(soort, str) and soort in _ROLLEN:
+        if Rol(soort) not in et.recipients:
+            errors.append(f"{attr(EXT_AANBIEDERSOORT)}: {soort!r} may not receive {et.type}")
+    return errors
 
 
 def check_event(attributes: Mapping[str, Any], data: Any) -> list[str]:

@@ -13,10 +13,12 @@ from keten_core.infra import (
     SERVER_NAMES,
     InfraError,
     InfraSettings,
+    LocalPostgres,
     LocalServer,
     fetch_kafka,
     local_servers,
 )
+from keten_core.settings import SERVICES
 
 if TYPE_CHECKING:
     from keten_core.cli import Subparsers
@@ -83,6 +85,9 @@ def up_command(args: argparse.Namespace) -> int:
         else:
             state = "already running"
         print(f"{server.name:<9} {state:<20} {server.address}", file=report)
+        if isinstance(server, LocalPostgres):
+            for service in SERVICES:
+                print(f"{'':<9} {service:<20} {server.service_url(service)}", file=report)
     if args.env:
         for server in servers:
             print(f"export {server.env_var}={shlex.quote(server.address)}")

@@ -29,6 +29,7 @@ from keten_core.infra.common import (
     signal_process,
     wait_until_gone,
 )
+from keten_core.settings import SERVICES, service_database
 
 SERVER_USER = "postgres"  # the OS user that owns the cluster when we are root
 # Not /tmp: that may be cleared at boot, and CI's clone under /tmp is not readable for postgres.
@@ -148,6 +149,7 @@ class LocalPostgres(ServerProcess):
         with file_lock(self._lock_file):
             if self.pid() is not None:
                 self._wait_for_port(timeout)  # e.g. still in crash recovery
+                self._create_database()  # a service added since the server was started
                 return False
             if port_open(self.port):
                 raise InfraError(
@@ -275,11 +277,19 @@ class LocalPostgres(ServerProcess):
             what=f"pg_ctl {args[0]} ({self.data_dir})",
         )
 
+    def service_url(self, service: str) -> str:
+        """The URL of ``service``'s own database (outbox, inbox, migrations and relay lock are
+        per database, so services never share one)."""
+        return self.url(service_database(service))
+
     def _create_database(self) -> None:
-        # \gexec runs the generated statement only when the database is missing.
-        script = (
-            "SELECT format('CREATE DATABASE %I', :'db') "
-            "WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \\gexec\n"
+        # \gexec runs each generated statement only when the database is missing; the names
+        # travel as psql variables (:'dbN' quotes them), never spliced into the SQL.
+        names = [self.database, *(service_database(s) for s in SERVICES)]
+        script = "".join(
+            f"SELECT format('CREATE DATABASE %I', :'db{i}') "  # noqa: S608 - psql quotes :'dbN'
+            f"WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db{i}') \\gexec\n"
+            for i in range(len(names))
         )
         run(
             [
@@ -287,13 +297,13 @@ class LocalPostgres(ServerProcess):
                 "--no-psqlrc",
                 "--quiet",
                 "--set=ON_ERROR_STOP=1",
-                f"--set=db={self.database}",
+                *(f"--set=db{i}={name}" for i, name in enumerate(names)),
                 f"--host={LOOPBACK}",
                 f"--port={self.port}",
                 f"--username={self.user}",
                 "--dbname=postgres",
             ],
-            what=f"creating database {self.database!r}",
+            what=f"creating databases {self.database!r} and the services'",
             env={**os.environ, "PGPASSWORD": self.password},
             input_text=script,
         )

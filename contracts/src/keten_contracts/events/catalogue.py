@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from keten_contracts.common import ContractModel
+from keten_contracts.common import ContractModel, tolerant
 from keten_contracts.envelope import (
     EXT_AANBIEDEROIN,
     EXT_AANBIEDERSOORT,
@@ -100,6 +100,11 @@ class EventType:
     @property
     def major(self) -> int:
         return type_major_version(self.type)
+
+    @property
+    def reader_model(self) -> type[ContractModel]:
+        """The data model as consumers parse it: unknown fields ignored (tolerant reader)."""
+        return tolerant(self.data_model)
 
     @property
     def resource_def(self) -> ResourceDef:

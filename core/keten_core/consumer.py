@@ -1,0 +1,422 @@
+"""The event consumer: fetches bounded batches, hands each partition's valid events to one batch
+handler, and commits an offset only once its effect is durable (or the record is safely in the
+dead-letter topic). What it does with a failure depends on its class (``keten_core.errors``):
+
+- transient: the partition is paused and rewound to the failed record, and resumed after a
+  capped, jittered backoff, without limit; the consumer keeps polling (so it stays in the group)
+  and the partition's later records wait, so per-key order holds;
+- permanent, or a handler bug that failed ``bug_attempts`` times: the record goes to the
+  dead-letter topic with the reason (a batch that fails is first retried one event at a time,
+  so only the culprit is parked);
+- a record that is not a valid event: dead-lettered as ``invalid-event``.
+
+A rebalance (another replica joining) waits for the batch in hand, commits it, and drops what
+was fetched for the revoked partitions, so the new owner starts where this one stopped and no
+record is handled twice. Nothing raised by one record ends the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import IllegalStateError, KafkaError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from keten_contracts.envelope import EnvelopeAttributes
+from keten_core.dlq import dead_letter_headers
+from keten_core.envelope import InvalidEvent, decode_binary
+from keten_core.errors import is_permanent, is_transient
+from keten_core.kafka import EventProducer
+from keten_core.metrics import ConsumerMetrics
+
+log = structlog.get_logger(__name__)
+tracer = trace.get_tracer("keten_core.consumer")
+
+__all__ = ["BatchHandler", "ConsumedEvent", "EventConsumer"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumedEvent:
+    """One decoded event with the record it came in."""
+
+    envelope: EnvelopeAttributes
+    data: dict[str, Any]
+    record: ConsumerRecord
+
+    @property
+    def type(self) -> str:
+        return self.envelope.type
+
+    @property
+    def id(self) -> str:
+        return str(self.envelope.id)
+
+    @property
+    def source(self) -> str:
+        return self.envelope.source
+
+
+# Handles a partition's events in order, all or nothing; raising fails the whole batch.
+BatchHandler = Callable[[Sequence[ConsumedEvent]], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Attempts:
+    offset: int
+    failures: int = 0  # consecutive failures of any kind at this offset (drives the backoff)
+    bugs: int = 0  # of which handler bugs (bounded by bug_attempts)
+
+
+class EventConsumer:
+    """A consumer group member; ``run()`` until ``stop()``."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topics: Iterable[str],
+        *,
+        group_id: str,
+        handler: BatchHandler,
+        dead_letters: EventProducer,
+        dead_letter_topic: str,
+        max_records: int = 1000,
+        bug_attempts: int = 3,
+        backoff_initial_s: float = 0.2,
+        backoff_max_s: float = 30.0,
+        revoke_wait_s: float = 30.0,
+        metrics: ConsumerMetrics | None = None,
+        **consumer_options: Any,
+    ) -> None:
+        self._topics = list(topics)
+        self.group_id = group_id
+        self._handler = handler
+        self._dead_letters = dead_letters
+        self._dead_letter_topic = dead_letter_topic
+        self._max_records = max_records
+        self._bug_attempts = bug_attempts
+        self._backoff = (backoff_initial_s, backoff_max_s)
+        self._revoke_wait_s = revoke_wait_s
+        self._metrics = metrics or ConsumerMetrics.shared()
+        options: dict[str, Any] = {
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "isolation_level": "read_committed",
+            **consumer_options,
+        }
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers, group_id=group_id, **options
+        )
+        self._done: dict[TopicPartition, int] = {}
+        self._attempts: dict[TopicPartition, _Attempts] = {}
+        self._resume_at: dict[TopicPartition, float] = {}
+        self._revoking: set[TopicPartition] = set()
+        self._commit_lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._exited = asyncio.Event()
+        self._exited.set()
+        self._lag_updated = 0.0
+
+    def assignment(self) -> set[TopicPartition]:
+        """The partitions this member holds now."""
+        return set(self._consumer.assignment())
+
+    async def start(self) -> None:
+        self._consumer.subscribe(self._topics, listener=_Rebalance(self))
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, commit, leave the group. Closing the client under a commit
+        in flight would leave that commit retrying for ever."""
+        self._stopping.set()
+        await self._exited.wait()
+        await self._commit()
+        await self._consumer.stop()
+
+    async def run(self) -> None:
+        """Process records until ``stop()``; ``start()`` must have been awaited. Only a fault
+        of the client itself ends it (the service's supervisor then fails liveness)."""
+        self._exited.clear()
+        try:
+            while not self._stopping.is_set():
+                self._resume_due()
+                batches = await self._consumer.getmany(
+                    timeout_ms=self._fetch_timeout_ms(), max_records=self._max_records
+                )
+                work = [
+                    self._process_partition(tp, records)
+                    for tp, records in batches.items()
+                    if tp not in self._revoking and tp not in self._resume_at
+                ]
+                if work and not self._stopping.is_set():
+                    # Partitions are independent (order is per key, a key lives in one
+                    # partition), so their batches run side by side: their transactions'
+                    # commits overlap instead of queueing.
+                    self._idle.clear()
+                    try:
+                        outcomes = await asyncio.gather(*work, return_exceptions=True)
+                    finally:
+                        self._idle.set()
+                    for outcome in outcomes:
+                        if isinstance(outcome, BaseException):
+                            raise outcome
+                else:
+                    for coroutine in work:
+                        coroutine.close()
+                await self._commit()
+                await self._update_lag()
+        finally:
+            self._exited.set()
+
+    # -- one partition's records ------------------------------------------------------------
+
+    async def _process_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        pending: list[ConsumedEvent] = []
+        with tracer.start_as_current_span(
+            f"{tp.topic} process",
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": tp.topic,
+                "messaging.destination.partition.id": str(tp.partition),
+                "messaging.consumer.group.name": self.group_id,
+                "messaging.batch.message_count": len(records),
+            },
+        ):
+            for record in records:
+                try:
+                    envelope, data = decode_binary(record.headers, record.key, record.value)
+                except InvalidEvent as exc:
+                    if not await self._handle(tp, pending):
+                        return
+                    pending = []
+                    if not await self._dead_letter(tp, record, "invalid-event", exc.reason):
+                        return
+                    self._done[tp] = record.offset + 1
+                    continue
+                pending.append(ConsumedEvent(envelope, data, record))
+            await self._handle(tp, pending)
+
+    async def _handle(self, tp: TopicPartition, events: list[ConsumedEvent]) -> bool:
+        """Handle ``events`` of one partition; True when all are done (handled or parked)."""
+        if not events:
+            return True
+        try:
+            await self._handler(events)
+        except Exception as exc:
+            if is_transient(exc):
+                self._retry_later(tp, events[0].record.offset, exc)
+                return False
+            if len(events) == 1:
+                return await self._failed(tp, events[0], exc)
+            return await self._one_by_one(tp, events)
+        self._succeeded(tp, events)
+        return True
+
+    async def _one_by_one(self, tp: TopicPartition, events: list[ConsumedEvent]) -> bool:
+        """A batch failed for a reason that is not transient: find the culprit."""
+        for event in events:
+            try:
+                await self._handler([event])
+            except Exception as exc:
+                if is_transient(exc):
+                    self._retry_later(tp, event.record.offset, exc)
+                    return False
+                if not await self._failed(tp, event, exc):
+                    return False
+                continue
+            self._succeeded(tp, [event])
+        return True
+
+    def _succeeded(self, tp: TopicPartition, events: list[ConsumedEvent]) -> None:
+        self._done[tp] = events[-1].record.offset + 1
+        self._attempts.pop(tp, None)
+        self._metrics.handled(self.group_id, events)
+
+    async def _failed(self, tp: TopicPartition, event: ConsumedEvent, exc: Exception) -> bool:
+        """A permanent failure or a handler bug: park now, or after ``bug_attempts``."""
+        record = event.record
+        if is_permanent(exc):
+            reason = "rejected"
+        else:
+            attempts = self._attempts_at(tp, record.offset)
+            attempts.bugs += 1
+            if attempts.bugs < self._bug_attempts:
+                log.warning(
+                    "event_handler_failed",
+                    type=event.type,
+                    id=event.id,
+                    attempt=attempts.bugs,
+                    error=_describe(exc),
+                )
+                self._retry_later(tp, record.offset, exc)
+                return False
+            reason = "handler-failed"
+        if not await self._dead_letter(tp, record, reason, _describe(exc), event.type):
+            return False
+        self._done[tp] = record.offset + 1
+        self._attempts.pop(tp, None)
+        return True
+
+    async def _dead_letter(
+        self,
+        tp: TopicPartition,
+        record: ConsumerRecord,
+        reason: str,
+        error: str,
+        event_type: str | None = None,
+    ) -> bool:
+        headers = dead_letter_headers(
+            record.headers,
+            reason=reason,
+            error=error,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            group=self.group_id,
+        )
+        try:
+            await self._dead_letters.send_raw(
+                self._dead_letter_topic, record.key, record.value, headers
+            )
+        except Exception as exc:
+            # Not parked is not lost: the record stays uncommitted and is tried again.
+            self._retry_later(tp, record.offset, exc)
+            return False
+        self._metrics.dead_lettered(self.group_id, event_type or _header_type(record), reason)
+        log.warning(
+            "event_dead_lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason,
+            error=error,
+        )
+        return True
+
+    # -- pausing, resuming, committing ------------------------------------------------------
+
+    def _attempts_at(self, tp: TopicPartition, offset: int) -> _Attempts:
+        attempts = self._attempts.get(tp)
+        if attempts is None or attempts.offset != offset:
+            attempts = self._attempts[tp] = _Attempts(offset)
+        return attempts
+
+    def _retry_later(self, tp: TopicPartition, offset: int, exc: BaseException) -> None:
+        """Pause ``tp`` and rewind it to ``offset``; ``run()`` resumes it after the backoff."""
+        attempts = self._attempts_at(tp, offset)
+        attempts.failures += 1
+        initial, cap = self._backoff
+        delay = min(cap, initial * 2 ** min(attempts.failures - 1, 30))
+        delay *= random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+        try:
+            self._consumer.pause(tp)
+            self._consumer.seek(tp, offset)
+        except IllegalStateError:
+            return  # revoked meanwhile: the new owner starts from the last commit
+        self._resume_at[tp] = time.monotonic() + delay
+        self._metrics.retried(self.group_id, tp.topic)
+        log.warning(
+            "event_retry_scheduled",
+            topic=tp.topic,
+            partition=tp.partition,
+            offset=offset,
+            attempt=attempts.failures,
+            retry_in_s=round(delay, 2),
+            error=_describe(exc),
+        )
+
+    def _resume_due(self) -> None:
+        now = time.monotonic()
+        assigned = self._consumer.assignment()
+        for tp, at in list(self._resume_at.items()):
+            if at <= now:
+                del self._resume_at[tp]
+                if tp in assigned:
+                    self._consumer.resume(tp)
+
+    def _fetch_timeout_ms(self) -> int:
+        if not self._resume_at:
+            return 500
+        soonest = min(self._resume_at.values()) - time.monotonic()
+        return max(0, min(500, int(soonest * 1000)))
+
+    async def _commit(self, only: Iterable[TopicPartition] | None = None) -> None:
+        async with self._commit_lock:
+            wanted = set(self._done) if only is None else set(only) & set(self._done)
+            offsets = {tp: self._done.pop(tp) for tp in wanted}
+            if not offsets:
+                return
+            try:
+                await self._consumer.commit(offsets)
+            except (KafkaError, IllegalStateError) as exc:
+                # A rebalance took the partitions: the new owner re-reads from the last commit
+                # (its inbox recognises what this member already applied).
+                log.warning("offset_commit_failed", error=str(exc), partitions=len(offsets))
+                assigned = self._consumer.assignment()
+                for tp, offset in offsets.items():
+                    if tp in assigned and tp not in self._revoking:
+                        self._done.setdefault(tp, offset)
+
+    async def _update_lag(self) -> None:
+        now = time.monotonic()
+        if now - self._lag_updated < 5:
+            return
+        self._lag_updated = now
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                continue
+            try:
+                position = await self._consumer.position(tp)
+            except (KafkaError, IllegalStateError):
+                continue
+            self._metrics.set_lag(self.group_id, tp, max(0, highwater - position))
+
+    async def _revoked(self, revoked: set[TopicPartition]) -> None:
+        self._revoking = set(revoked)
+        try:
+            async with asyncio.timeout(self._revoke_wait_s):
+                await self._idle.wait()
+        except TimeoutError:
+            log.warning("rebalance_batch_still_running", waited_s=self._revoke_wait_s)
+        await self._commit(revoked)
+        for tp in revoked:
+            self._resume_at.pop(tp, None)
+            self._attempts.pop(tp, None)
+            self._done.pop(tp, None)
+
+    def _assigned(self) -> None:
+        self._revoking = set()
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, consumer: EventConsumer) -> None:
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._consumer._revoked(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._consumer._assigned()
+
+
+def _header_type(record: ConsumerRecord) -> str:
+    for name, value in record.headers or ():
+        if name == "ce_type" and value is not None:
+            return value.decode(errors="replace")[:200]
+    return "unknown"
+
+
+def _describe(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()

@@ -1,0 +1,61 @@
+"""Outbox rows hold the Kafka record as checked at write time; rows can be parked.
+
+The relay no longer re-encodes stored attributes and data: it sends the headers and value that
+were validated against the catalogue when the row was written. ``parked_at`` marks a row that
+cannot be published (the rest of its key waits behind it). No service ran on 0001 yet, so the
+old columns are dropped without converting rows.
+
+Revision ID: keten_core_0002
+Revises: keten_core_0001
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "keten_core_0002"
+down_revision: str | Sequence[str] | None = "keten_core_0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.execute("DELETE FROM keten_outbox")
+    op.drop_column("keten_outbox", "attributes")
+    op.drop_column("keten_outbox", "data")
+    op.add_column("keten_outbox", sa.Column("event_type", sa.String(length=200), nullable=False))
+    op.add_column(
+        "keten_outbox",
+        sa.Column("headers", postgresql.JSON(astext_type=sa.Text()), nullable=False),
+    )
+    op.add_column("keten_outbox", sa.Column("value", sa.LargeBinary(), nullable=False))
+    op.add_column(
+        "keten_outbox", sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.create_index(
+        "ix_keten_outbox_parked_key",
+        "keten_outbox",
+        ["key"],
+        unique=False,
+        postgresql_where=sa.text("parked_at IS NOT NULL AND published_at IS NULL"),
+    )
+
+
+def downgrade() -> None:
+    op.execute("DELETE FROM keten_outbox")
+    op.drop_index("ix_keten_outbox_parked_key", table_name="keten_outbox")
+    op.drop_column("keten_outbox", "parked_at")
+    op.drop_column("keten_outbox", "value")
+    op.drop_column("keten_outbox", "headers")
+    op.drop_column("keten_outbox", "event_type")
+    op.add_column(
+        "keten_outbox",
+        sa.Column("data", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    )
+    op.add_column(
+        "keten_outbox",
+        sa.Column("attributes", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    )

@@ -1,0 +1,289 @@
+"""The composition root every service is declared on: one process serves the HTTP API, runs the
+service's consumer and its outbox relay, and stops them in order. A service's ``main`` is a
+declaration::
+
+    service = KetenService(
+        "dossier-bron",
+        routers=[api.router],
+        events=handlers.events,           # an EventRouter
+        migrations=[MIGRATIONS],          # the service's own Alembic versions
+    )
+    app = service.app()                   # uvicorn dossier_bron.main:app
+
+What the lifespan does, in order:
+
+1. logging, telemetry, the party registry (``create_service_app``);
+2. the service's **own database**: engine, migrations under an advisory lock (several replicas
+   may start at once), readiness check;
+3. Kafka, in a supervised background task so that the HTTP API serves (and writes to the
+   outbox) while the broker is still unreachable: topics (the catalogue's, the dead-letter topic,
+   this group's retry topic), the producer, the relay (one active per database, the others
+   stand by) and the consumer (group id = service name = inbox name);
+4. on shutdown, each step bounded: consumer (finishes and commits its batch), relay, producer
+   (flushes what it can), telemetry (flushes spans), engine.
+
+A supervised task that ends or fails turns ``/health/live`` to 503 naming it, so an
+orchestrator restarts the process instead of leaving a service whose consumer is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy.engine import make_url
+
+from keten_contracts.envelope import source_urn
+from keten_contracts.events.catalogue import TOPICS
+from keten_core.auth import PartyRegistry
+from keten_core.clock import Clock, sandbox_clock_router, use_clock
+from keten_core.consumer import EventConsumer
+from keten_core.db import create_engine, migrate, session_factory
+from keten_core.dlq import retry_topic_for
+from keten_core.health import add_health_check, add_liveness_check, database_check
+from keten_core.http import create_service_app
+from keten_core.kafka import EventProducer, TopicSpec, ensure_topics
+from keten_core.metrics import metrics_router
+from keten_core.outbox import OutboxRelay, OutboxSignal
+from keten_core.routing import EventRouter
+from keten_core.settings import KetenSettings, service_database
+from keten_core.uow import UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["KetenService", "ServiceRuntime", "runtime"]
+
+
+@dataclass
+class ServiceRuntime:
+    """What the lifespan built; ``request.app.state.keten`` in routes."""
+
+    service: KetenService
+    settings: KetenSettings
+    clock: Clock
+    unit_of_work: Callable[[], UnitOfWork]
+    producer: EventProducer | None = None
+    relay: OutboxRelay | None = None
+    consumer: EventConsumer | None = None
+    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    stopping: bool = False
+
+    def liveness(self) -> str | None:
+        """Why the process should be restarted, or None while every task runs."""
+        if self.stopping:
+            return None
+        for name, task in self.tasks.items():
+            if task.done():
+                error = None if task.cancelled() else task.exception()
+                return f"{name} stopped" + (f": {error!r}" if error else "")
+        return None
+
+
+def runtime(request: Request) -> ServiceRuntime:
+    """FastAPI dependency: the running service (unit of work, clock, settings)."""
+    found: ServiceRuntime = request.app.state.keten
+    return found
+
+
+class KetenService:
+    """A service of the chain, declared once; ``app()`` builds its ASGI application."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        settings: KetenSettings | None = None,
+        routers: Sequence[APIRouter] = (),
+        events: EventRouter | None = None,
+        migrations: Sequence[Path] = (),
+        title: str | None = None,
+        version: str = "0.1.0",
+        parties: PartyRegistry | None = None,
+        shutdown_timeout_s: float = 15.0,
+    ) -> None:
+        if not name:
+            raise ValueError("a service needs a name: it is its consumer group and inbox name")
+        self.name = name
+        settings = settings or KetenSettings()
+        update: dict[str, Any] = {"service_name": name}
+        if "database_url" not in settings.model_fields_set:
+            # Unconfigured: the service's own database on the default server, never a shared
+            # one (outbox, inbox, migrations and the relay lock are per database).
+            url = make_url(settings.database_url).set(database=service_database(name))
+            update["database_url"] = url.render_as_string(hide_password=False)
+        self.settings = settings.model_copy(update=update)
+        self.routers = list(routers)
+        self.events = events or EventRouter()
+        self.migrations = list(migrations)
+        self.title = title or name
+        self.version = version
+        self.parties = parties
+        self.shutdown_timeout_s = shutdown_timeout_s
+        self.runtime: ServiceRuntime | None = None  # set while the app runs
+
+    @property
+    def source(self) -> str | None:
+        """The CloudEvents ``source`` of what this service emits (needs ``KETEN_OIN``)."""
+        oin = self.settings.oin
+        return source_urn(oin, self.name) if oin else None
+
+    def app(self) -> FastAPI:
+        app = create_service_app(
+            self.settings,
+            title=self.title,
+            version=self.version,
+            lifespan=self._lifespan,
+            checks={},
+            parties=self.parties,
+        )
+        app.include_router(metrics_router())
+        # One clock per process: domain dates, event times and jobs all read it.
+        self.clock = use_clock(Clock.from_settings(self.settings))
+        if self.settings.sandbox:
+            app.include_router(sandbox_clock_router(self.clock))
+        for router in self.routers:
+            app.include_router(router)
+        return app
+
+    @asynccontextmanager
+    async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        settings = self.settings
+        clock = self.clock
+        engine = create_engine(settings.database_url)
+        add_health_check(app, "database", database_check(engine))
+        await migrate(engine, self.migrations)
+        sessions = session_factory(engine)
+        signal = OutboxSignal(engine)
+
+        def unit_of_work(consumer: str | None = None) -> UnitOfWork:
+            return UnitOfWork(
+                sessions,
+                source=self.source,
+                now=clock.now,
+                consumer=consumer,
+                signal=signal,
+                topic_prefix=settings.topic_prefix,
+            )
+
+        state = ServiceRuntime(self, settings, clock, unit_of_work)
+        app.state.keten = self.runtime = state
+        add_liveness_check(app, "tasks", state.liveness)
+        kafka = asyncio.create_task(self._start_kafka(state, engine, signal))
+        try:
+            yield
+        finally:
+            state.stopping = True
+            await self._stop(state, kafka, signal)
+            await engine.dispose()
+
+    async def _start_kafka(
+        self,
+        state: ServiceRuntime,
+        engine: Any,
+        signal: OutboxSignal,
+    ) -> None:
+        """Topics, producer, relay, consumer; retried until the broker answers."""
+        settings = self.settings
+        delay = 0.5
+        while True:
+            producer = EventProducer(settings.kafka_bootstrap_servers, client_id=self.name)
+            try:
+                await ensure_topics(settings.kafka_bootstrap_servers, self._topics())
+                await producer.start()
+                break
+            except Exception as exc:
+                await producer.stop()  # a client that failed to start is not started again
+                log.warning("kafka_not_ready", error=repr(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+        state.producer = producer
+        relay = OutboxRelay(engine, producer, service=self.name)
+        signal.attach(relay)
+        state.relay = relay
+        self._supervise(state, "outbox-relay", relay.run())
+        if self.events.event_types:
+            consumer = EventConsumer(
+                settings.kafka_bootstrap_servers,
+                [*sorted(self.events.topics(settings.topic_prefix)), retry_topic_for(self.name)],
+                group_id=self.name,
+                handler=self.events.batch_handler(
+                    lambda: state.unit_of_work(consumer=self.name), group=self.name
+                ),
+                dead_letters=producer,
+                dead_letter_topic=settings.dead_letter_topic,
+            )
+            state.consumer = consumer  # before start(): a shutdown meanwhile must close it
+            await consumer.start()
+            self._supervise(state, "consumer", consumer.run())
+        # What start-up built lives as long as the process: keep it out of the collector's
+        # full passes, whose pauses otherwise show in the tail of event latency.
+        gc.freeze()
+        log.info("service_kafka_ready", service=self.name)
+
+    def _topics(self) -> list[TopicSpec]:
+        s = self.settings
+        names = {s.topic_prefix + topic for topic in TOPICS.values()}
+        specs = [TopicSpec(n, s.kafka_partitions, s.kafka_replication_factor) for n in names]
+        specs.append(TopicSpec(s.dead_letter_topic, s.kafka_partitions, s.kafka_replication_factor))
+        specs.append(
+            TopicSpec(retry_topic_for(self.name), s.kafka_partitions, s.kafka_replication_factor)
+        )
+        return sorted(specs, key=lambda spec: spec.name)
+
+    @staticmethod
+    def _supervise(
+        state: ServiceRuntime, name: str, work: Coroutine[Any, Any, None]
+    ) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name=name)
+
+        def ended(done: asyncio.Task[None]) -> None:
+            if state.stopping:
+                return
+            error = None if done.cancelled() else done.exception()
+            log.error("service_task_stopped", task=name, error=repr(error))
+
+        task.add_done_callback(ended)
+        state.tasks[name] = task
+        return task
+
+    async def _stop(
+        self,
+        state: ServiceRuntime,
+        kafka: asyncio.Task[None],
+        signal: OutboxSignal,
+    ) -> None:
+        budget = self.shutdown_timeout_s
+        if not kafka.done():
+            kafka.cancel()
+            await asyncio.gather(kafka, return_exceptions=True)
+        if state.consumer is not None:
+            await _bounded("consumer", state.consumer.stop(), budget)
+        if state.relay is not None:
+            state.relay.stop()
+        for name, task in state.tasks.items():
+            try:
+                async with asyncio.timeout(budget):
+                    await asyncio.gather(task, return_exceptions=True)
+            except TimeoutError:
+                log.warning("service_task_stop_timeout", task=name)
+                task.cancel()
+        await signal.close()
+        if state.producer is not None:
+            await _bounded("producer", state.producer.stop(), budget)
+
+
+async def _bounded(name: str, work: Coroutine[Any, Any, None], seconds: float) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await work
+    except TimeoutError:
+        log.warning("service_stop_timeout", part=name, waited_s=seconds)
+    except Exception as exc:
+        log.warning("service_stop_failed", part=name, error=repr(exc))
