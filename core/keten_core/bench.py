@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import statistics
 import time
@@ -43,6 +42,7 @@ from keten_core.envelope import event_to_kafka, new_event
 from keten_core.kafka import EventProducer, TopicSpec, ensure_topics
 from keten_core.outbox import OutboxRelay, OutboxSignal
 from keten_core.routing import EventRouter
+from keten_core.service import tune_garbage_collector
 from keten_core.settings import KetenSettings
 from keten_core.telemetry import configure_telemetry
 from keten_core.testing import fresh_database
@@ -322,7 +322,6 @@ class Bench:
             )
             await consumer.start()
             tasks = [asyncio.create_task(consumer.run()), asyncio.create_task(relay.run())]
-            gc.freeze()  # as KetenService does once started
             try:
                 async with asyncio.timeout(60):
                     # Polls state that two clients change in the background.
@@ -368,6 +367,8 @@ class Bench:
 
     async def run(self) -> list[Figure]:
         configure_telemetry("keten-bench", "none")  # tracing on: spans are made, not exported
+        # The process runs as a KetenService does once started; the raw paths share it.
+        tune_garbage_collector()
         try:
             await self.produce()
             raw = await self.raw_getmany()

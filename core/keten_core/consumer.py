@@ -241,7 +241,7 @@ class EventConsumer:
     def _succeeded(self, tp: TopicPartition, events: list[ConsumedEvent]) -> None:
         self._done[tp] = events[-1].record.offset + 1
         self._attempts.pop(tp, None)
-        self._metrics.handled(self.group_id, events)
+        self._metrics.consumed(self.group_id, events)
 
     async def _failed(self, tp: TopicPartition, event: ConsumedEvent, exc: Exception) -> bool:
         """A permanent failure or a handler bug: park now, or after ``bug_attempts``."""

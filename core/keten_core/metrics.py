@@ -1,7 +1,7 @@
-"""Prometheus metrics of the service kit, served at ``/metrics``: consumer lag, handled, skipped,
-retried and dead-lettered events per type, relay backlog, age of the oldest unpublished outbox
-row, publish latency. Counters are incremented per batch (one call per type, not per event),
-so metrics cost nothing measurable on the hot path.
+"""Prometheus metrics of the service kit, served at ``/metrics``: consumer lag; consumed,
+handled, skipped, retried and dead-lettered events per type; relay backlog, age of the oldest
+unpublished outbox row, parked rows, publish latency. Counters are incremented per batch (one
+call per type, not per event), so metrics cost nothing measurable on the hot path.
 
 Names follow Prometheus conventions (``keten_`` prefix, ``_total`` for counters, base units).
 """
@@ -40,9 +40,15 @@ class ConsumerMetrics:
     _shared: ClassVar[ConsumerMetrics | None] = None
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        self.consumed_total = Counter(
+            "keten_consumer_events_consumed_total",
+            "Events whose batch handler completed (handled, skipped or repeats alike).",
+            ["group", "type"],
+            registry=registry,
+        )
         self.handled_total = Counter(
             "keten_consumer_events_handled_total",
-            "Events whose handler succeeded (or that the handler skipped as a repeat).",
+            "Events an event router gave to its handlers (a repeat the inbox dropped included).",
             ["group", "type"],
             registry=registry,
         )
@@ -77,6 +83,10 @@ class ConsumerMetrics:
         if cls._shared is None:
             cls._shared = cls()
         return cls._shared
+
+    def consumed(self, group: str, events: Iterable[_HasType]) -> None:
+        for event_type, count in Tally(e.type for e in events).items():
+            self.consumed_total.labels(group, event_type).inc(count)
 
     def handled(self, group: str, events: Iterable[_HasType]) -> None:
         for event_type, count in Tally(e.type for e in events).items():

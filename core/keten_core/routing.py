@@ -84,6 +84,7 @@ class EventRouter:
             async with unit_of_work() as uow:
                 for event in await uow.claim(wanted):
                     await self._dispatch(event, uow)
+            counted.handled(group, wanted)
 
         return handle
 

@@ -58,7 +58,7 @@ from keten_core.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["KetenService", "ServiceRuntime", "runtime"]
+__all__ = ["KetenService", "ServiceRuntime", "runtime", "tune_garbage_collector"]
 
 
 @dataclass
@@ -222,9 +222,7 @@ class KetenService:
             state.consumer = consumer  # before start(): a shutdown meanwhile must close it
             await consumer.start()
             self._supervise(state, "consumer", consumer.run())
-        # What start-up built lives as long as the process: keep it out of the collector's
-        # full passes, whose pauses otherwise show in the tail of event latency.
-        gc.freeze()
+        tune_garbage_collector()
         log.info("service_kafka_ready", service=self.name)
 
     def _topics(self) -> list[TopicSpec]:
@@ -277,6 +275,21 @@ class KetenService:
         await signal.close()
         if state.producer is not None:
             await _bounded("producer", state.producer.stop(), budget)
+
+
+def tune_garbage_collector() -> None:
+    """Collector settings for a process that handles events in batches. Start-up objects (the
+    contract models, the catalogue, the clients) live as long as the process: ``freeze`` keeps
+    them out of every full pass, whose pauses showed in the tail of event latency. A batch
+    allocates some tens of thousands of short-lived objects, almost all freed by reference
+    counting; collecting cycles every 700 allocations (the default) spent half of a consumer's
+    time per event in the collector, so the young generation is collected less often."""
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLDS[0], GC_THRESHOLDS[1], GC_THRESHOLDS[2])
+
+
+# Young generation every 20,000 allocations (default 700); older ones as by default, relative.
+GC_THRESHOLDS: tuple[int, int, int] = (20_000, 20, 20)
 
 
 async def _bounded(name: str, work: Coroutine[Any, Any, None], seconds: float) -> None:
