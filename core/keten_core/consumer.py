@@ -88,7 +88,7 @@ class EventConsumer:
         handler: BatchHandler,
         dead_letters: EventProducer,
         dead_letter_topic: str,
-        max_records: int = 1000,
+        max_records: int = 2000,
         bug_attempts: int = 3,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 30.0,

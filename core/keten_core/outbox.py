@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -177,6 +177,8 @@ Record = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
 class _Sendable:
     row: _Row
     record: Record
+    event_type: str
+    trace_carrier: dict[str, str] | None  # only for sampled traces
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +192,10 @@ class _InFlight:
         return self.batch[-1].row.id
 
 
-def _record_of(row: _Row, max_size: int) -> Record:
+_REQUIRED_HEADERS: Final = ("ce_specversion", "ce_type", "ce_source", "ce_id", "ce_subject")
+
+
+def _record_of(row: _Row, max_size: int) -> _Sendable:
     """The stored Kafka record, or ``ValueError`` saying what makes it unpublishable. The
     size is checked here, before sending, so that the key's later rows are held back too (a
     refusal that only comes with the acknowledgement cannot stop what was sent with it)."""
@@ -198,11 +203,13 @@ def _record_of(row: _Row, max_size: int) -> Record:
         headers = from_json(row.headers) if isinstance(row.headers, str | bytes) else row.headers
     except ValueError as exc:
         raise ValueError(f"stored headers are not JSON: {exc}") from exc
-    if not isinstance(headers, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
+    if not isinstance(headers, dict):
         raise ValueError("stored headers are not a mapping of header name to text")
-    for required in ("ce_specversion", "ce_type", "ce_source", "ce_id", "ce_subject"):
+    try:
+        encoded = [(name, value.encode()) for name, value in headers.items()]
+    except AttributeError as exc:
+        raise ValueError("stored headers are not a mapping of header name to text") from exc
+    for required in _REQUIRED_HEADERS:
         if not headers.get(required):
             raise ValueError(f"stored record has no {required} header")
     if headers["ce_id"] != str(row.event_id):
@@ -211,16 +218,19 @@ def _record_of(row: _Row, max_size: int) -> Record:
         raise ValueError("stored ce_subject differs from the row's key")
     if not row.value:
         raise ValueError("stored record has no value")
-    # Roughly what the record takes in a request: value, key, header names and values.
-    size = len(row.value) + len(row.key) + sum(len(k) + len(v) for k, v in headers.items())
+    # At least what the record takes in a request: value, key, and the headers' JSON text
+    # (longer than their names and values).
+    size = len(row.value) + len(row.key) + len(row.headers)
     if size > max_size:
         raise ValueError(f"record too large for the broker: {size} bytes > {max_size}")
-    return (
-        row.topic,
-        row.key.encode(),
-        bytes(row.value),
-        [(name, value.encode()) for name, value in headers.items()],
-    )
+    traceparent = headers.get("ce_traceparent")
+    trace_carrier = None
+    if traceparent is not None and is_sampled(traceparent):
+        trace_carrier = {"traceparent": traceparent}
+        if tracestate := headers.get("ce_tracestate"):
+            trace_carrier["tracestate"] = tracestate
+    record = (row.topic, row.key.encode(), bytes(row.value), encoded)
+    return _Sendable(row, record, headers["ce_type"], trace_carrier)
 
 
 class OutboxRelay:
@@ -299,7 +309,8 @@ class OutboxRelay:
 
     async def _relay(self, connection: asyncpg.Connection) -> None:
         """Batches are pipelined: while one batch waits for its acknowledgements the next is
-        read. After a failure the read-ahead batch is dropped (sending it could put a key's
+        read, and it is handed to the producer as soon as those arrive, before the first is
+        marked. After a failure the read-ahead batch is dropped (sending it could put a key's
         later event before the failed one) and the pass restarts from the oldest row."""
         backoff = self._poll_interval_s
         in_flight: _InFlight | None = None
@@ -308,13 +319,17 @@ class OutboxRelay:
             after = in_flight.last_id if in_flight is not None else 0
             batch = await self._fetch(connection, after)
             if in_flight is not None:
-                _, failed = await self._complete(connection, in_flight)
-                in_flight = None
-                if failed:
+                results = await in_flight.results
+                if any(isinstance(r, PublishError) for r in results):
+                    await self._complete(connection, in_flight)
+                    in_flight = None
                     await self._pause(backoff)
                     backoff = min(backoff * 2, self._max_backoff_s)
                     continue
                 backoff = self._poll_interval_s
+                acknowledged, in_flight = in_flight, self._send(batch) if batch else None
+                await self._complete(connection, acknowledged)
+                continue
             if batch:
                 in_flight = self._send(batch)
                 continue
@@ -375,7 +390,7 @@ class OutboxRelay:
             if row.key in blocked:
                 continue
             try:
-                sendable.append(_Sendable(row, _record_of(row, self._max_record_size)))
+                sendable.append(_record_of(row, self._max_record_size))
             except ValueError as exc:
                 await self._park(connection, [row.id], f"unpublishable: {exc}")
                 blocked.add(row.key)
@@ -392,7 +407,7 @@ class OutboxRelay:
                     "messaging.batch.message_count": len(batch),
                 },
             ):
-                spans = [self._publish_span(item.row, item.record) for item in batch]
+                spans = [self._publish_span(item) for item in batch]
                 try:
                     return await self._producer.send_many([item.record for item in batch])
                 finally:
@@ -442,25 +457,20 @@ class OutboxRelay:
         return len(done), len(retry) + len(refused)
 
     @staticmethod
-    def _publish_span(row: _Row, record: Record) -> trace.Span | None:
+    def _publish_span(item: _Sendable) -> trace.Span | None:
         """A producer span per event only when its trace is sampled, as a child of the trace
         the event was written in (``ce_traceparent``): the trace does not break at the outbox."""
-        headers = dict(record[3])
-        traceparent = headers.get("ce_traceparent")
-        if traceparent is None or not is_sampled(traceparent.decode()):
+        if item.trace_carrier is None:
             return None
-        carrier = {"traceparent": traceparent.decode()}
-        if tracestate := headers.get("ce_tracestate"):
-            carrier["tracestate"] = tracestate.decode()
         return tracer.start_span(
-            f"{row.topic} publish",
-            context=extract_trace_context(carrier),
+            f"{item.row.topic} publish",
+            context=extract_trace_context(item.trace_carrier),
             kind=SpanKind.PRODUCER,
             attributes={
                 "messaging.system": "kafka",
-                "messaging.destination.name": row.topic,
-                "messaging.message.id": str(row.event_id),
-                "cloudevents.event_type": headers.get("ce_type", b"").decode(),
+                "messaging.destination.name": item.row.topic,
+                "messaging.message.id": str(item.row.event_id),
+                "cloudevents.event_type": item.event_type,
             },
         )
 
