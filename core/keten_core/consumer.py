@@ -22,7 +22,7 @@ import random
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -67,6 +67,22 @@ class ConsumedEvent:
 
 # Handles a partition's events in order, all or nothing; raising fails the whole batch.
 BatchHandler = Callable[[Sequence[ConsumedEvent]], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Plan:
+    """A decoded fetch: partitions of valid events, and partitions holding an invalid one."""
+
+    clean: dict[TopicPartition, list[ConsumedEvent]] = field(default_factory=dict)
+    dirty: dict[TopicPartition, list[ConsumerRecord]] = field(default_factory=dict)
+
+    @property
+    def partitions(self) -> set[TopicPartition]:
+        return {*self.clean, *self.dirty}
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.clean.values())) + sum(map(len, self.dirty.values()))
 
 
 @dataclass(slots=True)
@@ -119,6 +135,7 @@ class EventConsumer:
         self._attempts: dict[TopicPartition, _Attempts] = {}
         self._resume_at: dict[TopicPartition, float] = {}
         self._revoking: set[TopicPartition] = set()
+        self._generation = 0  # counts assignments: a fetch from before a rebalance is dropped
         self._commit_lock = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._idle = asyncio.Event()
@@ -145,67 +162,149 @@ class EventConsumer:
 
     async def run(self) -> None:
         """Process records until ``stop()``; ``start()`` must have been awaited. Only a fault
-        of the client itself ends it (the service's supervisor then fails liveness)."""
+        of the client itself ends it (the service's supervisor then fails liveness).
+
+        Fetches are pipelined: while one batch's handler waits for its database, the next
+        fetch is decoded. It runs only after that batch is done, and only for partitions that
+        are still this member's and not paused for a retry meanwhile (their records are
+        fetched again after the rewind)."""
         self._exited.clear()
+        running: asyncio.Task[None] | None = None
         try:
             while not self._stopping.is_set():
                 self._resume_due()
                 batches = await self._consumer.getmany(
-                    timeout_ms=self._fetch_timeout_ms(), max_records=self._max_records
+                    timeout_ms=0 if running is not None else self._fetch_timeout_ms(),
+                    max_records=self._max_records,
                 )
-                work = [
-                    self._process_partition(tp, records)
-                    for tp, records in batches.items()
-                    if tp not in self._revoking and tp not in self._resume_at
-                ]
-                if work and not self._stopping.is_set():
-                    # Partitions are independent (order is per key, a key lives in one
-                    # partition), so their batches run side by side: their transactions'
-                    # commits overlap instead of queueing.
-                    self._idle.clear()
-                    try:
-                        outcomes = await asyncio.gather(*work, return_exceptions=True)
-                    finally:
-                        self._idle.set()
-                    for outcome in outcomes:
-                        if isinstance(outcome, BaseException):
-                            raise outcome
-                else:
-                    for coroutine in work:
-                        coroutine.close()
+                # Read after the fetch: aiokafka returns only records of the assignment in
+                # force when getmany returns, and a new assignment resets the positions, so a
+                # fetch dropped after a rebalance is fetched again, never lost.
+                generation = self._generation
+                plan = self._prepare(batches) if batches else None
+                if running is not None:
+                    await running
+                    running = None
+                if plan is not None and not self._stopping.is_set():
+                    plan = self._still_ours(plan, generation)
+                    if plan.partitions:
+                        self._idle.clear()
+                        running = asyncio.create_task(self._execute(plan))
                 await self._commit()
                 await self._update_lag()
+            if running is not None:
+                await running
         finally:
+            if running is not None and not running.done():
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
             self._exited.set()
 
-    # -- one partition's records ------------------------------------------------------------
+    # -- one fetch's records ------------------------------------------------------------------
+
+    def _prepare(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> _Plan:
+        """Decode a fetch. Partitions whose records are all valid events are handled together
+        (one handler call: one transaction, one inbox statement for the whole fetch); a
+        partition holding an invalid record takes the per-partition path."""
+        plan = _Plan()
+        for tp, records in batches.items():
+            if tp in self._revoking or tp in self._resume_at:
+                continue
+            events = self._decode_all(records)
+            if events is None:
+                plan.dirty[tp] = records
+            else:
+                plan.clean[tp] = events
+        return plan
+
+    def _still_ours(self, plan: _Plan, generation: int) -> _Plan:
+        """What of a prepared fetch may run now: nothing after a rebalance (the partitions may
+        be another member's), nothing of a partition paused for a retry."""
+        if generation != self._generation:
+            return _Plan()
+
+        def keep(tp: TopicPartition) -> bool:
+            return tp not in self._revoking and tp not in self._resume_at
+
+        return _Plan(
+            {tp: e for tp, e in plan.clean.items() if keep(tp)},
+            {tp: r for tp, r in plan.dirty.items() if keep(tp)},
+        )
+
+    async def _execute(self, plan: _Plan) -> None:
+        """Run a prepared fetch; partitions are independent (order is per key, a key lives in
+        one partition), so their paths run side by side."""
+        try:
+            with tracer.start_as_current_span(
+                "process",
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.consumer.group.name": self.group_id,
+                    "messaging.batch.message_count": plan.size,
+                },
+            ):
+                work = [self._process_partition(tp, r) for tp, r in plan.dirty.items()]
+                if len(plan.clean) == 1:
+                    ((tp, events),) = plan.clean.items()
+                    work.append(self._handle(tp, events))
+                elif plan.clean:
+                    work.append(self._handle_together(plan.clean))
+                outcomes = await asyncio.gather(*work, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+        finally:
+            self._idle.set()
+
+    @staticmethod
+    def _decode_all(records: list[ConsumerRecord]) -> list[ConsumedEvent] | None:
+        """All records as events, or None when one of them is not a valid event."""
+        events = []
+        for record in records:
+            try:
+                envelope, data = decode_binary(record.headers, record.key, record.value)
+            except InvalidEvent:
+                return None
+            events.append(ConsumedEvent(envelope, data, record))
+        return events
+
+    async def _handle_together(self, batches: dict[TopicPartition, list[ConsumedEvent]]) -> None:
+        """One handler call for several partitions; on a failure each partition is retried
+        alone (and within it, event by event, to find the culprit)."""
+        try:
+            await self._handler([event for events in batches.values() for event in events])
+        except Exception as exc:
+            # Whatever failed, each partition is tried alone: a fault that concerns one
+            # partition's events (a source answering 503 for one dataref) then pauses only it.
+            outcomes = await asyncio.gather(
+                *(self._handle(tp, events) for tp, events in batches.items()),
+                return_exceptions=True,
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome from exc
+            return
+        for tp, events in batches.items():
+            self._succeeded(tp, events)
 
     async def _process_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        """One partition's records that hold an invalid one: the events before it are handled,
+        it goes to the dead-letter topic, then the rest."""
         pending: list[ConsumedEvent] = []
-        with tracer.start_as_current_span(
-            f"{tp.topic} process",
-            kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": tp.topic,
-                "messaging.destination.partition.id": str(tp.partition),
-                "messaging.consumer.group.name": self.group_id,
-                "messaging.batch.message_count": len(records),
-            },
-        ):
-            for record in records:
-                try:
-                    envelope, data = decode_binary(record.headers, record.key, record.value)
-                except InvalidEvent as exc:
-                    if not await self._handle(tp, pending):
-                        return
-                    pending = []
-                    if not await self._dead_letter(tp, record, "invalid-event", exc.reason):
-                        return
-                    self._done[tp] = record.offset + 1
-                    continue
-                pending.append(ConsumedEvent(envelope, data, record))
-            await self._handle(tp, pending)
+        for record in records:
+            try:
+                envelope, data = decode_binary(record.headers, record.key, record.value)
+            except InvalidEvent as exc:
+                if not await self._handle(tp, pending):
+                    return
+                pending = []
+                if not await self._dead_letter(tp, record, "invalid-event", exc.reason):
+                    return
+                self._done[tp] = record.offset + 1
+                continue
+            pending.append(ConsumedEvent(envelope, data, record))
+        await self._handle(tp, pending)
 
     async def _handle(self, tp: TopicPartition, events: list[ConsumedEvent]) -> bool:
         """Handle ``events`` of one partition; True when all are done (handled or parked)."""
@@ -397,6 +496,7 @@ class EventConsumer:
             self._done.pop(tp, None)
 
     def _assigned(self) -> None:
+        self._generation += 1
         self._revoking = set()
 
 

@@ -8,6 +8,7 @@ unit of work claims a whole batch in one statement; services never call this the
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -26,7 +27,8 @@ class ProcessedEvent(Base):
 
     consumer: Mapped[str] = mapped_column(String(200), primary_key=True)
     source: Mapped[str] = mapped_column(String(300), primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # The NL GOV profile makes every id a UUID: 16 bytes in the key instead of 36 characters.
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     event_type: Mapped[str] = mapped_column(String(200))
     processed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -49,10 +51,10 @@ E = TypeVar("E", bound=Identified)
 # One statement for the whole batch: arrays in, the ids that were new out.
 _CLAIM = """
     INSERT INTO keten_inbox (consumer, source, event_id, event_type)
-    SELECT $1, s, i, t
+    SELECT $1, s, i::uuid, t
     FROM unnest($2::varchar[], $3::varchar[], $4::varchar[]) AS batch(s, i, t)
     ON CONFLICT DO NOTHING
-    RETURNING source, event_id
+    RETURNING source, event_id::text
 """
 
 

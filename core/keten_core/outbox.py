@@ -345,6 +345,10 @@ class OutboxRelay:
             self._dsn,
             command_timeout=60,
             server_settings={
+                # The relay reads unpublished rows in id order through their partial index.
+                # After a burst that index still lists the rows just published; a bitmap scan
+                # visits all of them on every read, a plain index scan marks them dead once.
+                "enable_bitmapscan": "off",
                 "tcp_keepalives_idle": "30",
                 "tcp_keepalives_interval": "10",
                 "tcp_keepalives_count": "3",

@@ -647,7 +647,7 @@ async def test_relay_killed_after_the_ack_loses_nothing_and_consumers_apply_once
     async with sessions() as session:
         assert await session.scalar(text("SELECT count(*) FROM test_effect")) == 1
         claimed = (await session.scalars(select(ProcessedEvent))).all()
-    assert [(c.consumer, c.source, c.event_id) for c in claimed] == [
+    assert [(c.consumer, c.source, str(c.event_id)) for c in claimed] == [
         ("test-consumer", SOURCE, event.get_id())
     ]
 
