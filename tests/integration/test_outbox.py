@@ -3,7 +3,7 @@ together, only catalogue events on their catalogue topic are staged, the relay p
 order with the ids fixed at write time, one relay is active at a time (per-key order), a
 standby takes over, no bad row or database outage ends the relay, a row is marked only after
 the broker's ack, a commit wakes the relay, a relay killed after the ack re-sends the same id
-and an inbox applies it once, published rows are purged, and the trace goes through."""
+and an inbox applies it once, and the trace goes through; published rows are deleted."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -39,7 +39,6 @@ from keten_core.outbox import (
     OutboxMessage,
     OutboxRelay,
     OutboxSignal,
-    purge_published,
     stage_event,
 )
 from keten_core.uow import UnitOfWork
@@ -165,21 +164,23 @@ async def outbox_rows(sessions: Sessions) -> list[OutboxMessage]:
 
 
 async def row_of(sessions: Sessions, event: CloudEvent) -> OutboxMessage:
-    async with sessions() as session:
-        row = await session.scalar(
-            select(OutboxMessage).where(OutboxMessage.event_id == uuid.UUID(event.get_id()))
-        )
-    assert row is not None
+    """The event's outbox row; it must still be there (not yet published)."""
+    row = await find_row(sessions, event)
+    assert row is not None, "the row is gone: it was published"
     return row
 
 
-async def unpublished(sessions: Sessions) -> int:
+async def find_row(sessions: Sessions, event: CloudEvent) -> OutboxMessage | None:
     async with sessions() as session:
         return await session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.published_at.is_(None))
+            select(OutboxMessage).where(OutboxMessage.event_id == uuid.UUID(event.get_id()))
         )
+
+
+async def unpublished(sessions: Sessions) -> int:
+    """Rows still in the outbox: the relay deletes a row once the broker acknowledged it."""
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).select_from(OutboxMessage))
 
 
 async def eventually(
@@ -196,7 +197,7 @@ async def eventually(
 
 async def published(sessions: Sessions, *events: CloudEvent) -> bool:
     for event in events:
-        if (await row_of(sessions, event)).published_at is None:
+        if await find_row(sessions, event) is not None:
             return False
     return True
 
@@ -234,7 +235,7 @@ async def test_state_and_event_commit_or_roll_back_together(sessions, prefix):
     async with sessions() as session:
         assert await session.scalar(text("SELECT volgnummer FROM test_dossier")) == 0
     [row] = await outbox_rows(sessions)
-    assert str(row.event_id) == event.get_id() and row.published_at is None
+    assert str(row.event_id) == event.get_id()
     assert row.parked_at is None and row.attempts == 0 and row.last_error is None
     assert (row.event_type, row.key) == (PIP_GEWIJZIGD, "d-1")
     # The exact Kafka record (binary content mode) as it was checked at write time.
@@ -435,12 +436,12 @@ async def test_a_damaged_row_is_parked_its_key_waits_and_the_other_keys_go_on(
             await eventually(parked, 5, "the damaged row parked")
             await asyncio.sleep(1)  # ten polls: the key's later rows still wait
             row = await row_of(sessions, damaged)
-            assert row.published_at is None and row.attempts == 1
+            assert row.attempts == 1
             assert "unpublishable" in row.last_error
             assert "not a mapping of header name to text" in row.last_error
             for later in written["pip-bad"][2:]:
                 waiting = await row_of(sessions, later)
-                assert waiting.published_at is None and waiting.parked_at is None
+                assert waiting.parked_at is None
             assert not running.done(), "the relay goes on"
 
             # New rows of other keys still go out.
@@ -524,7 +525,7 @@ async def test_a_row_is_marked_only_after_the_brokers_ack(
         relay = make_relay(producer)
         assert await relay.relay_on_own_connection() == (0, 3)
         rows = await outbox_rows(sessions)
-        assert [r.published_at for r in rows] == [None] * 3
+        assert len(rows) == 3
         assert [r.attempts for r in rows] == [1] * 3
         assert all("did not acknowledge" in r.last_error for r in rows)
         assert [r.parked_at for r in rows] == [None] * 3  # an outage is not a refusal
@@ -652,27 +653,6 @@ async def test_relay_killed_after_the_ack_loses_nothing_and_consumers_apply_once
     ]
 
 
-async def test_purge_removes_only_rows_published_long_enough_ago(
-    kafka_bootstrap_servers, sessions, prefix, topic, make_relay
-):
-    for n in range(3):
-        await record_change(sessions, prefix, "pip-purge", n)
-    async with EventProducer(kafka_bootstrap_servers) as producer:
-        assert await make_relay(producer, batch_size=2).relay_on_own_connection() == (2, 0)
-    async with sessions.begin() as session:
-        # One published row is old, one recent; the third is not published at all.
-        await session.execute(
-            text(
-                "UPDATE keten_outbox SET published_at = now() - interval '8 days'"
-                " WHERE id = (SELECT min(id) FROM keten_outbox)"
-            )
-        )
-    async with sessions.begin() as session:
-        assert await purge_published(session, timedelta(days=7)) == 1
-    left = await outbox_rows(sessions)
-    assert [r.published_at is not None for r in left] == [True, False]
-
-
 async def test_the_trace_goes_through_the_outbox(
     kafka_bootstrap_servers, sessions, prefix, topic, make_relay, span_exporter
 ):
@@ -717,11 +697,11 @@ async def test_a_record_too_large_for_kafka_is_parked_and_the_other_keys_go_on(
             )
             await asyncio.sleep(1)
             row = await row_of(sessions, big)
-            assert row.parked_at is not None and row.published_at is None
+            assert row.parked_at is not None
             assert "too large" in row.last_error.lower()
             for later in written["pip-big"][1:]:
                 waiting = await row_of(sessions, later)
-                assert waiting.published_at is None and waiting.parked_at is None
+                assert waiting.parked_at is None
             assert not running.done(), "the relay goes on"
         finally:
             await stop_relays((relay, running))
@@ -749,7 +729,7 @@ async def test_an_event_the_outbox_accepted_is_not_parked_for_the_spelling_of_it
         return  # refused at write time, with the reason: as good as publishing it
     async with EventProducer(kafka_bootstrap_servers) as producer:
         assert await make_relay(producer).relay_on_own_connection() == (1, 0)
-    [row] = await outbox_rows(sessions)
-    assert row.parked_at is None and row.published_at is not None, row.last_error
+    assert await outbox_rows(sessions) == []  # published, so deleted: nothing parked
     [record] = await read_all(kafka_bootstrap_servers, topic, 1)
-    assert event_from_kafka(record.headers, record.key, record.value).get_id() == str(row.event_id)
+    decoded = event_from_kafka(record.headers, record.key, record.value).get_id()
+    assert decoded == str(uuid.UUID(event.get_id()))

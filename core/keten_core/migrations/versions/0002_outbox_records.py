@@ -1,5 +1,5 @@
-"""Outbox rows hold the Kafka record as checked at write time; rows can be parked; inbox ids
-are UUIDs.
+"""Outbox rows hold the Kafka record as checked at write time; rows can be parked; published
+rows are deleted; inbox ids are UUIDs.
 
 The relay no longer re-encodes stored attributes and data: it sends the headers and value that
 were validated against the catalogue when the row was written. ``parked_at`` marks a row that
@@ -33,9 +33,10 @@ def upgrade() -> None:
         sa.Column("headers", postgresql.JSON(astext_type=sa.Text()), nullable=False),
     )
     op.add_column("keten_outbox", sa.Column("value", sa.LargeBinary(), nullable=False))
-    op.add_column(
-        "keten_outbox", sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True)
-    )
+    op.add_column("keten_outbox", sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True))
+    # Published rows are deleted by the relay: the table holds only what is still to publish.
+    op.drop_index("ix_keten_outbox_unpublished", table_name="keten_outbox")
+    op.drop_column("keten_outbox", "published_at")
     # Event ids are UUIDs (NL GOV profile): a narrower inbox key, cheaper to insert into.
     op.alter_column(
         "keten_inbox",
@@ -49,11 +50,21 @@ def upgrade() -> None:
         "keten_outbox",
         ["key"],
         unique=False,
-        postgresql_where=sa.text("parked_at IS NOT NULL AND published_at IS NULL"),
+        postgresql_where=sa.text("parked_at IS NOT NULL"),
     )
 
 
 def downgrade() -> None:
+    op.add_column(
+        "keten_outbox", sa.Column("published_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.create_index(
+        "ix_keten_outbox_unpublished",
+        "keten_outbox",
+        ["id"],
+        unique=False,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
     op.alter_column(
         "keten_inbox",
         "event_id",
