@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from keten_core import cli
@@ -23,6 +23,7 @@ from keten_core.dlq import (
     retry_topic_for,
 )
 from keten_core.kafka import TopicSpec, ensure_topics
+from tests.support import read_all
 
 pytestmark = pytest.mark.kafka
 
@@ -109,25 +110,6 @@ async def setup(kafka_bootstrap_servers, make_topic_name) -> Setup:
     finally:
         await producer.stop()
     return Setup(dlq, events, other, a, b, parked)
-
-
-async def read_all(bootstrap: str, topic: str, count: int) -> list[ConsumerRecord]:
-    """Every record of ``topic`` once ``count`` arrived (plus stragglers, to catch extras)."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    records: list[ConsumerRecord] = []
-    try:
-        async with asyncio.timeout(20):
-            while len(records) < count:
-                for batch in (await consumer.getmany(timeout_ms=500)).values():
-                    records.extend(batch)
-        for batch in (await consumer.getmany(timeout_ms=1000)).values():
-            records.extend(batch)
-    finally:
-        await consumer.stop()
-    return records
 
 
 async def topic_metadata(bootstrap: str) -> dict[str, dict]:
