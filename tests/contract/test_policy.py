@@ -32,6 +32,8 @@ RESOURCES = st.sampled_from([r.name for r in all_resources()])
 EVENT_TYPES = st.sampled_from([et.type for et in all_event_types()])
 GEMEENTECODES = st.from_regex(r"\A\d{4}\Z")
 OINS = st.from_regex(r"\A\d{20}\Z")
+# The gemeente context of a read: linked gemeente, another gemeente, or not stated.
+CONTEXTS = st.sampled_from([True, False, None])
 
 
 @st.composite
@@ -39,8 +41,6 @@ def resource_fields(draw: st.DrawFn) -> tuple[str, str]:
     resource = draw(RESOURCES)
     field = draw(st.sampled_from(list(get_resource(resource).model.model_fields)))
     return resource, field
-
-
 
 
 def _with_check_digit(first_eight: list[int]) -> str | None:
@@ -58,7 +58,7 @@ BSNS = (
 )
 
 
-@given(ROLES, resource_fields(), st.booleans())
+@given(ROLES, resource_fields(), CONTEXTS)
 def test_no_bsn_for_map_pvt_mb_and_lbt(rol, resource_field, same_gemeente):
     resource, field = resource_field
     tags = tags_of(get_resource(resource).model.model_fields[field])
@@ -66,10 +66,10 @@ def test_no_bsn_for_map_pvt_mb_and_lbt(rol, resource_field, same_gemeente):
         assert not may_read(rol, resource, field, same_gemeente=same_gemeente)
 
 
-@given(ROLES, RESOURCES)
-def test_view_model_is_exactly_what_may_read_allows(rol, resource):
-    view = view_model(resource, rol)
-    allowed = readable_fields(resource, rol)
+@given(ROLES, RESOURCES, CONTEXTS)
+def test_view_model_is_exactly_what_may_read_allows(rol, resource, same_gemeente):
+    view = view_model(resource, rol, same_gemeente=same_gemeente)
+    allowed = readable_fields(resource, rol, same_gemeente=same_gemeente)
     assert (view is None) == (not allowed)
     if view is not None:
         assert list(view.model_fields) == allowed
@@ -85,11 +85,41 @@ def test_the_gemeente_wall(resource_field):
     assert view_model(resource, Rol.GEMEENTE, same_gemeente=False) is None
 
 
+def _example(resource: str):
+    rd = get_resource(resource)
+    return rd.model.model_validate(dict(rd.example))
+
+
+@given(ROLES, resource_fields())
+def test_the_gemeente_wall_fails_closed_without_context(rol, resource_field):
+    # Issue 8 rule 2: a gemeente that does not say it is the linked one reads nothing; the
+    # calls below leave the context out, as a forgetful caller would.
+    resource, field = resource_field
+    instance = _example(resource)
+    if rol is Rol.GEMEENTE:
+        assert not may_read(rol, resource, field)
+        assert not may_read(rol, resource, field, same_gemeente=None)
+        assert readable_fields(resource, rol) == []
+        assert view_model(resource, rol) is None
+        assert project(resource, rol, instance) is None
+        # Not vacuous: stated, the linked gemeente does read its readable fields.
+        tags = tags_of(get_resource(resource).model.model_fields[field])
+        expected = tags.lezers is not None and Rol.GEMEENTE in tags.lezers
+        assert may_read(rol, resource, field, same_gemeente=True) == expected
+        assert project(resource, rol, instance, same_gemeente=True) is not None
+    else:
+        # For every other role the gemeente context changes nothing.
+        answer = may_read(rol, resource, field)
+        assert answer == may_read(rol, resource, field, same_gemeente=True)
+        assert answer == may_read(rol, resource, field, same_gemeente=False)
+        assert view_model(resource, rol) is view_model(resource, rol, same_gemeente=True)
+
+
 @given(ROLES, resource_fields())
 def test_only_the_source_and_the_linked_gemeente_see_coa_and_duo_data(rol, resource_field):
     resource, field = resource_field
     owner = get_resource(resource).owner
-    if owner in (Rol.COA, Rol.DUO) and may_read(rol, resource, field):
+    if owner in (Rol.COA, Rol.DUO) and may_read(rol, resource, field, same_gemeente=True):
         assert rol in (owner, Rol.GEMEENTE)
 
 
@@ -106,7 +136,7 @@ def test_the_owner_reads_everything_and_nothing_is_special_category(rol, resourc
     rd = get_resource(resource)
     tags = tags_of(rd.model.model_fields[field])
     assert tags.classificatie is not Classificatie.BIJZONDER
-    assert may_read(rd.owner, resource, field)
+    assert may_read(rd.owner, resource, field, same_gemeente=True)
 
 
 def test_taal_and_z_route_aanbieders_may_read_the_opdracht_bsn():
@@ -116,7 +146,7 @@ def test_taal_and_z_route_aanbieders_may_read_the_opdracht_bsn():
         assert not may_read(rol, "opdracht", "bsn")
 
 
-@given(ROLES, RESOURCES, BSNS, st.booleans())
+@given(ROLES, RESOURCES, BSNS, CONTEXTS)
 def test_projection_leaks_no_bsn_to_roles_without_a_ground(rol, resource, bsn, same_gemeente):
     rd = get_resource(resource)
     example = dict(rd.example)
@@ -192,6 +222,9 @@ def test_producers_and_unknown_types():
     assert not may_produce(Rol.MB_AANBIEDER, "nl.inburgering.aanbieder.advies.uitgebracht.v1")
     assert not may_receive(Rol.DUO, "nl.inburgering.onbekend.ding.gebeurd.v1")
     assert not may_read(Rol.GEMEENTE, "onbekend", "bsn")
+    # The case of issue 8: no gemeente context is a refusal, not the linked gemeente's view.
+    assert not may_read(Rol.GEMEENTE, "dossier", "bsn")
+    assert may_read(Rol.GEMEENTE, "dossier", "bsn", same_gemeente=True)
     assert may_read(Rol.DUO, "dossier", "bsn") and may_read(Rol.DUO, "dossier", "geslachtsnaam")
     assert not may_read(Rol.CBS, "dossier", "geslachtsnaam")
     # DUO reads gemeente fines (on request) but gets no event about them.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 
 import pytest
@@ -127,3 +128,59 @@ def test_types_command_lists_the_catalogue(capsys):
     assert main(["types"]) == 0
     out = capsys.readouterr().out
     assert f"{VOORTGANG}\tnl.inburgering.aanbieder" in out and "[personal data]" in out
+
+
+def test_a_run_ends_with_a_summary_of_what_was_checked(tmp_path, capsys):
+    good = get_event_type(PIP).example()
+    code, out = run(tmp_path, capsys, [good, kafka_dump(PIP)], "batch.json")
+    assert code == 0
+    assert out.splitlines()[-1] == "checked 2 event(s)/message(s) in 1 file(s): 0 failed"
+    bad = copy.deepcopy(good)
+    bad["data"]["versie"] = 0
+    code, out = run(tmp_path, capsys, [good, bad, kafka_dump(PIP)], "mixed.json")
+    assert code == 1
+    assert out.splitlines()[-1] == "checked 3 event(s)/message(s) in 1 file(s): 1 failed"
+
+
+def test_quiet_prints_only_failures_and_the_summary(tmp_path, capsys):
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(get_event_type(PIP).example()))
+    assert main(["validate", "-q", str(path)]) == 0
+    assert capsys.readouterr().out == "checked 1 event(s)/message(s) in 1 file(s): 0 failed\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[]", "empty batch"),
+        ("[]\n", "empty batch"),
+        ("", "empty file"),
+        ("  \n", "empty file"),
+    ],
+)
+def test_nothing_to_check_fails_and_says_so(tmp_path, capsys, text, reason):
+    path = tmp_path / "dump.json"
+    path.write_text(text)
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}: nothing to check ({reason}" in out
+    assert out.splitlines()[-1].startswith("checked 0 event(s)/message(s) in 1 file(s)")
+    assert out.splitlines()[-1].endswith("nothing to check")
+
+
+def test_empty_stdin_is_nothing_to_check(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["validate", "-"]) == 1
+    assert "-: nothing to check (empty file)" in capsys.readouterr().out
+
+
+def test_an_empty_file_next_to_a_valid_one_still_fails(tmp_path, capsys):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(get_event_type(PIP).example()))
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    assert main(["validate", str(good), str(empty)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == (
+        "checked 1 event(s)/message(s) in 2 file(s): 0 failed, 1 file(s) not checked"
+    )

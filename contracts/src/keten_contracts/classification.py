@@ -45,15 +45,48 @@ class Classificatie(StrEnum):
 
 
 class Bewaartermijn(StrEnum):
-    """Retention class (art. 9.9 Besluit inburgering)."""
+    """Retention class (art. 9.9 Besluit inburgering).
 
-    # BSN, name, address, residence, date of birth, vrijstelling and ontheffing data, the date
-    # and way the plicht was met.
+    Seed 001 (VNG Handreiking gegevensverwerking, "Bewaartermijnen nieuwe Wet inburgering"):
+    "Volgens artikel 9.9 van het Besluit inburgering is de bewaartermijn voor de volgende
+    gegevens 50 jaar: a BSN, b naamgegevens, c adresgegevens, d woonplaats, e geboortedatum,
+    f gegevens die betrekking hebben op gehele of gedeeltelijke vrijstelling van de
+    inburgeringsplicht, g gegevens die betrekking hebben op een ontheffing van de
+    inburgeringsplicht, h de datum en de wijze waarop aan de inburgeringsplicht is voldaan."
+    and "Alle andere gegevens worden 5 jaar na beëindiging inburgeringsplicht of na overlijden
+    van de inburgeringsplichtige, verwijderd."
+
+    Only a field that holds one of the items a-h carries ``VIJFTIG_JAAR``; a field that nests
+    other data too (e.g. contact data with phone and e-mail) does not: its nested fields carry
+    their own class.
+    """
+
+    # Only the items a-h of art. 9.9 (list above).
     VIJFTIG_JAAR = "50-jaar"
-    # Everything else about the person: deleted 5 years after the plicht ends or death.
+    # Everything else about the person. The value keeps its released spelling; the term runs
+    # from the end of the inburgeringsplicht or the death of the person, whichever comes first.
     VIJF_JAAR_NA_EINDE_PLICHT = "5-jaar-na-einde-plicht"
     # Not personal data: art. 9.9 does not apply; the record it sits in decides.
     NVT = "n.v.t."
+
+    @property
+    def beschrijving(self) -> str:
+        """What the class means, for the catalogue."""
+        return _BEWAARTERMIJN_BESCHRIJVING[self]
+
+
+_BEWAARTERMIJN_BESCHRIJVING: Final[dict[Bewaartermijn, str]] = {
+    Bewaartermijn.VIJFTIG_JAAR: (
+        "kept 50 years: only BSN, name, address, residence, date of birth, vrijstelling data, "
+        "ontheffing data, and the date and way the inburgeringsplicht was met (art. 9.9 "
+        "Besluit inburgering)"
+    ),
+    Bewaartermijn.VIJF_JAAR_NA_EINDE_PLICHT: (
+        "deleted 5 years after the end of the inburgeringsplicht or the death of the person "
+        "(art. 9.9 Besluit inburgering: everything else)"
+    ),
+    Bewaartermijn.NVT: "not personal data; the record it sits in decides",
+}
 
 
 def veld(

@@ -1,6 +1,7 @@
 """``keten-contracts``: the vendor and CI tool for the chain's contracts.
 
-keten-contracts validate FILE...   validate events (structured JSON or Kafka dumps; '-' = stdin)
+keten-contracts validate FILE...   validate events (structured JSON or Kafka dumps; '-' = stdin);
+                                   ends with a summary line, fails when nothing was checked
 keten-contracts types              list the event types with topic, producers and recipients
 keten-contracts render             regenerate JSON Schemas, asyncapi.yaml and CATALOGUE.md
 keten-contracts check              fail when a rendering is stale or a breaking change is
@@ -17,36 +18,67 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+class _NothingToCheck(ValueError):
+    """The file holds no event or Kafka message (empty, or an empty batch)."""
+
+
 def _load(name: str) -> object:
     text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    if not text.strip():
+        raise _NothingToCheck("empty file")
     return json.loads(text)
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """Validate every file; print each failure and one summary line.
+
+    A run that checks nothing (an empty file, ``[]``) fails: a CI step fed an empty dump
+    must not pass silently.
+    """
     from keten_contracts.validation import validate_document
 
-    failed = 0
+    checked = 0  # events and Kafka messages validated
+    invalid = 0  # of those, the ones that failed
+    unchecked = 0  # files that could not be read, were no JSON, or held nothing
     for name in args.files:
         try:
             document = _load(name)
+        except _NothingToCheck:
+            print(f"{name}: nothing to check (empty file)")
+            unchecked += 1
+            continue
         except (OSError, UnicodeDecodeError) as exc:
             print(f"{name}: cannot read: {exc}")
-            failed += 1
+            unchecked += 1
             continue
         except json.JSONDecodeError as exc:
             print(f"{name}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
-            failed += 1
+            unchecked += 1
             continue
-        for report in validate_document(document, name):
+        reports = validate_document(document, name)
+        if not reports:
+            print(f"{name}: nothing to check (empty batch: no event or Kafka message)")
+            unchecked += 1
+            continue
+        for report in reports:
+            checked += 1
             if report.ok:
                 if not args.quiet:
                     print(f"{report.label}: OK ({report.event_type})")
                 continue
-            failed += 1
+            invalid += 1
             print(f"{report.label}: INVALID ({report.event_type or 'unknown type'})")
             for error in report.errors:
                 print(f"  - {error}")
-    return 1 if failed else 0
+    files = len(args.files)
+    summary = f"checked {checked} event(s)/message(s) in {files} file(s): {invalid} failed"
+    if unchecked:
+        summary += f", {unchecked} file(s) not checked"
+    if checked == 0:
+        print(f"{summary}; nothing to check")
+        return 1
+    print(summary)
+    return 1 if invalid or unchecked else 0
 
 
 def _types(_: argparse.Namespace) -> int:

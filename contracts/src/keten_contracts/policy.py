@@ -3,7 +3,8 @@
 One declarative source (the catalogue's recipients and the fields' ``x-lezers`` tags) with the
 law's rules applied on top, so the router (``may_receive``) and every source API
 (``may_read``, ``view_model``, ``project``) enforce the same thing (architecture.md
-principle 3). Every answer fails closed: missing context means no.
+principle 3). Every answer fails closed: missing context means no (a gemeente that does
+not state ``same_gemeente=True`` reads nothing).
 
 Rules that hold whatever a tag says (domain.md section 6):
 - MAP, PVT and maatschappelijke-begeleiding providers and the LBT taker never get a BSN.
@@ -104,12 +105,23 @@ def _tags(resource: str, field: str) -> FieldTags | None:
     return None if info is None else tags_of(info)
 
 
-def may_read(rol: Rol, resource: str, field: str, *, same_gemeente: bool = True) -> bool:
+def _gemeente_wall(rol: Rol, same_gemeente: bool | None) -> bool:
+    """True when the wall between gemeenten closes for this call.
+
+    ``same_gemeente`` is a tri-state: True (the caller's gemeentecode is the one the person is
+    linked to), False (another gemeente) or None (not stated). Only an explicit True opens the
+    wall: a missing context is a refusal, so forgetting to pass it cannot grant access.
+    """
+    return rol is Rol.GEMEENTE and same_gemeente is not True
+
+
+def may_read(rol: Rol, resource: str, field: str, *, same_gemeente: bool | None = None) -> bool:
     """May an organisation in ``rol`` read ``field`` (Python or wire name) of ``resource``?
 
     ``same_gemeente``: the caller's gemeentecode is the one the person is linked to (for the
-    source to decide). It only matters for gemeenten; an aanbieder's restriction to its own
-    opdrachten is a row rule the source applies by OIN.
+    source to decide). It only matters for gemeenten, and for them it must be stated: None
+    (unknown) is treated as another gemeente. An aanbieder's restriction to its own opdrachten
+    is a row rule the source applies by OIN.
     """
     try:
         tags = _tags(resource, field)
@@ -121,13 +133,14 @@ def may_read(rol: Rol, resource: str, field: str, *, same_gemeente: bool = True)
         return False
     if tags.bsn and rol in GEEN_BSN_ROLLEN:
         return False
-    if rol is Rol.GEMEENTE and not same_gemeente:
+    if _gemeente_wall(rol, same_gemeente):
         return False
     return rol in tags.lezers
 
 
-def readable_fields(resource: str, rol: Rol, *, same_gemeente: bool = True) -> list[str]:
-    """Python names of the fields ``rol`` may read, in model order."""
+def readable_fields(resource: str, rol: Rol, *, same_gemeente: bool | None = None) -> list[str]:
+    """Python names of the fields ``rol`` may read, in model order (none for a gemeente whose
+    context is not stated as the linked one)."""
     model = get_resource(resource).model
     return [
         name
@@ -138,8 +151,10 @@ def readable_fields(resource: str, rol: Rol, *, same_gemeente: bool = True) -> l
 
 @cache
 def _view(resource: str, rol: Rol) -> type[ContractModel] | None:
+    # The wall is applied by the caller (``view_model``); the cached view is the linked
+    # gemeente's.
     rd = get_resource(resource)
-    names = readable_fields(resource, rol)
+    names = readable_fields(resource, rol, same_gemeente=True)
     if not names:
         return None
     fields: dict[str, Any] = {
@@ -158,20 +173,24 @@ def _view(resource: str, rol: Rol) -> type[ContractModel] | None:
 
 
 def view_model(
-    resource: str, rol: Rol, *, same_gemeente: bool = True
+    resource: str, rol: Rol, *, same_gemeente: bool | None = None
 ) -> type[ContractModel] | None:
-    """The pydantic model of what ``rol`` may read of ``resource``; None if nothing."""
+    """The pydantic model of what ``rol`` may read of ``resource``; None if nothing.
+
+    For a gemeente, None unless ``same_gemeente=True`` is stated (see ``may_read``).
+    """
     if resource not in RESOURCES:
         raise KeyError(f"unknown resource {resource!r}")
-    if rol is Rol.GEMEENTE and not same_gemeente:
+    if _gemeente_wall(rol, same_gemeente):
         return None
     return _view(resource, rol)
 
 
 def project(
-    resource: str, rol: Rol, instance: BaseModel, *, same_gemeente: bool = True
+    resource: str, rol: Rol, instance: BaseModel, *, same_gemeente: bool | None = None
 ) -> ContractModel | None:
-    """The view of ``instance`` for ``rol``: what a source API returns to that caller."""
+    """The view of ``instance`` for ``rol``: what a source API returns to that caller (None
+    for a gemeente unless ``same_gemeente=True`` is stated)."""
     view = view_model(resource, rol, same_gemeente=same_gemeente)
     if view is None:
         return None

@@ -19,6 +19,7 @@ import yaml
 from keten_contracts.classification import (
     X_BEWAARTERMIJN,
     X_CLASSIFICATIE,
+    Bewaartermijn,
     tags_of,
 )
 from keten_contracts.envelope import (
@@ -93,7 +94,8 @@ def resource_schema(rd: ResourceDef) -> dict[str, Any]:
 
 
 def view_schema(rd: ResourceDef, rol: Rol) -> dict[str, Any] | None:
-    view = view_model(rd.name, rol)
+    # What the role reads of a person linked to it (for a gemeente: its own persons).
+    view = view_model(rd.name, rol, same_gemeente=True)
     if view is None:
         return None
     body = view.model_json_schema(by_alias=True, mode="serialization")
@@ -389,7 +391,9 @@ def _field_table(
         )
         if with_readers is not None and model is not None:
             py_name = next(n for n, f in model.model_fields.items() if (f.alias or n) == name)
-            readers = [r for r in Rol if may_read(r, with_readers.name, py_name)]
+            readers = [
+                r for r in Rol if may_read(r, with_readers.name, py_name, same_gemeente=True)
+            ]
             tags = tags_of(model.model_fields[py_name])
             note = " (BSN)" if tags.bsn else ""
             row += f" {_roles(readers)}{note} |"
@@ -424,6 +428,9 @@ def catalogue_markdown() -> str:
         "returns the view for your role (below). Exception: the `aanbieder` reports are "
         "personal data and go only to the ordering gemeente.",
         "- **Schotten**: a gemeente receives only events whose `gemeentecode` is its own.",
+        "- **Bewaartermijn** (retention, per field, nested fields included): "
+        + "; ".join(f"`{term.value}`: {term.beschrijving}" for term in Bewaartermijn)
+        + ".",
         "- **Validate** an event: `keten-contracts validate event.json` (structured mode) or a "
         'Kafka dump `{"headers": {...}, "key": ..., "value": ...}`.',
         "- **Versioning**: see `VERSIONING.md`.",
@@ -485,7 +492,7 @@ def catalogue_markdown() -> str:
     ]
     for rd in all_resources():
         schema = resource_schema(rd)
-        views = [r for r in Rol if view_model(rd.name, r) is not None]
+        views = [r for r in Rol if view_model(rd.name, r, same_gemeente=True) is not None]
         out += [
             f"### Resource {rd.name}",
             "",
@@ -502,7 +509,11 @@ def catalogue_markdown() -> str:
     out += ["## Per role", "", "| role | receives | reads |", "| --- | --- | --- |"]
     for rol in Rol:
         receives = [et.type for et in types if rol in et.recipients]
-        reads = [rd.name for rd in all_resources() if view_model(rd.name, rol) is not None]
+        reads = [
+            rd.name
+            for rd in all_resources()
+            if view_model(rd.name, rol, same_gemeente=True) is not None
+        ]
         out.append(
             f"| `{rol.value}` | {', '.join(f'`{t}`' for t in receives) or '-'} "
             f"| {', '.join(reads) or '-'} |"
