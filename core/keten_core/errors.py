@@ -15,7 +15,6 @@ statement fails the same way on every retry.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Final
 
 import httpx
@@ -77,7 +76,7 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, httpx.TransportError):
         return True
     # Connection refused/reset and timeouts raised by drivers before SQLAlchemy wraps them.
-    if isinstance(error, ConnectionError | TimeoutError | asyncio.TimeoutError):
+    if isinstance(error, ConnectionError | TimeoutError):
         return True
     if isinstance(error, OSError) and error.errno is not None:
         return True
