@@ -74,11 +74,14 @@ class ServiceRuntime:
     consumer: EventConsumer | None = None
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     stopping: bool = False
+    startup_error: str | None = None
 
     def liveness(self) -> str | None:
         """Why the process should be restarted, or None while every task runs."""
         if self.stopping:
             return None
+        if self.startup_error is not None:
+            return self.startup_error
         for name, task in self.tasks.items():
             if task.done():
                 error = None if task.cancelled() else task.exception()
@@ -220,7 +223,14 @@ class KetenService:
                 dead_letter_topic=settings.dead_letter_topic,
             )
             state.consumer = consumer  # before start(): a shutdown meanwhile must close it
-            await consumer.start()
+            try:
+                await consumer.start()
+            except Exception as exc:
+                # The broker answered a moment ago: this is not an outage to wait out but a
+                # fault (e.g. the group is not authorised). Liveness reports it.
+                state.startup_error = f"consumer did not start: {exc!r}"
+                log.error("service_consumer_start_failed", error=repr(exc))
+                return
             self._supervise(state, "consumer", consumer.run())
         tune_garbage_collector()
         log.info("service_kafka_ready", service=self.name)
