@@ -68,6 +68,7 @@ ART_9_9: dict[str, set[tuple[type[BaseModel], str]]] = {
     "c adresgegevens": {
         (Dossier, "adres"),
         (Contactgegevens, "adres"),
+        (Klantprofiel, "adres"),
         (Adres, "straat"),
         (Adres, "huisnummer"),
         (Adres, "postcode"),

@@ -359,6 +359,21 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({CBS}),
         [T + "cbs.levering.aangemaakt.v1"],
     ),
+    # --- issue 8 items 8 and 10 (contracts 0.2) ---------------------------------------------
+    (
+        "4",
+        "COA -> gemeente: nareisprofiel (seed 002 section 2.2)",
+        frozenset({COA}),
+        frozenset({G}),
+        [T + "coa.nareisprofiel.aangeboden.v1"],
+    ),
+    (
+        "4",
+        "aanbieder -> gemeente: MB and LBT reports, registered at the gemeente's source",
+        frozenset({G}),
+        frozenset({G}),
+        [T + "gemeente.mb-rapportage.ontvangen.v1", T + "gemeente.lbt-resultaat.ontvangen.v1"],
+    ),
 ]
 
 

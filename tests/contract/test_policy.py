@@ -15,6 +15,7 @@ from keten_contracts.parties import (
     AANBIEDER_ROLLEN,
     BSN_GERECHTIGDE_AANBIEDERS,
     GEEN_BSN_ROLLEN,
+    OPDRACHTTAKEN,
     Rol,
 )
 from keten_contracts.policy import (
@@ -69,7 +70,19 @@ def test_no_bsn_for_map_pvt_mb_and_lbt(rol, resource_field, same_gemeente):
 @given(ROLES, RESOURCES, CONTEXTS)
 def test_view_model_is_exactly_what_may_read_allows(rol, resource, same_gemeente):
     view = view_model(resource, rol, same_gemeente=same_gemeente)
-    allowed = readable_fields(resource, rol, same_gemeente=same_gemeente)
+    # The view is what may_read allows in the most open row the role may read: for an
+    # opdracht, a soort its kind carries out (DUO: a leerroute course) in a gemeente that gives
+    # the BSN (row rules of issue 8, rules 1 and 11).
+    rows = (
+        [{}]
+        if resource != "opdracht"
+        else [{"opdrachtsoort": s, "gemeentecode": "0363"} for s in OPDRACHTTAKEN]
+    )
+    allowed_set: set[str] = set()
+    for row in rows:
+        allowed_set.update(readable_fields(resource, rol, same_gemeente=same_gemeente, **row))
+    fields = get_resource(resource).model.model_fields
+    allowed = [name for name in fields if name in allowed_set]
     assert (view is None) == (not allowed)
     if view is not None:
         assert list(view.model_fields) == allowed
@@ -140,8 +153,11 @@ def test_the_owner_reads_everything_and_nothing_is_special_category(rol, resourc
 
 
 def test_taal_and_z_route_aanbieders_may_read_the_opdracht_bsn():
+    # The BSN follows the task (issue 8, rule 1): the row's soort and gemeente must be stated.
+    soort = {Rol.TAALAANBIEDER: "b1-cursus", Rol.Z_ROUTE_AANBIEDER: "z-route"}
     for rol in BSN_GERECHTIGDE_AANBIEDERS:
-        assert may_read(rol, "opdracht", "bsn")
+        assert may_read(rol, "opdracht", "bsn", opdrachtsoort=soort[rol], gemeentecode="0363")
+        assert not may_read(rol, "opdracht", "bsn")
     for rol in GEEN_BSN_ROLLEN:
         assert not may_read(rol, "opdracht", "bsn")
 
@@ -235,9 +251,12 @@ def test_producers_and_unknown_types():
 def test_an_opdracht_for_a_provider_without_bsn_ground_cannot_hold_one():
     rd = get_resource("opdracht")
     for rol in GEEN_BSN_ROLLEN:
+        (soort,) = [s for s, taak in OPDRACHTTAKEN.items() if rol in taak.uitvoerders]
         with pytest.raises(ValidationError, match="holds no BSN"):
-            rd.model.model_validate({**rd.example, "aanbiedersoort": rol.value})
-        rd.model.model_validate({**rd.example, "aanbiedersoort": rol.value, "bsn": None})
+            rd.model.model_validate({**rd.example, "aanbiedersoort": rol.value, "soort": soort})
+        rd.model.model_validate(
+            {**rd.example, "aanbiedersoort": rol.value, "soort": soort, "bsn": None}
+        )
     with pytest.raises(ValidationError, match="is no aanbieder"):
         rd.model.model_validate({**rd.example, "aanbiedersoort": "duo"})
 

@@ -8,6 +8,10 @@ not state ``same_gemeente=True`` reads nothing).
 
 Rules that hold whatever a tag says (domain.md section 6):
 - MAP, PVT and maatschappelijke-begeleiding providers and the LBT taker never get a BSN.
+- The BSN follows the task: an aanbieder reads an opdracht's BSN only when the opdracht's soort
+  is the language part of a leerroute and its kind may carry that out, and only when the
+  gemeente's ``BsnBeleid`` does not switch the BSN off for its aanbieders.
+- DUO reads an opdracht only when its soort is part of a leerroute (a row rule).
 - Schotten: a gemeente receives and reads only what concerns its own gemeentecode (the linked
   gemeente; after a verhuizing hand-over that is the new gemeente).
 - No special-category field (health, religion) is readable by anyone.
@@ -16,18 +20,30 @@ Rules that hold whatever a tag says (domain.md section 6):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, create_model
 
 from keten_contracts.classification import Classificatie, FieldTags, tags_of
 from keten_contracts.common import ContractModel
 from keten_contracts.events.catalogue import get_event_type
-from keten_contracts.parties import GEEN_BSN_ROLLEN, Rol
+from keten_contracts.parties import (
+    GEEN_BSN_ROLLEN,
+    OPDRACHTTAKEN,
+    Rol,
+    bsn_past_bij_taak,
+    is_gemeentecode,
+    opdrachttaak,
+)
 from keten_contracts.resources import RESOURCES, get_resource
 
 __all__ = [
+    "DUO_OPDRACHTSOORTEN",
+    "WETTELIJK_MAXIMUM",
+    "BsnBeleid",
     "may_produce",
     "may_read",
     "may_receive",
@@ -93,6 +109,98 @@ def may_receive(
     return True
 
 
+# rules 1, 11, 14 -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BsnBeleid:
+    """A gemeente's own choice on the BSN towards its aanbieders: it can only be stricter.
+
+    Seed 003 (003_eca6f978cb863c1e.txt, "6.3.3 Gebruik van Burgerservicenummer (BSN)") is a
+    gemeente that gives none: "Instellingen die cursussen voor inburgeringsplichtigen verzorgen
+    mogen dus niet het BSN van de inburgeringsplichtige gebruiken. We mogen het BSN dus ook niet
+    richting deze instellingen gebruiken." The policy only ever ANDs this with the law's rule,
+    so no configuration can grant a BSN the law does not allow.
+    """
+
+    geen_bsn_voor_aanbieders: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        codes = frozenset(self.geen_bsn_voor_aanbieders)
+        bad = sorted(c for c in codes if not (isinstance(c, str) and is_gemeentecode(c)))
+        if bad:
+            raise ValueError(f"not a gemeentecode: {bad!r}")
+        object.__setattr__(self, "geen_bsn_voor_aanbieders", codes)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> BsnBeleid:
+        """From configuration, e.g. ``{"geenBsnVoorAanbieders": ["0363"]}``. None or ``{}`` is
+        the law's maximum; an unknown key is an error (a typo must not go unnoticed)."""
+        if not config:
+            return cls()
+        unknown = set(config) - {"geenBsnVoorAanbieders", "geen_bsn_voor_aanbieders"}
+        if unknown:
+            raise ValueError(f"unknown BSN policy setting(s): {sorted(unknown)!r}")
+        codes: Iterable[str] = config.get(
+            "geenBsnVoorAanbieders", config.get("geen_bsn_voor_aanbieders", ())
+        )
+        if isinstance(codes, str):
+            raise ValueError("geenBsnVoorAanbieders is a list of gemeentecodes")
+        return cls(frozenset(codes))
+
+    def geeft_bsn_aan_aanbieders(self, gemeentecode: str | None) -> bool:
+        """Does this gemeente give the BSN to its aanbieders at all? Unknown gemeente: no."""
+        return (
+            gemeentecode is not None
+            and is_gemeentecode(gemeentecode)
+            and gemeentecode not in self.geen_bsn_voor_aanbieders
+        )
+
+
+# Default: the law's maximum (no gemeente switched the BSN off).
+WETTELIJK_MAXIMUM: Final = BsnBeleid()
+
+# The opdrachten DUO reads: the leerroute's courses. Domain.md section 4 ("gemeente -> DUO"):
+# course/taalschakeltraject start and planned end, results, realised start of the route,
+# certificate received (seed 001, row "Minister van SZW/DUO", items l, m, o, p). Not
+# maatschappelijke begeleiding (seed 002_774eb578c0679392.txt, 3.4.6: "Melding naar DUO is
+# niet nodig"), not the LBT (DUO's own platform), not MAP or PVT (DUO gets those as the map
+# and pvt resources, items e-j).
+DUO_OPDRACHTSOORTEN: Final = frozenset(
+    {"b1-cursus", "onderwijsroute", "taalschakeltraject", "z-route"}
+)
+
+
+def _row_allows(
+    rol: Rol,
+    resource: str,
+    tags: FieldTags,
+    opdrachtsoort: str | None,
+    gemeentecode: str | None,
+    bsn_beleid: BsnBeleid | None,
+) -> bool:
+    """The rules that depend on the row (the opdracht's soort and gemeente); fail closed."""
+    if resource != "opdracht":
+        return True
+    if rol is Rol.DUO:
+        return opdrachtsoort is not None and str(opdrachtsoort) in DUO_OPDRACHTSOORTEN
+    if rol.is_aanbieder:
+        if opdrachtsoort is not None and not _kind_fits(rol, opdrachtsoort):
+            return False
+        if tags.bsn:
+            beleid = WETTELIJK_MAXIMUM if bsn_beleid is None else bsn_beleid
+            return bsn_past_bij_taak(rol, opdrachtsoort) and beleid.geeft_bsn_aan_aanbieders(
+                gemeentecode
+            )
+    return True
+
+
+def _kind_fits(rol: Rol, opdrachtsoort: str) -> bool:
+    taak = opdrachttaak(opdrachtsoort)
+    return taak is not None and rol in taak.uitvoerders
+
+
+# ------------------------------------------------------------------------------------------
+
+
 def _tags(resource: str, field: str) -> FieldTags | None:
     model = get_resource(resource).model
     info = model.model_fields.get(field)
@@ -115,19 +223,36 @@ def _gemeente_wall(rol: Rol, same_gemeente: bool | None) -> bool:
     return rol is Rol.GEMEENTE and same_gemeente is not True
 
 
-def may_read(rol: Rol, resource: str, field: str, *, same_gemeente: bool | None = None) -> bool:
+def may_read(
+    rol: Rol,
+    resource: str,
+    field: str,
+    *,
+    same_gemeente: bool | None = None,
+    opdrachtsoort: str | None = None,
+    gemeentecode: str | None = None,
+    bsn_beleid: BsnBeleid | None = None,
+) -> bool:
     """May an organisation in ``rol`` read ``field`` (Python or wire name) of ``resource``?
 
     ``same_gemeente``: the caller's gemeentecode is the one the person is linked to (for the
     source to decide). It only matters for gemeenten, and for them it must be stated: None
     (unknown) is treated as another gemeente. An aanbieder's restriction to its own opdrachten
     is a row rule the source applies by OIN.
+
+    For an opdracht the row matters too: ``opdrachtsoort`` and ``gemeentecode`` (the ordering
+    gemeente) of the opdracht read, and the ``bsn_beleid`` of the gemeenten (default: the
+    law's maximum). DUO reads an opdracht only of a soort in ``DUO_OPDRACHTSOORTEN``; an
+    aanbieder reads its BSN only for the language part of a leerroute its kind carries out,
+    of a gemeente that gives the BSN to aanbieders. A missing soort or gemeente is a no.
     """
     try:
         tags = _tags(resource, field)
     except KeyError:
         return False
     if tags is None or tags.lezers is None:
+        return False
+    if not _row_allows(rol, resource, tags, opdrachtsoort, gemeentecode, bsn_beleid):
         return False
     if tags.classificatie is Classificatie.BIJZONDER:
         return False
@@ -138,15 +263,49 @@ def may_read(rol: Rol, resource: str, field: str, *, same_gemeente: bool | None 
     return rol in tags.lezers
 
 
-def readable_fields(resource: str, rol: Rol, *, same_gemeente: bool | None = None) -> list[str]:
+def readable_fields(
+    resource: str,
+    rol: Rol,
+    *,
+    same_gemeente: bool | None = None,
+    opdrachtsoort: str | None = None,
+    gemeentecode: str | None = None,
+    bsn_beleid: BsnBeleid | None = None,
+) -> list[str]:
     """Python names of the fields ``rol`` may read, in model order (none for a gemeente whose
-    context is not stated as the linked one)."""
+    context is not stated as the linked one; row context as for ``may_read``)."""
     model = get_resource(resource).model
     return [
         name
         for name in model.model_fields
-        if may_read(rol, resource, name, same_gemeente=same_gemeente)
+        if may_read(
+            rol,
+            resource,
+            name,
+            same_gemeente=same_gemeente,
+            opdrachtsoort=opdrachtsoort,
+            gemeentecode=gemeentecode,
+            bsn_beleid=bsn_beleid,
+        )
     ]
+
+
+def _shape_fields(resource: str, rol: Rol) -> list[str]:
+    """The fields of ``rol``'s view (its shape): what it reads in the most open row it may
+    read at all (for an opdracht: a soort its kind carries out, in a gemeente that gives the
+    BSN). What a given row shows is decided by ``project``."""
+    model = get_resource(resource).model
+    if resource != "opdracht":
+        return readable_fields(resource, rol, same_gemeente=True)
+    names: set[str] = set()
+    for soort in OPDRACHTTAKEN:
+        # Any valid gemeentecode: under the law's maximum every gemeente gives the BSN.
+        names.update(
+            readable_fields(
+                resource, rol, same_gemeente=True, opdrachtsoort=soort, gemeentecode="0000"
+            )
+        )
+    return [name for name in model.model_fields if name in names]
 
 
 @cache
@@ -154,7 +313,7 @@ def _view(resource: str, rol: Rol) -> type[ContractModel] | None:
     # The wall is applied by the caller (``view_model``); the cached view is the linked
     # gemeente's.
     rd = get_resource(resource)
-    names = readable_fields(resource, rol, same_gemeente=True)
+    names = _shape_fields(resource, rol)
     if not names:
         return None
     fields: dict[str, Any] = {
@@ -187,12 +346,45 @@ def view_model(
 
 
 def project(
-    resource: str, rol: Rol, instance: BaseModel, *, same_gemeente: bool | None = None
+    resource: str,
+    rol: Rol,
+    instance: BaseModel,
+    *,
+    same_gemeente: bool | None = None,
+    bsn_beleid: BsnBeleid | None = None,
 ) -> ContractModel | None:
     """The view of ``instance`` for ``rol``: what a source API returns to that caller (None
-    for a gemeente unless ``same_gemeente=True`` is stated)."""
+    for a gemeente unless ``same_gemeente=True`` is stated).
+
+    The row rules apply with the instance's own soort and gemeentecode: a row ``rol`` may not
+    read is None (DUO and a maatschappelijke-begeleiding opdracht), and a field of the view the
+    row does not show (the BSN of a non-language opdracht, or of a gemeente whose
+    ``bsn_beleid`` gives none) is left empty.
+    """
     view = view_model(resource, rol, same_gemeente=same_gemeente)
     if view is None:
         return None
-    values = {name: getattr(instance, name) for name in view.model_fields}
+    soort = getattr(instance, "soort", None) if resource == "opdracht" else None
+    code = getattr(instance, "gemeentecode", None) if resource == "opdracht" else None
+    readable = set(
+        readable_fields(
+            resource,
+            rol,
+            same_gemeente=same_gemeente,
+            opdrachtsoort=None if soort is None else str(soort),
+            gemeentecode=code,
+            bsn_beleid=bsn_beleid,
+        )
+    )
+    if not readable:
+        return None
+    values: dict[str, Any] = {}
+    for name, info in view.model_fields.items():
+        if name in readable:
+            values[name] = getattr(instance, name)
+        elif info.is_required() or info.default is not None:
+            # Fail closed: a required field the row hides means the row is not for ``rol``.
+            return None
+        else:
+            values[name] = None
     return view.model_validate(values)

@@ -25,7 +25,14 @@ RELEASED_DIR: Final = PACKAGE_DIR / "released"
 
 # Released schema path (below released/) -> the announcement that allows breaking it, e.g.
 # "events/nl.inburgering.x.y.gewijzigd.v1.json": "removed in 2.0.0, announced 2026-01-05 ...".
-ANNOUNCED_BREAKING_CHANGES: Final[Mapping[str, str]] = {}
+ANNOUNCED_BREAKING_CHANGES: Final[Mapping[str, str]] = {
+    # rules 1, 11, 14
+    "views/intake/cbs.json": (
+        "0.2: CBS no longer reads the intake's uitnodigingen (not an SWI item); announced in "
+        "VERSIONING.md, section '0.2: BSN per task, readers' (issue 8, rule 11)"
+    ),
+    # end rules 1, 11, 14
+}
 
 _LOWER_BOUNDS: Final = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
 _UPPER_BOUNDS: Final = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")

@@ -281,6 +281,16 @@ _TYPES: list[EventType] = [
         d.KlantprofielGewijzigdData,
         {"klantprofielId": "kp-88d0c1", "koppelingId": "kop-4b1e9a", "versie": 2},
     ),
+    # Issue 8 item 8. Seed 002_774eb578c0679392.txt (section 2.2): COA hands over data via
+    # "het klantprofiel en nareisprofiel in het Taakstelling Volgsysteem (TVS)".
+    _coa(
+        "nareisprofiel.aangeboden",
+        "COA offers the nareisprofiel (the person is a nareiziger joining a statushouder) to the "
+        "linked gemeente; it is part of the klantprofiel at `dataref`.",
+        "klantprofiel",
+        d.NareisprofielAangebodenData,
+        {"klantprofielId": "kp-88d0c1", "koppelingId": "kop-4b1e9a", "versie": 2},
+    ),
     _coa(
         "warme-overdracht.gepland",
         "COA planned the warme overdracht (meeting of COA casemanager, gemeente and person).",
@@ -672,6 +682,29 @@ _TYPES: list[EventType] = [
         "begeleiding",
         d.BegeleidingData,
         {"begeleidingId": "beg-2a01", "dossierId": "dos-2e4f6a"},
+    ),
+    # Issue 8 item 10: return flows of the providers without a leerroute report type. Seed
+    # 004_e8b3bff006360911.txt (section 4.4.1): "Leerbaarheidstoets [...] Datum toets Uitslag
+    # toets"; "Maatschappelijke begeleiding [...] Door gemeente in te vullen". The aanbieder
+    # submits its report to the gemeente's source (MB and LBT providers may not use the BSN,
+    # seed 001); the source registers it on the opdracht and notifies thinly.
+    _gem(
+        "mb-rapportage.ontvangen",
+        "A maatschappelijke-begeleiding provider reported on its opdracht (parts given, as "
+        "codes); the gemeente's source registered it on the opdracht.",
+        _r(G),
+        "opdracht",
+        d.OpdrachtData,
+        {"opdrachtId": "opd-5d13"},
+    ),
+    _gem(
+        "lbt-resultaat.ontvangen",
+        "The LBT taker reported the date and result of the leerbaarheidstoets on its opdracht; "
+        "the gemeente's source registered it on the opdracht.",
+        _r(G),
+        "opdracht",
+        d.OpdrachtData,
+        {"opdrachtId": "opd-6e24"},
     ),
     # --- aanbieder -> ordering gemeente (fat: personal data) ---------------------------------
     _aanb(

@@ -79,6 +79,14 @@ class KlantprofielGewijzigdData(ContractModel):
     versie: int = veld("New version.", GEEN, ge=1)
 
 
+class NareisprofielAangebodenData(ContractModel):
+    """COA offers the nareisprofiel of a klantprofiel version to the linked gemeente."""
+
+    klantprofiel_id: OpaqueId = veld("The klantprofiel at COA (holds the nareisprofiel).", GEEN)
+    koppeling_id: OpaqueId = veld("The koppeling it belongs to.", GEEN)
+    versie: int = veld("Klantprofiel version that carries the nareisprofiel.", GEEN, ge=1)
+
+
 # --- DUO -------------------------------------------------------------------------------------
 
 InburgeringsplichtData = thin_data(

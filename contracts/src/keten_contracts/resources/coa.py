@@ -20,6 +20,7 @@ from keten_contracts.common import (
     Tekst,
 )
 from keten_contracts.parties import Rol
+from keten_contracts.resources.gemeente import Adres
 
 GEEN = Classificatie.GEEN
 PERS = Classificatie.PERSOONSGEGEVEN
@@ -124,6 +125,27 @@ class Werkervaring(ContractModel):
     jaren: int = veld("Years of experience.", PERS, ge=0, le=80)
 
 
+class Nareisprofiel(ContractModel):
+    """The profile of a nareiziger: a family member who joins a statushouder (the referent)
+    after the asylum status was granted. Seed 002_774eb578c0679392.txt (section 2.2): the data
+    transfer between COA and gemeenten runs via "het klantprofiel en nareisprofiel in het
+    Taakstelling Volgsysteem (TVS)". The seed names no items, so this holds only the link to
+    the referent and the journey's dates; everything else is in the klantprofiel itself."""
+
+    referent_koppeling_id: OpaqueId | None = veld(
+        "Koppeling of the statushouder the nareiziger joins, when known at COA.",
+        GEEN,
+        default=None,
+    )
+    relatie_tot_referent: str | None = veld(
+        "Relation to the referent, e.g. partner, kind.", PERS, default=None, max_length=40
+    )
+    verwachte_aankomstdatum: date | None = veld(
+        "Expected date of arrival in the Netherlands.", PERS, default=None
+    )
+    aankomstdatum: date | None = veld("Date of arrival in the Netherlands.", PERS, default=None)
+
+
 class Klantprofiel(ContractModel):
     """What COA knows of the person after the stay in the AZC (art. 9.4 lid 3 Besluit).
 
@@ -196,6 +218,34 @@ class Klantprofiel(ContractModel):
         "Ambitions and future orientation.", PERS, lezers=COA_EN_GEMEENTE, default=None
     )
     coa_contactpersoon: Contactpersoon = veld("COA contact person.", PERS, lezers=COA_EN_GEMEENTE)
+    # Issue 8 item 8. Seed 004_e8b3bff006360911.txt (bijlage B, "Te ontvangen van COA"):
+    # "Persoons-/contactgegevens (naw, BSN, telefoonnummer, mailadres)". Retention per seed
+    # 001_6bf09e723ef6bb05.txt (art. 9.9): "adresgegevens" 50 years; phone and e-mail are no
+    # item of art. 9.9: "Alle andere gegevens worden 5 jaar na beëindiging inburgeringsplicht
+    # of na overlijden van de inburgeringsplichtige, verwijderd".
+    adres: Adres | None = veld(
+        "Address of the person (naw).",
+        IDENT,
+        bewaartermijn=JAAR50,
+        lezers=COA_EN_GEMEENTE,
+        default=None,
+    )
+    telefoonnummer: str | None = veld(
+        "Phone number of the person.", IDENT, lezers=COA_EN_GEMEENTE, default=None, max_length=40
+    )
+    mailadres: str | None = veld(
+        "E-mail address of the person.",
+        IDENT,
+        lezers=COA_EN_GEMEENTE,
+        default=None,
+        max_length=200,
+    )
+    nareisprofiel: Nareisprofiel | None = veld(
+        "Nareisprofiel, when the person is a nareiziger (seed 002 section 2.2).",
+        PERS,
+        lezers=COA_EN_GEMEENTE,
+        default=None,
+    )
 
 
 class WarmeOverdracht(ContractModel):

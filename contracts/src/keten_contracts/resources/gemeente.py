@@ -31,7 +31,7 @@ from keten_contracts.common import (
     Tekst,
     Uren,
 )
-from keten_contracts.parties import AANBIEDER_ROLLEN, Rol
+from keten_contracts.parties import AANBIEDER_ROLLEN, Rol, bsn_past_bij_taak, opdrachttaak
 
 GEEN = Classificatie.GEEN
 PERS = Classificatie.PERSOONSGEGEVEN
@@ -132,8 +132,11 @@ class Intake(ContractModel):
 
     intake_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, CBS))
     dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, CBS))
+    # rules 1, 11, 14 -- not for CBS: the SWI list (seed 001_6bf09e723ef6bb05.txt, row
+    # "Centraal Bureau voor de Statistiek") names "De deelname aan [...] de brede intake", not
+    # the invitations; warnings for not appearing reach CBS as handhavingsmaatregel.
     uitnodigingen: list[Uitnodiging] = veld(
-        "Invitations (at most 3).", PERS, lezers=_r(G, CBS), default_factory=list, max_length=3
+        "Invitations (at most 3).", PERS, lezers=_r(G), default_factory=list, max_length=3
     )
     eerste_gesprek_op: date | None = veld(
         "Date of the first conversation.", PERS, lezers=_r(G, CBS), default=None
@@ -240,6 +243,28 @@ class Contactgegevens(ContractModel):
     email: str | None = veld("E-mail.", IDENT, default=None, max_length=200)
 
 
+class MbOnderdeelsoort(StrEnum):
+    """Parts of maatschappelijke begeleiding. Seed 004_e8b3bff006360911.txt (art. 51 Besluit):
+    "praktische hulp bij het regelen van basisvoorzieningen, hulp bij het starten van de
+    inburgering en het stimuleren van participatie en integratie door begeleiding en coaching
+    en kennismaking met maatschappelijke organisaties"."""
+
+    PRAKTISCHE_HULP_BASISVOORZIENINGEN = "praktische-hulp-basisvoorzieningen"
+    VOORLICHTING_BASISVOORZIENINGEN = "voorlichting-basisvoorzieningen"
+    HULP_START_INBURGERING = "hulp-start-inburgering"
+    BEGELEIDING_EN_COACHING = "begeleiding-en-coaching"
+    KENNISMAKING_WOONOMGEVING = "kennismaking-woonomgeving"
+    OVERIG = "overig"
+
+
+class MbOnderdeel(ContractModel):
+    """One part of maatschappelijke begeleiding a provider reports (codes and dates only)."""
+
+    soort: MbOnderdeelsoort = veld("Kind of part (its content and goal, as a code).", PERS)
+    startdatum: date = veld("Start of the part.", PERS)
+    einddatum: date | None = veld("End of the part.", PERS, default=None)
+
+
 class Opdrachtstatus(StrEnum):
     VERSTREKT = "verstrekt"
     GESTART = "gestart"
@@ -344,6 +369,55 @@ class Opdracht(ContractModel):
     certificaat_ontvangen: bool | None = veld(
         "Inburgeringscertificaat received (Z-route).", PERS, lezers=_r(G, DUO), default=None
     )
+    # Issue 8 item 9. Seed 001_6bf09e723ef6bb05.txt gives the cursusinstelling "de gegevens over
+    # de leerroute, waaronder de intensiteit en de termijn van de leerroute, alsmede wijzigingen
+    # daarvan" (art. 35 lid 3 Wet); seed 004_e8b3bff006360911.txt (bijlage B) lists for the
+    # Z-route aanbieder "Wijzigingen t.o.v. eerdere afspraken PIP t.a.v. leerroute". After an
+    # afschaling ("van B1 naar A2", seed 002_774eb578c0679392.txt section 3.4.7) the target
+    # level is no longer the level of the first PIP.
+    termijn_begindatum: date | None = veld(
+        "Start of the termijn within which the leerroute must be completed.",
+        PERS,
+        lezers=_r(G, TAAL, Z),
+        default=None,
+    )
+    termijn_einddatum: date | None = veld(
+        "End of the termijn of the leerroute (changes on an extension).",
+        PERS,
+        lezers=_r(G, TAAL, Z),
+        default=None,
+    )
+    huidig_taalniveau_doel: Taalniveau | None = veld(
+        "Target language level per the current PIP version (e.g. A2 after an afschaling).",
+        PERS,
+        lezers=_r(G, TAAL, Z),
+        default=None,
+    )
+    # Issue 8 item 10: return flows registered at the gemeente's source. Seed
+    # 004_e8b3bff006360911.txt (section 4.4.1), row "Leerbaarheidstoets": "Datum toets Uitslag
+    # toets"; row "Maatschappelijke begeleiding": "Door gemeente in te vullen (zie ook bijlage
+    # B)", and bijlage B names "Inhoud van maatschappelijke begeleiding [...] Doel van de
+    # verschillende onderdelen [...] Start van verschillende onderdelen". As codes only: no
+    # "gespreksverslag" (seed 001) in the chain, so no story about health can ride along.
+    lbt_toetsdatum: date | None = veld(
+        "LBT opdracht: date the leerbaarheidstoets was taken (reported by the LBT taker).",
+        PERS,
+        lezers=_r(G),
+        default=None,
+    )
+    lbt_uitslag: str | None = veld(
+        "LBT opdracht: result of the test as the LBT taker reports it.",
+        PERS,
+        lezers=_r(G),
+        default=None,
+        max_length=100,
+    )
+    mb_onderdelen: list[MbOnderdeel] = veld(
+        "Maatschappelijke-begeleiding opdracht: the parts given, as reported by the provider.",
+        PERS,
+        lezers=_r(G),
+        default_factory=list,
+    )
 
     @model_validator(mode="after")
     def _bsn_only_where_the_law_allows(self) -> Self:
@@ -353,6 +427,18 @@ class Opdracht(ContractModel):
         # (seed 001): such an opdracht cannot even hold one.
         if self.bsn is not None and not self.aanbiedersoort.mag_bsn:
             raise ValueError(f"an opdracht for a {self.aanbiedersoort.value} holds no BSN")
+        # rules 1, 11, 14 -- the BSN follows the task (seed 001_6bf09e723ef6bb05.txt: "Voor
+        # alle andere taken mogen de aanbieders bij de uitvoering hun taken niet het BSN
+        # gebruiken"): the soort must fit the aanbieder's kind, and only the language part of
+        # a leerroute may carry a BSN, whoever carries the opdracht out.
+        taak = opdrachttaak(self.soort)
+        if taak is None or self.aanbiedersoort not in taak.uitvoerders:
+            raise ValueError(
+                f"an opdracht of soort {self.soort.value!r} is not for a "
+                f"{self.aanbiedersoort.value}"
+            )
+        if self.bsn is not None and not bsn_past_bij_taak(self.aanbiedersoort, self.soort):
+            raise ValueError(f"an opdracht of soort {self.soort.value!r} holds no BSN")
         return self
 
 
@@ -477,6 +563,34 @@ class Urenverantwoording(ContractModel):
         "Participation hours realised (Z-route).", PERS, lezers=_r(G, DUO), default=None
     )
     reden: Urenreden = veld("Why DUO needs them.", PERS, lezers=_r(G, DUO))
+    # Issue 8 item 7. Seed 002_774eb578c0679392.txt (section 3.4.7, B1-route): "Aantal uren
+    # geoorloofd en ongeoorloofd verzuim naast aanwezige uren bij taalonderwijs"; Z-route:
+    # "Aantal uren taalonderwijs (standaard 800 uur) inclusief geoorloofd en ongeoorloofd
+    # verzuim en aanwezige uren" and participation hours "gemaakt voordat de PIP wordt
+    # vastgesteld worden apart opgegeven". Section 4.8: DUO sets the fine from "het percentage
+    # aanwezigheid bij de lessen". Read by the same readers as the totals above.
+    uren_aanwezig: Uren | None = veld(
+        "Language hours the person was present.", PERS, lezers=_r(G, DUO), default=None
+    )
+    uren_verzuim_geoorloofd: Uren | None = veld(
+        "Language hours of excused absence (geoorloofd verzuim; no reason given).",
+        PERS,
+        lezers=_r(G, DUO),
+        default=None,
+    )
+    uren_verzuim_ongeoorloofd: Uren | None = veld(
+        "Language hours of unexcused absence (ongeoorloofd verzuim).",
+        PERS,
+        lezers=_r(G, DUO),
+        default=None,
+    )
+    uren_participatie_voor_pip: Uren | None = veld(
+        "Z-route: participation hours made before the PIP was decided (during the brede "
+        "intake), reported apart from uren_participatie.",
+        PERS,
+        lezers=_r(G, DUO),
+        default=None,
+    )
 
 
 class Begeleidingsoort(StrEnum):
