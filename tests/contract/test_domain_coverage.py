@@ -374,6 +374,29 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G}),
         [T + "gemeente.mb-rapportage.ontvangen.v1", T + "gemeente.lbt-resultaat.ontvangen.v1"],
     ),
+    # --- issue 8 items 3 and 4 (contracts 0.2, rules 3, 4) ---------------------------------
+    (
+        "3",
+        "enforcement: DUO asks the gemeente for its fines (seed 002 section 4.7)",
+        frozenset({DUO}),
+        frozenset({G}),
+        [T + "duo.handhavingsverzoek.ingediend.v1"],
+    ),
+    (
+        "3",
+        "verhuizing: the new gemeente asks the old one to hand over (seed 002 section 4.5)",
+        frozenset({G}),
+        frozenset({G}),
+        [T + "gemeente.overdracht.aangevraagd.v1"],
+    ),
+    # --- issue 8 item 6 (rules 5, 6): DUO signalen (seed 002 section 3.1) -------------------
+    (
+        "1",
+        "DUO: signalen that a clerk can tick off",
+        frozenset({DUO}),
+        frozenset({G}),
+        [T + "duo.signaal.aangemaakt.v1", T + "duo.signaal.afgehandeld.v1"],
+    ),
 ]
 
 

@@ -243,8 +243,9 @@ def test_producers_and_unknown_types():
     assert may_read(Rol.GEMEENTE, "dossier", "bsn", same_gemeente=True)
     assert may_read(Rol.DUO, "dossier", "bsn") and may_read(Rol.DUO, "dossier", "geslachtsnaam")
     assert not may_read(Rol.CBS, "dossier", "geslachtsnaam")
-    # DUO reads gemeente fines (on request) but gets no event about them.
-    assert may_read(Rol.DUO, "handhavingsmaatregel", "bedragInCenten")
+    # DUO reads gemeente fines only on request (rules 3, 4: policy.project_op_verzoek, see
+    # test_enforcement_request.py), no standing read, and gets no event about them.
+    assert not may_read(Rol.DUO, "handhavingsmaatregel", "bedragInCenten")
     assert not may_receive(Rol.DUO, "nl.inburgering.gemeente.boete.opgelegd.v1")
 
 

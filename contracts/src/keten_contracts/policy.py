@@ -39,6 +39,15 @@ from keten_contracts.parties import (
     opdrachttaak,
 )
 from keten_contracts.resources import RESOURCES, get_resource
+from keten_contracts.resources.gemeente import (
+    DUO_OP_VERZOEK_VELDEN,
+    Handhavingsmaatregel,
+    Handhavingsverzoek,
+    Maatregelsoort,
+    Onderdeelsoort,
+    Overdracht,
+    Overdrachtsverzoek,
+)
 
 __all__ = [
     "DUO_OPDRACHTSOORTEN",
@@ -48,6 +57,8 @@ __all__ = [
     "may_read",
     "may_receive",
     "project",
+    "project_op_verzoek",
+    "project_voor_overdracht",
     "readable_fields",
     "recipients_of",
     "view_model",
@@ -388,3 +399,124 @@ def project(
         else:
             values[name] = None
     return view.model_validate(values)
+
+
+# rules 3, 4 ----------------------------------------------------------------------------------
+# Purpose-bound reads: nobody holds these as a standing read; the purpose (a request) opens them.
+
+
+@cache
+def _duo_op_verzoek_view() -> type[ContractModel]:
+    model = Handhavingsmaatregel
+    fields: dict[str, Any] = {
+        name: (model.model_fields[name].annotation, model.model_fields[name])
+        for name in model.model_fields
+        if name in DUO_OP_VERZOEK_VELDEN
+    }
+    view = create_model(
+        "HandhavingsmaatregelDuoOpVerzoekView",
+        __base__=ContractModel,
+        __doc__="What DUO reads of a gemeente fine named in its request (never a warning).",
+        **fields,
+    )
+    view.__module__ = __name__
+    return view
+
+
+def verzoek_noemt(
+    verzoek: Handhavingsverzoek,
+    maatregel: Handhavingsmaatregel,
+    *,
+    gemeentecode: str | None,
+    inburgeringsplicht_id: str | None,
+) -> bool:
+    """Does DUO's ``verzoek`` name this ``maatregel`` of this gemeente? Fail closed.
+
+    ``gemeentecode`` is the serving gemeente (the request must be addressed to it),
+    ``inburgeringsplicht_id`` the person reference of the maatregel's dossier (it must be the
+    request's). The maatregel must be a fine (seed 001, row "Minister van SZW/DUO": "Door
+    gemeente opgelegde boetes, informatie over bezwaar en beroep"; warnings are not listed),
+    and either the request lists its id or the request lists no ids (all the person's fines).
+    """
+    if gemeentecode is None or gemeentecode != verzoek.gemeentecode:
+        return False
+    if inburgeringsplicht_id is None or inburgeringsplicht_id != verzoek.inburgeringsplicht_id:
+        return False
+    if maatregel.soort is not Maatregelsoort.BOETE:
+        return False
+    ids = verzoek.handhavingsmaatregel_ids
+    return not ids or maatregel.handhavingsmaatregel_id in ids
+
+
+def project_op_verzoek(
+    maatregel: Handhavingsmaatregel,
+    verzoek: Handhavingsverzoek | None,
+    *,
+    gemeentecode: str | None,
+    inburgeringsplicht_id: str | None,
+) -> ContractModel | None:
+    """What the gemeente's source returns to DUO for ``maatregel`` under ``verzoek``: the fine
+    with its objection and appeal data when the request names it (``verzoek_noemt``), else
+    None. Without a request DUO reads nothing (``may_read``/``project`` give DUO no field of a
+    handhavingsmaatregel at all); a warning is never served."""
+    if verzoek is None or not verzoek_noemt(
+        verzoek, maatregel, gemeentecode=gemeentecode, inburgeringsplicht_id=inburgeringsplicht_id
+    ):
+        return None
+    view = _duo_op_verzoek_view()
+    return view.model_validate({name: getattr(maatregel, name) for name in view.model_fields})
+
+
+def project_voor_overdracht(
+    resource: str,
+    instance: BaseModel,
+    *,
+    gemeentecode: str | None,
+    verzoek: Overdrachtsverzoek | None = None,
+    pakket: Overdracht | None = None,
+) -> ContractModel | None:
+    """A read between two gemeenten for a verhuizing hand-over (the caller is ``gemeentecode``);
+    None unless the hand-over's purpose covers it. Fail closed.
+
+    - ``overdrachtsverzoek`` (at the new gemeente): the old gemeente it is addressed to reads it.
+    - ``overdracht`` (the old gemeente's package): the new gemeente reads it when it answers the
+      caller's own request (``verzoek``, fetched from the caller's source).
+    - a part of the old dossier (``Onderdeelsoort``: intake, pip, opdracht,
+      handhavingsmaatregel, voortgang): the new gemeente reads it as a gemeente when the
+      package (``pakket``) addressed to it links it.
+    - anything else, the old ``dossier`` above all, is not handed over (the old gemeente keeps
+      it: retention, objection and appeal on its fines).
+    """
+    if gemeentecode is None:
+        return None
+    if resource == "overdrachtsverzoek":
+        if not isinstance(instance, Overdrachtsverzoek):
+            return None
+        if gemeentecode != instance.vorige_gemeentecode:
+            return None
+        return project(resource, Rol.GEMEENTE, instance, same_gemeente=True)
+    if resource == "overdracht":
+        if not isinstance(instance, Overdracht) or verzoek is None:
+            return None
+        if not (
+            gemeentecode == instance.nieuwe_gemeentecode == verzoek.gemeentecode
+            and verzoek.vorige_gemeentecode == instance.gemeentecode
+            and verzoek.overdrachtsverzoek_id == instance.overdrachtsverzoek_id
+            and verzoek.inburgeringsplicht_id == instance.inburgeringsplicht_id
+        ):
+            return None
+        return project(resource, Rol.GEMEENTE, instance, same_gemeente=True)
+    if resource not in {s.value for s in Onderdeelsoort} or pakket is None:
+        return None
+    if gemeentecode != pakket.nieuwe_gemeentecode:
+        return None
+    rd = get_resource(resource)
+    if not isinstance(instance, rd.model):
+        return None
+    resource_id = getattr(instance, rd.id_field)
+    if not any(
+        link.soort.value == resource and link.resource_id == resource_id
+        for link in pakket.onderdelen
+    ):
+        return None
+    return project(resource, Rol.GEMEENTE, instance, same_gemeente=True)

@@ -32,6 +32,24 @@ ANNOUNCED_BREAKING_CHANGES: Final[Mapping[str, str]] = {
         "VERSIONING.md, section '0.2: BSN per task, readers' (issue 8, rule 11)"
     ),
     # end rules 1, 11, 14
+    # rules 3, 4
+    "views/handhavingsmaatregel/duo.json": (
+        "0.2: DUO has no standing read of gemeente warnings and fines; it reads a fine only for "
+        "a handhavingsverzoek that names it (policy.project_op_verzoek), a warning never; "
+        "announced in VERSIONING.md, section '0.2: enforcement on request, verhuizing' "
+        "(issue 8, item 3)"
+    ),
+    "events/nl.inburgering.gemeente.verhuizing.overgedragen.v1.json": (
+        "0.2: the hand-over points at the old gemeente's package (overdrachtId, "
+        "overdrachtsverzoekId; resource 'overdracht'), no longer at the old dossier "
+        "(dossierId removed); announced in VERSIONING.md, section '0.2: enforcement on "
+        "request, verhuizing' (issue 8, item 4)"
+    ),
+    # end rules 3, 4
+    # rules 5, 6 -- nothing to announce: `keten-contracts check` flags no breaking change for
+    # the intake and PIP items and the DUO signalen (all new optional fields, a new resource
+    # and new event types); see VERSIONING.md, section '0.2: intake and PIP items, DUO signalen'.
+    # end rules 5, 6
 }
 
 _LOWER_BOUNDS: Final = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")

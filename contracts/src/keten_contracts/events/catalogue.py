@@ -442,11 +442,48 @@ _TYPES: list[EventType] = [
     ),
     _duo(
         "verhuizing.gemeld",
-        "DUO tells the new gemeente that the person moved there (gemeentecode = new gemeente).",
+        "DUO tells the new gemeente that the person moved there (gemeentecode = new gemeente). "
+        "The new gemeente then asks the old one to hand over (`gemeente.overdracht.aangevraagd`).",
         "inburgeringsplicht",
         d.InburgeringsplichtData,
         {"inburgeringsplichtId": IBP},
     ),
+    # rules 3, 4 -- seed 002_774eb578c0679392.txt (section 4.7): "Indien het nodig is om deze
+    # gegevens te delen, neemt DUO contact op met de gemeente en kan de gemeente deze alsnog
+    # delen. Dit zijn incidentele verzoeken." Routed to the gemeente that imposed the fines.
+    _duo(
+        "handhavingsverzoek.ingediend",
+        "DUO asks the gemeente (gemeentecode = the gemeente asked) for fines it imposed for the "
+        "inspanningsverplichting, with objection and appeal data; the request at `dataref` "
+        "names them. The gemeente serves DUO those fines only, never warnings.",
+        "handhavingsverzoek",
+        d.HandhavingsverzoekData,
+        {"handhavingsverzoekId": "hvz-3c88", "inburgeringsplichtId": IBP},
+    ),
+    # rules 5, 6 -- issue 8 item 6. Seed 002_774eb578c0679392.txt (section 3.1): "Een signaal
+    # wordt afgegeven als er nieuwe relevante informatie beschikbaar is of als er van de
+    # gemeente actie is gewenst voor het aanleveren van gegevens" and "Doel is dat signalen
+    # kunnen worden afgevinkt en daarmee op afgehandeld worden gezet". The signaal lives at
+    # DUO's source and the gemeente ticks it off there, so DUO's source records the state change
+    # and emits `duo.signaal.afgehandeld.v1` (a gemeente event would come from a source that
+    # does not hold the signaal). Thin: klasse, code and who ticked it off are fetched.
+    _duo(
+        "signaal.aangemaakt",
+        "DUO raised a signaal for the linked gemeente: new information is available, or DUO "
+        "needs the gemeente to deliver data (`klasse`, `code` at the source).",
+        "signaal",
+        d.SignaalData,
+        {"signaalId": "sig-3c8e", "inburgeringsplichtId": IBP},
+    ),
+    _duo(
+        "signaal.afgehandeld",
+        "A gemeente user ticked the signaal off at DUO's source (afgehandeld); who and when "
+        "are at the source.",
+        "signaal",
+        d.SignaalData,
+        {"signaalId": "sig-3c8e", "inburgeringsplichtId": IBP},
+    ),
+    # end rules 5, 6
     # --- gemeente -> DUO, CBS, aanbieders, next gemeente --------------------------------------
     _gem(
         "intake-uitnodiging.verstuurd",
@@ -623,15 +660,31 @@ _TYPES: list[EventType] = [
         d.HandhavingsmaatregelData,
         {"handhavingsmaatregelId": "hm-2b77", "dossierId": "dos-2e4f6a"},
     ),
+    # rules 3, 4 -- seed 002_774eb578c0679392.txt (section 4.5): "moet de nieuwe gemeente van
+    # vestiging [...] contact zoeken met de gemeente van vertrek en de overdracht initiëren".
+    # The event is routed to the OLD gemeente: its `gemeentecode` is the old gemeente's code, so
+    # only the old gemeente receives it; the new (asking) gemeente is named in the request at
+    # `dataref` and by the event's `source`.
+    _gem(
+        "overdracht.aangevraagd",
+        "After `duo.verhuizing.gemeld` the new gemeente asks the old one to hand over. "
+        "`gemeentecode` is the OLD gemeente (the recipient); the request at `dataref` (at the "
+        "new gemeente's source) names both gemeenten.",
+        _r(G),
+        "overdrachtsverzoek",
+        d.OverdrachtsverzoekData,
+        {"overdrachtsverzoekId": "ovz-71d0", "inburgeringsplichtId": IBP},
+    ),
     _gem(
         "verhuizing.overgedragen",
-        "Warm hand-over after a move: the old gemeente hands the dossier (brede intake, PIP with "
-        "changes, progress incl. hours, enforcement done) to the new gemeente, advised within 10 "
-        "workdays. `gemeentecode` is the new gemeente.",
+        "Warm hand-over after a move, in answer to `gemeente.overdracht.aangevraagd`: the old "
+        "gemeente offers its hand-over package (links to brede intake, PIP versions with "
+        "changes, voortgang incl. hours, enforcement done), advised within 10 workdays. The "
+        "old gemeente keeps its own dossier. `gemeentecode` is the new gemeente.",
         _r(G),
-        "dossier",
-        d.DossierData,
-        {"dossierId": "dos-2e4f6a"},
+        "overdracht",
+        d.OverdrachtData,
+        {"overdrachtId": "ovd-44e9", "overdrachtsverzoekId": "ovz-71d0"},
     ),
     _gem(
         "verlengingsinformatie.aangeleverd",

@@ -113,6 +113,9 @@ ExamenresultaatData = _duo("ExamenresultaatData", "examenresultaat", "examenresu
 DiplomaData = _duo("DiplomaData", "diploma or certificaat", "diploma_id")
 VerlengingData = _duo("VerlengingData", "verlenging", "verlenging_id")
 DuoBoeteData = _duo("DuoBoeteData", "fine", "duo_boete_id")
+# rules 5, 6 -- DUO signalen: ids only; klasse and code are fetched at DUO's source.
+SignaalData = _duo("SignaalData", "signaal", "signaal_id")
+# end rules 5, 6
 
 # --- gemeente --------------------------------------------------------------------------------
 
@@ -168,6 +171,26 @@ BegeleidingData = thin_data(
     "Participation in begeleiding.",
     begeleiding_id="The begeleiding.",
     dossier_id="The dossier.",
+)
+
+# rules 3, 4 -- DUO's request for gemeente fines; the verhuizing hand-over (ids only).
+HandhavingsverzoekData = thin_data(
+    "HandhavingsverzoekData",
+    "DUO's request to a gemeente for fines it imposed.",
+    handhavingsverzoek_id="The request at DUO.",
+    inburgeringsplicht_id="The inburgeringsplicht it concerns.",
+)
+OverdrachtsverzoekData = thin_data(
+    "OverdrachtsverzoekData",
+    "The new gemeente's request to the old one to hand over after a move.",
+    overdrachtsverzoek_id="The request at the new gemeente.",
+    inburgeringsplicht_id="The inburgeringsplicht it concerns (DUO's reference).",
+)
+OverdrachtData = thin_data(
+    "OverdrachtData",
+    "The old gemeente's hand-over package after a move.",
+    overdracht_id="The package at the old gemeente.",
+    overdrachtsverzoek_id="The request it answers.",
 )
 
 # --- CBS -------------------------------------------------------------------------------------

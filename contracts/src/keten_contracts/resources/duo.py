@@ -7,8 +7,13 @@ filed.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Final, Self
+
+from pydantic import model_validator
 
 from keten_contracts.classification import Bewaartermijn, Classificatie, veld
 from keten_contracts.common import (
@@ -257,3 +262,206 @@ class DuoBoete(ContractModel):
     opgelegd_op: date = veld("Date imposed.", PERS, lezers=DUO_EN_GEMEENTE)
     grond: DuoBoetegrond = veld("Ground of the fine.", PERS, lezers=DUO_EN_GEMEENTE)
     bedrag_in_centen: BedragInCenten = veld("Amount in euro cents.", PERS, lezers=DUO_EN_GEMEENTE)
+
+
+# rules 5, 6 -- issue 8 item 6: DUO signalen. Seed 002_774eb578c0679392.txt (section 3.1): "DUO
+# zet in de portal gedetailleerde signalen klaar. Gemeenten krijgen nog een overzicht van de
+# verschillende signalen die DUO afgeeft, inclusief de te gebruiken codes." and "Doel is dat
+# signalen kunnen worden afgevinkt en daarmee op afgehandeld worden gezet of verwijderd. Een
+# signaal wordt afgegeven als er nieuwe relevante informatie beschikbaar is of als er van de
+# gemeente actie is gewenst voor het aanleveren van gegevens." DUO's codes are not public: the
+# chain keeps its own versioned code list below (the duo-adapter maps DUO's codes onto it). A
+# signaal lives at DUO's source; the gemeente ticks it off there, so DUO's source records who
+# and when, and emits the (thin) event.
+
+
+class Signaalklasse(StrEnum):
+    # "als er nieuwe relevante informatie beschikbaar is"
+    INFORMATIEF = "informatief"
+    # "als er van de gemeente actie is gewenst voor het aanleveren van gegevens"
+    ACTIE_VEREIST = "actie-vereist"
+
+
+class Signaalstatus(StrEnum):
+    OPEN = "open"
+    # "afgevinkt en daarmee op afgehandeld [...] gezet"
+    AFGEHANDELD = "afgehandeld"
+
+
+class SignaalBetreft(StrEnum):
+    """The kind of resource a signaal concerns (a resource name of the catalogue): DUO's own
+    resources for new information, the gemeente's for data DUO needs delivered."""
+
+    INBURGERINGSPLICHT = "inburgeringsplicht"
+    TERMIJN = "termijn"
+    VRIJSTELLING = "vrijstelling"
+    ONTHEFFING = "ontheffing"
+    LBT_UITSLAG = "lbt-uitslag"
+    EXAMENRESULTAAT = "examenresultaat"
+    DIPLOMA = "diploma"
+    VERLENGING = "verlenging"
+    DUO_BOETE = "duo-boete"
+    PIP = "pip"
+    INBURGERINGSAANBOD = "inburgeringsaanbod"
+    OPDRACHT = "opdracht"
+    MAP = "map"
+    PVT = "pvt"
+    VERLENGINGSINFORMATIE = "verlengingsinformatie"
+    URENVERANTWOORDING = "urenverantwoording"
+
+
+class Signaalcode(StrEnum):
+    """The chain's signaal codes; what each means is in ``SIGNAALCODELIJST``."""
+
+    NIEUWE_LBT_UITSLAG = "nieuwe-lbt-uitslag"
+    NIEUW_EXAMENRESULTAAT = "nieuw-examenresultaat"
+    DIPLOMA_OF_CERTIFICAAT = "diploma-of-certificaat"
+    INBURGERINGSPLICHT_GEWIJZIGD = "inburgeringsplicht-gewijzigd"
+    TERMIJN_GEWIJZIGD = "termijn-gewijzigd"
+    VRIJSTELLING_VERLEEND = "vrijstelling-verleend"
+    ONTHEFFING_VERLEEND = "ontheffing-verleend"
+    VERLENGING_BESLOTEN = "verlenging-besloten"
+    BOETE_OPGELEGD = "boete-opgelegd"
+    PIP_AANLEVEREN = "pip-aanleveren"
+    PIP_WIJZIGING_AANLEVEREN = "pip-wijziging-aanleveren"
+    INBURGERINGSAANBOD_AANLEVEREN = "inburgeringsaanbod-aanleveren"
+    LEERROUTE_START_AANLEVEREN = "leerroute-start-aanleveren"
+    MAP_GEGEVENS_AANLEVEREN = "map-gegevens-aanleveren"
+    PVT_GEGEVENS_AANLEVEREN = "pvt-gegevens-aanleveren"
+    VERLENGINGSINFORMATIE_AANLEVEREN = "verlengingsinformatie-aanleveren"
+    URENVERANTWOORDING_AANLEVEREN = "urenverantwoording-aanleveren"
+
+
+@dataclass(frozen=True)
+class SignaalcodeDefinitie:
+    code: Signaalcode
+    klasse: Signaalklasse
+    betreft: SignaalBetreft
+    omschrijving: str
+    # Version of the code list that introduced the code (codes are never reused or removed).
+    sinds_versie: int = 1
+
+
+# Raise on every change to the list below (a new code is a compatible change: consumers treat
+# an unknown code as "other"); a signaal names the version it was raised under.
+SIGNAALCODELIJST_VERSIE: Final = 1
+
+_INF = Signaalklasse.INFORMATIEF
+_ACT = Signaalklasse.ACTIE_VEREIST
+_B = SignaalBetreft
+_C = Signaalcode
+
+_SIGNAALCODES: Final = (
+    SignaalcodeDefinitie(_C.NIEUWE_LBT_UITSLAG, _INF, _B.LBT_UITSLAG, "LBT result available."),
+    SignaalcodeDefinitie(_C.NIEUW_EXAMENRESULTAAT, _INF, _B.EXAMENRESULTAAT, "New exam result."),
+    SignaalcodeDefinitie(
+        _C.DIPLOMA_OF_CERTIFICAAT, _INF, _B.DIPLOMA, "Diploma issued or certificaat granted."
+    ),
+    SignaalcodeDefinitie(
+        _C.INBURGERINGSPLICHT_GEWIJZIGD,
+        _INF,
+        _B.INBURGERINGSPLICHT,
+        "The inburgeringsplicht changed.",
+    ),
+    SignaalcodeDefinitie(_C.TERMIJN_GEWIJZIGD, _INF, _B.TERMIJN, "A termijn changed."),
+    SignaalcodeDefinitie(
+        _C.VRIJSTELLING_VERLEEND, _INF, _B.VRIJSTELLING, "A vrijstelling was granted."
+    ),
+    SignaalcodeDefinitie(_C.ONTHEFFING_VERLEEND, _INF, _B.ONTHEFFING, "An ontheffing was granted."),
+    SignaalcodeDefinitie(
+        _C.VERLENGING_BESLOTEN, _INF, _B.VERLENGING, "DUO decided on an extension."
+    ),
+    SignaalcodeDefinitie(_C.BOETE_OPGELEGD, _INF, _B.DUO_BOETE, "DUO imposed a fine."),
+    SignaalcodeDefinitie(_C.PIP_AANLEVEREN, _ACT, _B.PIP, "DUO has no PIP yet: deliver it."),
+    SignaalcodeDefinitie(_C.PIP_WIJZIGING_AANLEVEREN, _ACT, _B.PIP, "Deliver the PIP change."),
+    SignaalcodeDefinitie(
+        _C.INBURGERINGSAANBOD_AANLEVEREN,
+        _ACT,
+        _B.INBURGERINGSAANBOD,
+        "Deliver the date of the inburgeringsaanbod.",
+    ),
+    SignaalcodeDefinitie(
+        _C.LEERROUTE_START_AANLEVEREN,
+        _ACT,
+        _B.OPDRACHT,
+        "Deliver the (realised) start of the leerroute.",
+    ),
+    SignaalcodeDefinitie(_C.MAP_GEGEVENS_AANLEVEREN, _ACT, _B.MAP, "Deliver MAP data."),
+    SignaalcodeDefinitie(_C.PVT_GEGEVENS_AANLEVEREN, _ACT, _B.PVT, "Deliver PVT data."),
+    SignaalcodeDefinitie(
+        _C.VERLENGINGSINFORMATIE_AANLEVEREN,
+        _ACT,
+        _B.VERLENGINGSINFORMATIE,
+        "Deliver the circumstances for an extension request.",
+    ),
+    SignaalcodeDefinitie(
+        _C.URENVERANTWOORDING_AANLEVEREN, _ACT, _B.URENVERANTWOORDING, "Deliver realised hours."
+    ),
+)
+SIGNAALCODELIJST: Final[Mapping[Signaalcode, SignaalcodeDefinitie]] = {
+    d.code: d for d in _SIGNAALCODES
+}
+
+
+class Signaal(ContractModel):
+    """A DUO signaal to the linked gemeente: new information, or an action DUO needs (deliver
+    data). Open until a gemeente user ticks it off at DUO's source (afgehandeld)."""
+
+    signaal_id: OpaqueId = veld("Opaque id at DUO.", GEEN, lezers=DUO_EN_GEMEENTE)
+    gemeentecode: Gemeentecode = veld("The linked gemeente.", GEEN, lezers=DUO_EN_GEMEENTE)
+    inburgeringsplicht_id: OpaqueId = veld(
+        "The person, as the plicht at DUO.", GEEN, lezers=DUO_EN_GEMEENTE
+    )
+    dossier_id: OpaqueId | None = veld(
+        "The gemeente's dossier, when DUO knows it.", GEEN, lezers=DUO_EN_GEMEENTE, default=None
+    )
+    klasse: Signaalklasse = veld("New information or action wanted.", PERS, lezers=DUO_EN_GEMEENTE)
+    code: Signaalcode = veld(
+        "Code from the chain's signaal code list.", PERS, lezers=DUO_EN_GEMEENTE
+    )
+    codelijst_versie: int = veld(
+        "Version of the signaal code list the code is from.", GEEN, lezers=DUO_EN_GEMEENTE, ge=1
+    )
+    betreft: SignaalBetreft = veld(
+        "The kind of resource it concerns.", PERS, lezers=DUO_EN_GEMEENTE
+    )
+    betreft_id: OpaqueId | None = veld(
+        "Id of that resource at its source, when it exists (not for data still to deliver).",
+        GEEN,
+        lezers=DUO_EN_GEMEENTE,
+        default=None,
+    )
+    aangemaakt_op: datetime = veld("When DUO raised it.", PERS, lezers=DUO_EN_GEMEENTE)
+    status: Signaalstatus = veld("Open or afgehandeld.", PERS, lezers=DUO_EN_GEMEENTE)
+    # A reference to the gemeente user (its id in the gemeente's identity provider, as in the
+    # token), never a name: who processed whose data is traced, not who they are.
+    afgehandeld_door: OpaqueId | None = veld(
+        "User reference of who ticked it off.", PERS, lezers=DUO_EN_GEMEENTE, default=None
+    )
+    afgehandeld_op: datetime | None = veld(
+        "When it was ticked off.", PERS, lezers=DUO_EN_GEMEENTE, default=None
+    )
+
+    @model_validator(mode="after")
+    def _past_bij_codelijst_en_status(self) -> Self:
+        definitie = SIGNAALCODELIJST[self.code]
+        if self.klasse is not definitie.klasse or self.betreft is not definitie.betreft:
+            raise ValueError(
+                f"code {self.code.value!r} is {definitie.klasse.value} about "
+                f"{definitie.betreft.value}"
+            )
+        if not definitie.sinds_versie <= self.codelijst_versie <= SIGNAALCODELIJST_VERSIE:
+            raise ValueError(
+                f"code {self.code.value!r} is not in code list version {self.codelijst_versie}"
+            )
+        if self.status is Signaalstatus.OPEN:
+            if self.afgehandeld_door is not None or self.afgehandeld_op is not None:
+                raise ValueError("an open signaal has no afgehandeld_door or afgehandeld_op")
+        elif self.afgehandeld_door is None or self.afgehandeld_op is None:
+            raise ValueError("an afgehandeld signaal says who ticked it off and when")
+        elif self.afgehandeld_op < self.aangemaakt_op:
+            raise ValueError("afgehandeld_op lies before aangemaakt_op")
+        return self
+
+
+# end rules 5, 6

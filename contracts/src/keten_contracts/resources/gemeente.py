@@ -68,6 +68,29 @@ class Dossierstatus(StrEnum):
     AFGESLOTEN = "afgesloten"
 
 
+# rules 3, 4 -- the parts of a dossier, so that a reader can find them (and a hand-over
+# package can name them). Seed 004_e8b3bff006360911.txt, note 20 (art. 9.4 lid 4 Besluit): the
+# old college gives the new one "de gegevens over: a. het persoonlijk plan inburgering en
+# participatie [...] b. de voortgang van de inburgeringsplicht; c. uitgevoerde handhaving".
+class Onderdeelsoort(StrEnum):
+    """Kind of part; the value is the name of the resource at the gemeente's source."""
+
+    INTAKE = "intake"
+    PIP = "pip"
+    OPDRACHT = "opdracht"
+    HANDHAVINGSMAATREGEL = "handhavingsmaatregel"
+    VOORTGANG = "voortgang"
+
+
+class Onderdeellink(ContractModel):
+    """A link to one part of a dossier: the resource (``soort``) and its opaque id at the same
+    source (path ``/<collection>/<resourceId>``)."""
+
+    soort: Onderdeelsoort = veld("Which resource the part is.", GEEN)
+    resource_id: OpaqueId = veld("Opaque id of the part at this source.", GEEN)
+    versie: int | None = veld("Version (PIP versions).", GEEN, default=None, ge=1)
+
+
 class Dossier(ContractModel):
     """The gemeente's inburgering dossier of one person."""
 
@@ -112,6 +135,15 @@ class Dossier(ContractModel):
         lezers=_r(G),
         default=None,
     )
+    # rules 3, 4 -- links to the parts (intake, every PIP version, opdrachten, maatregelen,
+    # voortgang); only the linked gemeente reads them.
+    onderdelen: list[Onderdeellink] = veld(
+        "Links to the parts of the dossier (intake, PIP versions, opdrachten, maatregelen, "
+        "voortgang).",
+        GEEN,
+        lezers=_r(G),
+        default_factory=list,
+    )
 
 
 class Uitnodiging(ContractModel):
@@ -124,6 +156,94 @@ class Alfabetisering(StrEnum):
     GEALFABETISEERD = "gealfabetiseerd"
     ANALFABEET = "analfabeet"
     ANDERS_GEALFABETISEERD = "anders-gealfabetiseerd"
+
+
+# rules 5, 6 -- code lists of the brede-intake items (issue 8 item 5); see the comment in
+# Intake. None of them can name an illness, a diagnosis or a need for care.
+class Zelfredzaamheid(StrEnum):
+    ZELFREDZAAM = "zelfredzaam"
+    GROTENDEELS_ZELFREDZAAM = "grotendeels-zelfredzaam"
+    BEPERKT_ZELFREDZAAM = "beperkt-zelfredzaam"
+    NIET_ZELFREDZAAM = "niet-zelfredzaam"
+
+
+class Beroepsniveau(StrEnum):
+    """Occupational level (the four CBS levels, plus academic)."""
+
+    ELEMENTAIR = "elementair"
+    LAGER = "lager"
+    MIDDELBAAR = "middelbaar"
+    HOGER = "hoger"
+    WETENSCHAPPELIJK = "wetenschappelijk"
+
+
+class WerkervaringHerkomst(ContractModel):
+    jaren: int = veld("Years of work experience in the country of origin.", PERS, ge=0, le=80)
+    beroepsniveau: Beroepsniveau | None = veld("Occupational level.", PERS, default=None)
+
+
+class GewaardeerdDiploma(ContractModel):
+    nlqf_niveau: int = veld(
+        "Level the valuation gives the diploma on the Dutch qualification framework (NLQF).",
+        PERS,
+        ge=1,
+        le=8,
+    )
+    gewaardeerd_op: date | None = veld("Date of the valuation.", PERS, default=None)
+
+
+class Gezinssituatie(StrEnum):
+    ALLEENSTAAND = "alleenstaand"
+    ALLEENSTAAND_MET_KINDEREN = "alleenstaand-met-kinderen"
+    MET_PARTNER_ZONDER_KINDEREN = "met-partner-zonder-kinderen"
+    MET_PARTNER_MET_KINDEREN = "met-partner-met-kinderen"
+    GEZINSHERENIGING_VERWACHT = "gezinshereniging-verwacht"
+
+
+class SociaalNetwerk(StrEnum):
+    GEEN = "geen"
+    BEPERKT = "beperkt"
+    VOLDOENDE = "voldoende"
+
+
+class Introductiemodule(StrEnum):
+    """The introduction modules of the voorinburgering (same codes as COA's klantprofiel)."""
+
+    NT2 = "nt2"
+    KNM = "kennis-nederlandse-maatschappij"
+    MAP = "arbeidsmarkt-en-participatie"
+    PVT = "participatieverklaringstraject"
+
+
+class VoorinburgeringActueel(ContractModel):
+    """The voorinburgering as the gemeente updated it at the intake (COA's klantprofiel is
+    frozen after vestiging, so the update lives here)."""
+
+    klantprofiel_versie: int | None = veld(
+        "Klantprofiel version the update started from.", GEEN, default=None, ge=1
+    )
+    bijgewerkt_op: date = veld("Date the gemeente updated the data.", PERS)
+    spreekvaardigheid_nt2: Taalniveau | None = veld("NT2 speaking skill.", PERS, default=None)
+    introductiemodules_afgerond: list[Introductiemodule] = veld(
+        "Introduction modules completed.", PERS, default_factory=list
+    )
+    afgerond: bool = veld("Voorinburgering done.", PERS)
+
+
+class ZRouteGrond(StrEnum):
+    """Seed 001_6bf09e723ef6bb05.txt (taak 10): "Inburgeringsplichtige krijgt plaats in Z-Route
+    wanneer taalvaardigheid B1 en onderwijsroute niet haalbaar zijn"."""
+
+    B1_NIET_HAALBAAR = "b1-niet-haalbaar"
+    ONDERWIJSROUTE_NIET_HAALBAAR = "onderwijsroute-niet-haalbaar"
+    LBT_UITKOMST = "lbt-uitkomst"
+    TAALNIVEAU = "taalniveau"
+    ALFABETISERING = "alfabetisering"
+    OPLEIDINGSNIVEAU = "opleidingsniveau"
+    ZELFREDZAAMHEID = "zelfredzaamheid"
+
+
+# end rules 5, 6
 
 
 class Intake(ContractModel):
@@ -166,12 +286,88 @@ class Intake(ContractModel):
     arbeidsmarktperspectief: Tekst | None = veld(
         "Chances on the labour market.", PERS, lezers=_r(G), default=None
     )
+    # rules 5, 6 -- issue 8 item 5. Seed 002_774eb578c0679392.txt (section 3.4.1): "In de
+    # Brede Intake wordt in ieder geval het volgende in kaart gebracht: a. het taalniveau; b.
+    # de mogelijkheden tot arbeidsparticipatie en c. de mate van zelfredzaamheid". Seed
+    # 001_6bf09e723ef6bb05.txt (taak 4): "Resultaat onderzoek gevolgd onderwijs/ opleidingen
+    # (evt. gewaardeerd diploma) en werkervaring land van herkomst", "Resultaat verkenning
+    # persoonlijke omstandigheden (fysieke en mentale gezondheid, gezinssituatie, sociaal
+    # netwerk)", "Gegevens voorinburgering", "Zelfredzaamheid". Seed 004_e8b3bff006360911.txt
+    # (bijlage B, "Brede intake"): "Gegevens uit de voor-inburgering (geactualiseerd)",
+    # "Gegevens omtrent gewaardeerd diploma (indien inburgeraar daarover beschikt)"; row
+    # "Zelfredzaamheidsroute": "Onderbouwing keuze Z-route (resultaten van onderzoek brede
+    # intake)". Codes only, no free text: seed 001 asks "hoe dit in verhouding staat tot het
+    # registreren van gezondheidsgegevens", so of the personal circumstances only gezinssituatie
+    # and sociaal netwerk are taken, never the health part. Readers: the linked gemeente (and
+    # after a move the next one, as the linked gemeente); no seed lists them for DUO, CBS or
+    # an aanbieder. Retention: none is an item of art. 9.9, so 5 years after the plicht.
+    zelfredzaamheid: Zelfredzaamheid | None = veld(
+        "De mate van zelfredzaamheid (a legal minimum of the brede intake), as a code.",
+        PERS,
+        lezers=_r(G),
+        default=None,
+    )
+    werkervaring_herkomst: WerkervaringHerkomst | None = veld(
+        "Work experience in the country of origin (years and occupational level).",
+        PERS,
+        lezers=_r(G),
+        default=None,
+    )
+    gewaardeerd_diploma: GewaardeerdDiploma | None = veld(
+        "The valued foreign diploma, if the person has one (Dutch level, date valued).",
+        PERS,
+        lezers=_r(G),
+        default=None,
+    )
+    gezinssituatie: Gezinssituatie | None = veld(
+        "Family situation, as a code.", PERS, lezers=_r(G), default=None
+    )
+    sociaal_netwerk: SociaalNetwerk | None = veld(
+        "Social network, as a code.", PERS, lezers=_r(G), default=None
+    )
+    voorinburgering: VoorinburgeringActueel | None = veld(
+        "Voorinburgering data, updated by the gemeente at the intake.",
+        PERS,
+        lezers=_r(G),
+        default=None,
+    )
+    onderbouwing_z_route: list[ZRouteGrond] = veld(
+        "Reasons for choosing the Z-route (results of the brede intake), as codes.",
+        PERS,
+        lezers=_r(G),
+        default_factory=list,
+        max_length=len(ZRouteGrond),
+    )
 
 
 class Afspraken(ContractModel):
     beoogde_start: date = veld("Planned start.", PERS)
     uiterste_datum: date = veld("Deadline.", PERS)
     intensiteit_uren: Uren | None = veld("Hours (MAP).", PERS, default=None)
+
+
+# rules 5, 6 -- issue 8 item 5. Seed 001_6bf09e723ef6bb05.txt (taak 7): "De gemeente stelt op
+# basis van brede intake vast (beschikking): [...] De intensiteit van het
+# participatieverklaringstraject [...] Afspraken over deelname van kind aan voorschoolse
+# educatie."
+class PvtAfspraken(Afspraken):
+    intensiteit_uren: Uren | None = veld(
+        "Intensity of the participatieverklaringstraject in hours (at least 12).",
+        PERS,
+        default=None,
+    )
+
+
+class VoorschoolseEducatie(StrEnum):
+    """The PIP's agreement on one child's participation in voorschoolse educatie."""
+
+    DEELNAME = "deelname"
+    AANMELDING = "aanmelding"
+    GEEN_DEELNAME = "geen-deelname"
+    GEEN_KIND_IN_LEEFTIJD = "geen-kind-in-leeftijd"
+
+
+# end rules 5, 6
 
 
 class PipWijzigingsoort(StrEnum):
@@ -214,7 +410,10 @@ class Pip(ContractModel):
         default=None,
     )
     map_afspraken: Afspraken | None = veld("MAP agreements.", PERS, lezers=_r(G, DUO), default=None)
-    pvt_afspraken: Afspraken | None = veld("PVT agreements.", PERS, lezers=_r(G, DUO), default=None)
+    # rules 5, 6 -- PvtAfspraken carries the PVT intensity (seed 001, taak 7); same readers.
+    pvt_afspraken: PvtAfspraken | None = veld(
+        "PVT agreements, incl. the PVT intensity.", PERS, lezers=_r(G, DUO), default=None
+    )
     doelen: list[Tekst] = veld("Goals of the PIP.", PERS, lezers=_r(G), default_factory=list)
     wijziging: PipWijziging | None = veld(
         "What changed against the previous version.",
@@ -224,6 +423,16 @@ class Pip(ContractModel):
     )
     redenen_niet_halen: list[RedenNietAfgerond] = veld(
         "Reasons the PIP is not met.", PERS, lezers=_r(G, DUO), default_factory=list
+    )
+    # rules 5, 6 -- "Afspraken over deelname van kind aan voorschoolse educatie" (seed 001, taak
+    # 7): one code per child, no child's name or date of birth. The gemeente only: no seed
+    # lists it for DUO ("afspraken over de onderdelen", seed 004, are MAP, PVT and leerroute).
+    voorschoolse_educatie: list[VoorschoolseEducatie] = veld(
+        "Agreements on voorschoolse educatie, one code per child.",
+        PERS,
+        lezers=_r(G),
+        default_factory=list,
+        max_length=20,
     )
 
 
@@ -500,23 +709,70 @@ class Rechtsmiddel(StrEnum):
 
 
 class Handhavingsmaatregel(ContractModel):
-    """A warning or fine by the gemeente for the inspanningsverplichting. DUO reads it only on
-    request (its source API checks the purpose); it is not pushed to DUO."""
+    """A warning or fine by the gemeente for the inspanningsverplichting. Not pushed to DUO and
+    no standing read for DUO (rules 3, 4): DUO reads a fine only for a ``Handhavingsverzoek``
+    that names it (``keten_contracts.policy.project_op_verzoek``), a warning never."""
 
-    handhavingsmaatregel_id: OpaqueId = veld(
-        "Opaque id in dossier-bron.", GEEN, lezers=_r(G, DUO, CBS)
-    )
-    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, DUO, CBS))
-    soort: Maatregelsoort = veld("Warning or fine.", PERS, lezers=_r(G, DUO, CBS))
-    datum: date = veld("Date.", PERS, lezers=_r(G, DUO, CBS))
-    reden: Maatregelreden = veld("Reason.", PERS, lezers=_r(G, DUO, CBS))
+    # rules 3, 4 -- DUO is no standing reader. Seed 002_774eb578c0679392.txt (section 4.7): "De
+    # door de gemeente opgelegde boetes in het kader van de inspanningsverplichting hoeven niet
+    # te worden gedeeld met DUO. Indien het nodig is om deze gegevens te delen, neemt DUO
+    # contact op met de gemeente en kan de gemeente deze alsnog delen. Dit zijn incidentele
+    # verzoeken."
+    handhavingsmaatregel_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, CBS))
+    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, CBS))
+    soort: Maatregelsoort = veld("Warning or fine.", PERS, lezers=_r(G, CBS))
+    datum: date = veld("Date.", PERS, lezers=_r(G, CBS))
+    reden: Maatregelreden = veld("Reason.", PERS, lezers=_r(G, CBS))
     bedrag_in_centen: BedragInCenten | None = veld(
-        "Amount of a fine in euro cents.", PERS, lezers=_r(G, DUO, CBS), default=None
+        "Amount of a fine in euro cents.", PERS, lezers=_r(G, CBS), default=None
     )
-    verwijtbaar: bool = veld("Culpable (no fine without).", PERS, lezers=_r(G, DUO))
+    verwijtbaar: bool = veld("Culpable (no fine without).", PERS, lezers=_r(G))
     rechtsmiddel: Rechtsmiddel = veld(
-        "Objection or appeal lodged.", PERS, lezers=_r(G, DUO), default=Rechtsmiddel.GEEN
+        "Objection or appeal lodged.", PERS, lezers=_r(G), default=Rechtsmiddel.GEEN
     )
+
+
+# rules 3, 4 -- what DUO reads of a FINE named in its request. Seed 001_6bf09e723ef6bb05.txt,
+# row "Minister van SZW/DUO", item s: "Door gemeente opgelegde boetes, informatie over bezwaar
+# en beroep"; warnings are not in that list, so DUO never reads one. Not the dossier id (the
+# gemeente's internal link; minimisation).
+DUO_OP_VERZOEK_VELDEN: frozenset[str] = frozenset(
+    {
+        "handhavingsmaatregel_id",
+        "soort",
+        "datum",
+        "reden",
+        "bedrag_in_centen",
+        "verwijtbaar",
+        "rechtsmiddel",
+    }
+)
+
+
+class Handhavingsverzoek(ContractModel):
+    """DUO's incidental request to one gemeente for fines it imposed (seed 002 section 4.7: "Dit
+    zijn incidentele verzoeken"). It lives at DUO's source; the gemeente fetches it after the
+    event ``duo.handhavingsverzoek.ingediend`` and serves DUO the fines it names, nothing else.
+
+    The fines are named by the gemeente's opaque ids (``handhavingsmaatregel_ids``) or, when
+    that list is empty, by the person reference DUO has (``inburgeringsplicht_id``): then every
+    fine of that person at this gemeente. The person reference must always match.
+    """
+
+    handhavingsverzoek_id: OpaqueId = veld("Opaque id at DUO.", GEEN, lezers=_r(G, DUO))
+    gemeentecode: Gemeentecode = veld(
+        "The gemeente asked (the one that imposed the fines).", GEEN, lezers=_r(G, DUO)
+    )
+    inburgeringsplicht_id: OpaqueId = veld(
+        "The person, by DUO's reference (the inburgeringsplicht).", GEEN, lezers=_r(G, DUO)
+    )
+    handhavingsmaatregel_ids: list[OpaqueId] = veld(
+        "The fines asked for, by the gemeente's ids; empty: all fines of the person.",
+        GEEN,
+        lezers=_r(G, DUO),
+        default_factory=list,
+    )
+    datum: date = veld("Date of the request.", PERS, lezers=_r(G, DUO))
 
 
 class Verlengingsgrond(StrEnum):
@@ -608,3 +864,89 @@ class Begeleiding(ContractModel):
     soort: Begeleidingsoort = veld("Kind.", PERS, lezers=_r(G, CBS))
     startdatum: date = veld("Start (or date of the conversation).", PERS, lezers=_r(G, CBS))
     einddatum: date | None = veld("End.", PERS, lezers=_r(G, CBS), default=None)
+
+
+# rules 3, 4 -- verhuizing -------------------------------------------------------------------
+class Inspanningsoordeel(StrEnum):
+    VOLDOENDE = "voldoende"
+    ONVOLDOENDE = "onvoldoende"
+
+
+class Voortgang(ContractModel):
+    """Progress of the person as the gemeente registered it at its source (from the aanbieder's
+    reports), including hours. Seed 002_774eb578c0679392.txt (section 4.5): the old gemeente
+    informs the new one about "de voortgang. Dit is inclusief de tot op dat moment gevolgde
+    taaluren". Only the linked gemeente reads it (and the new one through a hand-over)."""
+
+    voortgang_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G))
+    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G))
+    opdracht_id: OpaqueId | None = veld(
+        "The opdracht reported on.", GEEN, lezers=_r(G), default=None
+    )
+    peildatum: date = veld("Progress up to this date.", PERS, lezers=_r(G))
+    uren_gerealiseerd_totaal: Uren = veld("Language hours followed so far.", PERS, lezers=_r(G))
+    uren_aanwezig: Uren | None = veld("Hours attended.", PERS, lezers=_r(G), default=None)
+    uren_afwezig_geoorloofd: Uren | None = veld(
+        "Hours of excused absence.", PERS, lezers=_r(G), default=None
+    )
+    uren_afwezig_ongeoorloofd: Uren | None = veld(
+        "Hours of unexcused absence.", PERS, lezers=_r(G), default=None
+    )
+    inspanning: Inspanningsoordeel | None = veld(
+        "Effort as last judged.", PERS, lezers=_r(G), default=None
+    )
+
+
+class Overdrachtsverzoek(ContractModel):
+    """The new gemeente's request to the old one to hand over after a move. Seed
+    002_774eb578c0679392.txt (section 4.5): "moet de nieuwe gemeente van vestiging [...]
+    contact zoeken met de gemeente van vertrek en de overdracht initiëren". It lives at the new
+    gemeente's source; the old gemeente reads it for the hand-over only."""
+
+    overdrachtsverzoek_id: OpaqueId = veld("Opaque id at the new gemeente.", GEEN, lezers=_r(G))
+    gemeentecode: Gemeentecode = veld(
+        "The new gemeente (asks; the person is linked to it now).", GEEN, lezers=_r(G)
+    )
+    vorige_gemeentecode: Gemeentecode = veld(
+        "The old gemeente (asked; keeps its own dossier).", GEEN, lezers=_r(G)
+    )
+    inburgeringsplicht_id: OpaqueId = veld(
+        "The person, by DUO's reference (from duo.verhuizing.gemeld).", GEEN, lezers=_r(G)
+    )
+    datum: date = veld("Date of the request.", PERS, lezers=_r(G))
+
+    @model_validator(mode="after")
+    def _two_gemeenten(self) -> Self:
+        if self.gemeentecode == self.vorige_gemeentecode:
+            raise ValueError("a hand-over is between two different gemeenten")
+        return self
+
+
+class Overdracht(ContractModel):
+    """The old gemeente's hand-over package: links to the parts it hands over, not the dossier.
+    Seed 004_e8b3bff006360911.txt (section 4.2.4): "Onderdeel van dit dossier is ook een
+    overzicht van eventueel opgelegde boetes aan de inburgeraar"; seed 002 section 4.5: "de
+    inhoud van het inburgeringsaanbod en de voortgang [...] inclusief de tot op dat moment
+    gevolgde taaluren" and "een afschrift van het PIP". The old gemeente keeps its own dossier
+    (retention, objection and appeal on its fines); the new gemeente opens its own from this
+    and reads the linked parts for the hand-over only (``policy.project_voor_overdracht``)."""
+
+    overdracht_id: OpaqueId = veld("Opaque id at the old gemeente.", GEEN, lezers=_r(G))
+    overdrachtsverzoek_id: OpaqueId = veld("The request it answers.", GEEN, lezers=_r(G))
+    gemeentecode: Gemeentecode = veld("The old gemeente (hands over).", GEEN, lezers=_r(G))
+    nieuwe_gemeentecode: Gemeentecode = veld("The new gemeente (receives).", GEEN, lezers=_r(G))
+    inburgeringsplicht_id: OpaqueId = veld("The person, by DUO's reference.", GEEN, lezers=_r(G))
+    onderdelen: list[Onderdeellink] = veld(
+        "The parts handed over: brede intake, PIP versions (with changes), voortgang incl. "
+        "hours, opdrachten, maatregelen done.",
+        GEEN,
+        lezers=_r(G),
+        min_length=1,
+    )
+    datum: date = veld("Date of the hand-over.", PERS, lezers=_r(G))
+
+    @model_validator(mode="after")
+    def _two_gemeenten(self) -> Self:
+        if self.gemeentecode == self.nieuwe_gemeentecode:
+            raise ValueError("a hand-over is between two different gemeenten")
+        return self
