@@ -59,11 +59,11 @@ def test_routing_extensions_follow_the_recipients(et):
     assert (EXT_AANBIEDEROIN in et.routing_extensions) == reaches_aanbieder
 
 
-def test_fat_events_are_exactly_the_aanbieder_reports_to_the_gemeente():
-    fat = [et for et in TYPES if et.personal_data]
-    assert {et.domain for et in fat} == {"aanbieder"}
-    assert all(et.recipients == {Rol.GEMEENTE} for et in fat)
-    assert all(et.personal_data for et in TYPES if et.domain == "aanbieder")
+def test_no_event_type_is_fat():
+    # thin reports -- principle 2 without exception: the aanbieder reports are thin gemeente
+    # events now, and no aanbieder-domain type is left.
+    assert [et.type for et in TYPES if et.personal_data] == []
+    assert [et.type for et in TYPES if et.domain == "aanbieder"] == []
 
 
 def test_lookup_rejects_unknown_types():
@@ -112,10 +112,10 @@ def test_issue_list_of_exchanges_is_covered():
         "gemeente.waarschuwing.gegeven",
         "gemeente.boete.opgelegd",
         "gemeente.verhuizing.overgedragen",
-        "aanbieder.voortgang.gerapporteerd",
-        "aanbieder.resultaat.gerapporteerd",
-        "aanbieder.advies.uitgebracht",
-        "aanbieder.z-route-resultaat.gerapporteerd",
+        "gemeente.voortgang-rapport.ontvangen",
+        "gemeente.resultaat-rapport.ontvangen",
+        "gemeente.advies-rapport.ontvangen",
+        "gemeente.z-route-resultaat-rapport.ontvangen",
         "cbs.levering.aangemaakt",
     }
     for name in names:

@@ -114,15 +114,15 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
     (
         "3",
         "progress",
-        AANB,
+        frozenset({G}),  # thin reports: the gemeente's source emits
         frozenset({G}),
         [
-            T + "aanbieder.traject.gestart.v1",
-            T + "aanbieder.voortgang.gerapporteerd.v1",
-            T + "aanbieder.resultaat.gerapporteerd.v1",
-            T + "aanbieder.advies.uitgebracht.v1",
-            T + "aanbieder.z-route-resultaat.gerapporteerd.v1",
-            T + "aanbieder.traject.beeindigd.v1",
+            T + "gemeente.traject-gestart-rapport.ontvangen.v1",
+            T + "gemeente.voortgang-rapport.ontvangen.v1",
+            T + "gemeente.resultaat-rapport.ontvangen.v1",
+            T + "gemeente.advies-rapport.ontvangen.v1",
+            T + "gemeente.z-route-resultaat-rapport.ontvangen.v1",
+            T + "gemeente.traject-beeindigd-rapport.ontvangen.v1",
         ],
     ),
     (
@@ -268,15 +268,15 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
     (
         "4",
         "aanbieder -> gemeente",
-        AANB,
+        frozenset({G}),  # thin reports: the gemeente's source emits
         frozenset({G}),
         [
-            T + "aanbieder.traject.gestart.v1",
-            T + "aanbieder.voortgang.gerapporteerd.v1",
-            T + "aanbieder.resultaat.gerapporteerd.v1",
-            T + "aanbieder.advies.uitgebracht.v1",
-            T + "aanbieder.z-route-resultaat.gerapporteerd.v1",
-            T + "aanbieder.traject.beeindigd.v1",
+            T + "gemeente.traject-gestart-rapport.ontvangen.v1",
+            T + "gemeente.voortgang-rapport.ontvangen.v1",
+            T + "gemeente.resultaat-rapport.ontvangen.v1",
+            T + "gemeente.advies-rapport.ontvangen.v1",
+            T + "gemeente.z-route-resultaat-rapport.ontvangen.v1",
+            T + "gemeente.traject-beeindigd-rapport.ontvangen.v1",
         ],
     ),
     (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -40,9 +41,13 @@ def test_imports_only_the_standard_library_and_declared_dependencies():
 def test_wheel_installs_alone_and_its_command_works(tmp_path):
     root = contracts_dir()
     assert root is not None
+    # Built from a clean copy: setuptools reuses an existing build/ folder, whose leftovers
+    # (files removed from the source since) would end up in the wheel.
+    source = tmp_path / "source"
+    shutil.copytree(root, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     # Build isolation: the build backend comes from the registry as pyproject.toml pins it.
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "-q", "-w", str(tmp_path)],
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(tmp_path)],
         check=True,
         capture_output=True,
     )

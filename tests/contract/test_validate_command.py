@@ -14,7 +14,7 @@ from keten_contracts.validation import validate_document, validate_kafka, valida
 
 PIP = "nl.inburgering.gemeente.pip.vastgesteld.v1"
 OPDRACHT = "nl.inburgering.gemeente.opdracht.verstrekt.v1"
-VOORTGANG = "nl.inburgering.aanbieder.voortgang.gerapporteerd.v1"
+VOORTGANG = "nl.inburgering.gemeente.voortgang-rapport.ontvangen.v1"
 
 
 def kafka_dump(type_str: str) -> dict:
@@ -127,7 +127,7 @@ def test_not_json_is_reported(tmp_path, capsys):
 def test_types_command_lists_the_catalogue(capsys):
     assert main(["types"]) == 0
     out = capsys.readouterr().out
-    assert f"{VOORTGANG}\tnl.inburgering.aanbieder" in out and "[personal data]" in out
+    assert f"{VOORTGANG}\tnl.inburgering.gemeente" in out and "[personal data]" not in out
 
 
 def test_a_run_ends_with_a_summary_of_what_was_checked(tmp_path, capsys):

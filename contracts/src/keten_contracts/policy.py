@@ -28,7 +28,7 @@ from typing import Any, Final
 from pydantic import BaseModel, create_model
 
 from keten_contracts.classification import Classificatie, FieldTags, tags_of
-from keten_contracts.common import ContractModel
+from keten_contracts.common import ContractModel, Doelgroep
 from keten_contracts.events.catalogue import get_event_type
 from keten_contracts.parties import (
     GEEN_BSN_ROLLEN,
@@ -51,12 +51,15 @@ from keten_contracts.resources.gemeente import (
 
 __all__ = [
     "DUO_OPDRACHTSOORTEN",
+    "TAALINSPANNING_VELDEN",
     "WETTELIJK_MAXIMUM",
     "BsnBeleid",
     "may_produce",
     "may_read",
+    "may_read_doelgroep",
     "may_receive",
     "project",
+    "project_doelgroep",
     "project_op_verzoek",
     "project_voor_overdracht",
     "readable_fields",
@@ -91,8 +94,9 @@ def may_receive(
     """May an organisation in ``rol`` be notified of one event of ``event_type``?
 
     A gemeente must state its code and the event must carry one, and they must match (this is
-    also what keeps the fat aanbieder reports with the one ordering gemeente). An aanbieder
-    receives only events routed to its kind and, where the event names one, to its OIN.
+    what keeps a gemeente's events with that gemeente). An aanbieder receives only events routed
+    to its kind and, where the event names one, to its OIN. No event carries personal data; a
+    type marked so would reach no one (fail-closed).
     """
     try:
         et = get_event_type(event_type)
@@ -100,16 +104,15 @@ def may_receive(
         return False
     if rol not in et.recipients:
         return False
+    # thin reports -- no exception to principle 2: a type with personal data reaches no one.
+    if et.personal_data:
+        return False
     if rol is Rol.GEMEENTE:
         return (
             recipient_gemeentecode is not None
             and event_gemeentecode is not None
             and recipient_gemeentecode == event_gemeentecode
         )
-    if et.personal_data:
-        # Fat events have only the ordering gemeente as recipient; guard against a future
-        # catalogue edit widening that without a policy decision.
-        return False
     if rol.is_aanbieder:
         if event_aanbiedersoort is None or event_aanbiedersoort not in {r.value for r in Rol}:
             return False
@@ -209,6 +212,94 @@ def _kind_fits(rol: Rol, opdrachtsoort: str) -> bool:
     return taak is not None and rol in taak.uitvoerders
 
 
+# rule 14 -- target groups ---------------------------------------------------------------------
+# The language efforts of a person, per resource (Python field names). Seed
+# 002_774eb578c0679392.txt (section 4.7): "De gemeente ontvangt geen informatie over de taal
+# inspanningen van de gezins- of overige migrant. De instelling levert deze informatie
+# rechtstreeks aan DUO die dit betrekt in het handhavingsproces." So a gemeente reads these
+# fields only of a person it knows to be an asielstatushouder: ``doelgroep`` must be stated
+# (or be on the instance, for ``project``), and a missing one is a no. DUO reads them for
+# everyone; participation hours are no language effort.
+TAALINSPANNING_VELDEN: Final[Mapping[str, frozenset[str]]] = {
+    "urenverantwoording": frozenset(
+        {"uren_taal", "uren_aanwezig", "uren_verzuim_geoorloofd", "uren_verzuim_ongeoorloofd"}
+    ),
+    "opdracht": frozenset({"resultaat_datum", "resultaat_behaald"}),
+}
+
+
+def _python_name(resource: str, field: str) -> str:
+    model = get_resource(resource).model
+    if field in model.model_fields:
+        return field
+    for name, info in model.model_fields.items():
+        if info.alias == field:
+            return name
+    return field
+
+
+def _doelgroep_allows(
+    rol: Rol, resource: str, field: str, doelgroep: Doelgroep | str | None
+) -> bool:
+    """The target-group rule (fail closed): a gemeente reads a language-effort field only
+    when the person is stated to be an asielstatushouder."""
+    if rol is not Rol.GEMEENTE:
+        return True
+    velden = TAALINSPANNING_VELDEN.get(resource)
+    if not velden or _python_name(resource, field) not in velden:
+        return True
+    return doelgroep is not None and str(doelgroep) == Doelgroep.ASIELSTATUSHOUDER.value
+
+
+def may_read_doelgroep(
+    rol: Rol,
+    resource: str,
+    field: str,
+    *,
+    doelgroep: Doelgroep | str | None,
+    **context: Any,
+) -> bool:
+    """``may_read`` (same ``context`` keywords) with the target-group rule on top: a gemeente
+    reads a language-effort field (``TAALINSPANNING_VELDEN``) only of a person stated to be an
+    asielstatushouder; ``doelgroep=None`` (unknown) is a no. ``project`` applies the same rule.
+    ``may_read`` alone answers for the field in general (the most open row)."""
+    return may_read(rol, resource, field, **context) and _doelgroep_allows(
+        rol, resource, field, doelgroep
+    )
+
+
+def project_doelgroep(
+    resource: str,
+    rol: Rol,
+    instance: BaseModel,
+    *,
+    doelgroep: Doelgroep | str | None = None,
+    **context: Any,
+) -> ContractModel | None:
+    """``project`` (same ``context`` keywords) with the target-group rule on top: what a
+    source serves of a resource with language efforts. The person's doelgroep is the
+    instance's own when it carries one, else ``doelgroep``; for a gemeente, the language
+    efforts of a gezins- or overige migrant, or of a person whose doelgroep is unknown, are
+    left empty, and a row whose hidden field is required (``urenTaal``) is not served (None)."""
+    eigen = getattr(instance, "doelgroep", None)
+    if eigen is not None:
+        doelgroep = eigen
+    shown = project(resource, rol, instance, **context)
+    if shown is None:
+        return None
+    fields = type(shown).model_fields
+    hidden = [name for name in fields if not _doelgroep_allows(rol, resource, name, doelgroep)]
+    if not hidden:
+        return shown
+    if any(fields[name].is_required() for name in hidden):
+        return None
+    values = {name: getattr(shown, name) for name in fields}
+    return type(shown).model_validate({**values, **dict.fromkeys(hidden)})
+
+
+# end rule 14
+
+
 # ------------------------------------------------------------------------------------------
 
 
@@ -256,6 +347,8 @@ def may_read(
     law's maximum). DUO reads an opdracht only of a soort in ``DUO_OPDRACHTSOORTEN``; an
     aanbieder reads its BSN only for the language part of a leerroute its kind carries out,
     of a gemeente that gives the BSN to aanbieders. A missing soort or gemeente is a no.
+
+    Rule 14: the target group is checked on top by ``may_read_doelgroep`` and ``project``.
     """
     try:
         tags = _tags(resource, field)
@@ -371,6 +464,8 @@ def project(
     read is None (DUO and a maatschappelijke-begeleiding opdracht), and a field of the view the
     row does not show (the BSN of a non-language opdracht, or of a gemeente whose
     ``bsn_beleid`` gives none) is left empty.
+
+    Rule 14: the target group is applied on top by ``project_doelgroep``.
     """
     view = view_model(resource, rol, same_gemeente=same_gemeente)
     if view is None:

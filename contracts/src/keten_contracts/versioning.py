@@ -50,6 +50,38 @@ ANNOUNCED_BREAKING_CHANGES: Final[Mapping[str, str]] = {
     # the intake and PIP items and the DUO signalen (all new optional fields, a new resource
     # and new event types); see VERSIONING.md, section '0.2: intake and PIP items, DUO signalen'.
     # end rules 5, 6
+    # thin reports
+    "events/nl.inburgering.aanbieder.traject.gestart.v1.json": (
+        "0.2: removed; the report is a resource at the gemeente's source and the thin "
+        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
+        "aanbieder reports' (issue 8, item A)"
+    ),
+    "events/nl.inburgering.aanbieder.voortgang.gerapporteerd.v1.json": (
+        "0.2: removed; the report is a resource at the gemeente's source and the thin "
+        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
+        "aanbieder reports' (issue 8, item A)"
+    ),
+    "events/nl.inburgering.aanbieder.resultaat.gerapporteerd.v1.json": (
+        "0.2: removed; the report is a resource at the gemeente's source and the thin "
+        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
+        "aanbieder reports' (issue 8, item A)"
+    ),
+    "events/nl.inburgering.aanbieder.advies.uitgebracht.v1.json": (
+        "0.2: removed; the report is a resource at the gemeente's source and the thin "
+        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
+        "aanbieder reports' (issue 8, item A)"
+    ),
+    "events/nl.inburgering.aanbieder.z-route-resultaat.gerapporteerd.v1.json": (
+        "0.2: removed; the report is a resource at the gemeente's source and the thin "
+        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
+        "aanbieder reports' (issue 8, item A)"
+    ),
+    "events/nl.inburgering.aanbieder.traject.beeindigd.v1.json": (
+        "0.2: removed; the report is a resource at the gemeente's source and the thin "
+        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
+        "aanbieder reports' (issue 8, item A)"
+    ),
+    # end thin reports
 }
 
 _LOWER_BOUNDS: Final = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
@@ -242,3 +274,107 @@ def unannounced_breaking_changes(
         if changes:
             problems[rel] = changes
     return problems
+
+
+# rule 14 -- routing is part of the released snapshot ----------------------------------------
+# Who receives a type (recipients) and which routing extensions it carries is a promise like
+# its schema (VERSIONING.md): the released routing is ``released/routing.json`` (event type ->
+# ``recipients`` and ``routingExtensions``, sorted), and a change of either for a released type
+# is breaking unless ``ANNOUNCED_ROUTING_CHANGES`` names the type. A removed type is reported
+# by the schema comparison (its schema file), a new type is compatible.
+ROUTING_FILE: Final = "routing.json"
+
+# Event type -> the announcement that allows changing its routing (release line 0.2: none; the
+# 0.2 work adds types, it changes the routing of no released type; see VERSIONING.md, section
+# '0.2: target groups').
+ANNOUNCED_ROUTING_CHANGES: Final[Mapping[str, str]] = {}
+
+Routing = dict[str, dict[str, list[str]]]
+
+
+def current_routing() -> Routing:
+    """The routing of every event type of the current catalogue."""
+    from keten_contracts.events.catalogue import all_event_types
+
+    return {
+        et.type: {
+            "recipients": sorted(r.value for r in et.recipients),
+            "routingExtensions": sorted(et.routing_extensions),
+        }
+        for et in all_event_types()
+    }
+
+
+def released_routing(root: Path = RELEASED_DIR) -> Routing | None:
+    path = root / ROUTING_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def routing_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Every routing difference of one type (any change is breaking: a recipient added widens
+    who sees the data, one removed loses a consumer its events, an extension changes routing)."""
+    out: list[str] = []
+    for key, label in (("recipients", "recipient"), ("routingExtensions", "routing extension")):
+        before, after = set(old.get(key, [])), set(new.get(key, []))
+        out += [f"routing: {label} {v!r} added" for v in sorted(after - before)]
+        out += [f"routing: {label} {v!r} removed" for v in sorted(before - after)]
+    return out
+
+
+def unannounced_routing_changes(
+    released: Mapping[str, Mapping[str, Any]] | None = None,
+    current: Mapping[str, Mapping[str, Any]] | None = None,
+    announced: Mapping[str, str] = ANNOUNCED_ROUTING_CHANGES,
+) -> dict[str, list[str]]:
+    """Event type -> routing changes against the release that no announcement covers. A
+    release without a routing snapshot fails: the routing promise cannot be checked."""
+    if released is None:
+        released = released_routing()
+        if released is None:
+            return {ROUTING_FILE: ["no released routing snapshot (run keten-contracts release)"]}
+    current = current_routing() if current is None else current
+    problems: dict[str, list[str]] = {}
+    for event_type, old in released.items():
+        if event_type in announced or event_type not in current:
+            continue
+        changes = routing_changes(old, current[event_type])
+        if changes:
+            problems[f"routing/{event_type}"] = changes
+    return problems
+
+
+_released_json_files = released_schemas
+_unannounced_schema_changes = unannounced_breaking_changes
+_release_schemas = release
+
+
+def released_schemas(root: Path = RELEASED_DIR) -> dict[str, dict[str, Any]]:
+    """The released schemas (the routing snapshot is no schema)."""
+    return {rel: s for rel, s in _released_json_files(root).items() if rel != ROUTING_FILE}
+
+
+def unannounced_breaking_changes(
+    released: Mapping[str, Mapping[str, Any]] | None = None,
+    current: Mapping[str, Mapping[str, Any]] | None = None,
+    announced: Mapping[str, str] = ANNOUNCED_BREAKING_CHANGES,
+    *,
+    released_routes: Mapping[str, Mapping[str, Any]] | None = None,
+    current_routes: Mapping[str, Mapping[str, Any]] | None = None,
+    announced_routes: Mapping[str, str] = ANNOUNCED_ROUTING_CHANGES,
+) -> dict[str, list[str]]:
+    """Released schema path (or ``routing/<type>``) -> breaking changes no announcement covers."""
+    problems = _unannounced_schema_changes(released, current, announced)
+    problems.update(unannounced_routing_changes(released_routes, current_routes, announced_routes))
+    return problems
+
+
+def release(root: Path = RELEASED_DIR) -> Path:
+    """Snapshot the current schemas and routing as the released ones (cutting a release)."""
+    _release_schemas(root)
+    (root / ROUTING_FILE).write_text(
+        json.dumps(current_routing(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    )
+    return root
+
+
+# end rule 14

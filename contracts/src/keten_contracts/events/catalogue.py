@@ -83,7 +83,8 @@ class EventType:
     data_model: type[ContractModel]
     example_data: Mapping[str, Any]
     routing_extensions: frozenset[str] = frozenset({EXT_GEMEENTECODE})
-    # True only for the aanbieder progress reports: personal data, ordering gemeente only.
+    # thin reports -- no type carries personal data (architecture.md principle 2, no
+    # exception); kept for the renderings and refused below and by the policy (fail-closed).
     personal_data: bool = False
     # Set when a removal or replacement is announced (see VERSIONING.md).
     deprecated: str | None = None
@@ -224,31 +225,19 @@ def _gem(
     )
 
 
-def _aanb(
-    verb_type: str,
-    description: str,
-    producers: frozenset[Rol],
-    model: type[ContractModel],
-    example: Mapping[str, Any],
-) -> EventType:
-    return EventType(
-        f"nl.inburgering.aanbieder.{verb_type}.v1",
-        description,
-        producers,
-        _r(G),
-        "opdracht",
-        model,
-        example,
-        personal_data=True,
-    )
-
-
 KOP = {"koppelingId": "kop-4b1e9a"}
 IBP = "ibp-5c7d21"
 PIP = {"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a", "versie": 1}
 OPD = {"opdrachtId": "opd-3a91"}
+# thin reports
+RAPPORT = {
+    "rapportId": "rap-1a01",
+    "opdrachtId": "opd-3a91",
+    "dossierId": "dos-2e4f6a",
+    "versie": 1,
+}
+# end thin reports
 ALLE_AANBIEDERS = AANBIEDER_ROLLEN
-LEERROUTE_AANBIEDERS = _r(TAAL, Z, MAP, PVT)
 
 _TYPES: list[EventType] = [
     # --- COA -> gemeente ---------------------------------------------------------------------
@@ -759,92 +748,67 @@ _TYPES: list[EventType] = [
         d.OpdrachtData,
         {"opdrachtId": "opd-6e24"},
     ),
-    # --- aanbieder -> ordering gemeente (fat: personal data) ---------------------------------
-    _aanb(
-        "traject.gestart",
-        "The aanbieder started the ordered traject: realised start, adjusted end, reason for a "
-        "late start.",
-        LEERROUTE_AANBIEDERS,
+    # thin reports -- issue 8 item A (architecture.md principle 2, no exception): the aanbieder
+    # POSTs its report on the opdracht it holds at the gemeente's source, which validates it
+    # for its kind (a BSN only where the task allows it), takes the gemeentecode from the
+    # opdracht and emits one of these thin events: ids only, the report at `dataref`.
+    _gem(
+        "traject-gestart-rapport.ontvangen",
+        "The aanbieder reported that it started the ordered traject (realised start, adjusted"
+        " end, reason for a late start are at the source). Registered on the opdracht at the "
+        "gemeente's source.",
+        _r(G),
+        "traject-gestart-rapport",
         d.TrajectGestartData,
-        {
-            **OPD,
-            "gerealiseerdeStartdatum": "2025-09-08",
-            "beoogdeEinddatum": "2027-07-07",
-            "redenLateStart": "groep-niet-vol",
-        },
+        RAPPORT,
     ),
-    _aanb(
-        "voortgang.gerapporteerd",
-        "Progress over a period: attendance, excused and unexcused absence, hours realised, "
-        "effort.",
-        LEERROUTE_AANBIEDERS,
+    _gem(
+        "voortgang-rapport.ontvangen",
+        "The aanbieder reported progress over a period (attendance, absence, hours realised, "
+        "effort are at the source). Registered on the opdracht at the gemeente's source.",
+        _r(G),
+        "voortgang-rapport",
         d.VoortgangData,
-        {
-            **OPD,
-            "periodeVan": "2025-09-01",
-            "periodeTot": "2025-09-30",
-            "urenGepland": 48,
-            "urenAanwezig": 40,
-            "urenAfwezigGeoorloofd": 4,
-            "urenAfwezigOngeoorloofd": 4,
-            "urenGerealiseerdTotaal": 40,
-            "inspanning": "voldoende",
-        },
+        RAPPORT,
     ),
-    _aanb(
-        "resultaat.gerapporteerd",
-        "An interim, exam or final result.",
-        _r(TAAL, Z, MAP, PVT),
+    _gem(
+        "resultaat-rapport.ontvangen",
+        "The aanbieder reported an interim, exam or final result (at the source). Registered "
+        "on the opdracht at the gemeente's source.",
+        _r(G),
+        "resultaat-rapport",
         d.ResultaatData,
-        {
-            **OPD,
-            "soort": "tussentijds",
-            "onderdeel": "lezen",
-            "niveau": "A2",
-            "datum": "2026-01-20",
-            "behaald": True,
-        },
+        RAPPORT,
     ),
-    _aanb(
-        "advies.uitgebracht",
-        "Advice to switch leerroute, scale down (B1 -> A2 after 600 hours) or up, or change "
-        "intensity, with its grounds as codes.",
-        _r(TAAL, Z),
+    _gem(
+        "advies-rapport.ontvangen",
+        "The aanbieder advised to switch leerroute, scale down or up, or change intensity "
+        "(advice and grounds as codes, at the source). Registered on the opdracht at the "
+        "gemeente's source.",
+        _r(G),
+        "advies-rapport",
         d.AdviesData,
-        {
-            **OPD,
-            "advies": "afschalen-naar-a2",
-            "onderbouwing": ["minstens-600-uur-gevolgd", "voortgang-onvoldoende"],
-            "urenGerealiseerdTotaal": 640,
-        },
+        RAPPORT,
     ),
-    _aanb(
-        "z-route-resultaat.gerapporteerd",
-        "Z-route: language and participation hours realised (800 each) and the level reached "
-        "(A1/A2).",
-        _r(Z),
+    _gem(
+        "z-route-resultaat-rapport.ontvangen",
+        "The Z-route aanbieder reported the language and participation hours realised and the"
+        " level reached (at the source). Registered on the opdracht at the gemeente's source.",
+        _r(G),
+        "z-route-resultaat-rapport",
         d.ZRouteResultaatData,
-        {
-            **OPD,
-            "peildatum": "2027-06-30",
-            "urenTaalGerealiseerd": 800,
-            "urenParticipatieGerealiseerd": 780,
-            "bereiktNiveau": "A1",
-            "afgerond": False,
-        },
+        RAPPORT,
     ),
-    _aanb(
-        "traject.beeindigd",
-        "The traject ended: completed, or not completed with a reason code.",
-        LEERROUTE_AANBIEDERS,
+    _gem(
+        "traject-beeindigd-rapport.ontvangen",
+        "The aanbieder reported that the traject ended, completed or not (reason code at the "
+        "source). Registered on the opdracht at the gemeente's source.",
+        _r(G),
+        "traject-beeindigd-rapport",
         d.TrajectBeeindigdData,
-        {
-            **OPD,
-            "einddatum": "2026-03-30",
-            "afgerond": False,
-            "redenNietAfgerond": "onvoldoende-inspanning",
-        },
+        RAPPORT,
     ),
+    # end thin reports
     # --- CBS -----------------------------------------------------------------------------------
     EventType(
         "nl.inburgering.cbs.levering.aangemaakt.v1",

@@ -6,16 +6,12 @@ fact either (leerroute, result, reason, culpability, amount, domain dates such a
 date). The envelope's ``time`` says when the fact was recorded; everything else is fetched at
 the ``dataref`` where the source applies the policy.
 
-The one exception is the aanbieder progress reports: an aanbieder offers no source API, so
-its reports are "fat" and classed as personal data, and go only to the ordering gemeente. Even
-they carry no identifying data (the opdracht id correlates) and no free text: reasons are
-codes, so no story about health can ride along.
+There is no exception: an aanbieder submits its reports to the gemeente's source (a ``POST`` on
+the opdracht it holds) and the source emits the thin event (``# thin reports`` below).
 """
 
 from __future__ import annotations
 
-from datetime import date
-from enum import StrEnum
 from typing import Any
 
 from pydantic import create_model
@@ -24,17 +20,11 @@ from keten_contracts.classification import Classificatie, veld
 from keten_contracts.common import (
     Aanbiedmoment,
     ContractModel,
-    Examenonderdeel,
     Kwartaal,
     OpaqueId,
-    RedenLateStart,
-    RedenNietAfgerond,
-    Taalniveau,
-    Uren,
 )
 
 GEEN = Classificatie.GEEN
-PERS = Classificatie.PERSOONSGEGEVEN
 
 
 def thin_data(name: str, doc: str, **ids: str) -> type[ContractModel]:
@@ -203,101 +193,29 @@ class CbsLeveringData(ContractModel):
     kwartaal: Kwartaal = veld("Quarter delivered.", GEEN)
 
 
-# --- aanbieder: fat progress reports, personal data for the ordering gemeente only ------------
+# thin reports -- issue 8 item A: the aanbieder reports are resources at the gemeente's source;
+# the source emits a thin event per report kind (ids and the report's version only).
 
 
-class TrajectGestartData(ContractModel):
-    """The aanbieder started the ordered traject."""
+class _RapportData(ContractModel):
+    """A report an aanbieder submitted on its opdracht, registered at the gemeente's source."""
 
-    opdracht_id: OpaqueId = veld("The opdracht (the gemeente's id).", GEEN)
-    gerealiseerde_startdatum: date = veld("Realised start.", PERS)
-    beoogde_einddatum: date | None = veld("Adjusted planned end.", PERS, default=None)
-    reden_late_start: RedenLateStart | None = veld(
-        "Reason the start was later than planned.", PERS, default=None
-    )
+    rapport_id: OpaqueId = veld("The report at the gemeente's source.", GEEN)
+    opdracht_id: OpaqueId = veld("The opdracht reported on.", GEEN)
+    dossier_id: OpaqueId = veld("The dossier.", GEEN)
+    versie: int = veld("Version of the report; a correction raises it.", GEEN, ge=1)
 
 
-class Inspanning(StrEnum):
-    VOLDOENDE = "voldoende"
-    ONVOLDOENDE = "onvoldoende"
+def _rapport_data(name: str, what: str) -> type[ContractModel]:
+    model = create_model(name, __base__=_RapportData, __doc__=f"A {what} report was registered.")
+    model.__module__ = __name__
+    return model
 
 
-class VoortgangData(ContractModel):
-    """Attendance and effort over a period."""
-
-    opdracht_id: OpaqueId = veld("The opdracht (the gemeente's id).", GEEN)
-    periode_van: date = veld("First day of the period.", PERS)
-    periode_tot: date = veld("Last day of the period.", PERS)
-    uren_gepland: Uren = veld("Hours planned in the period.", PERS)
-    uren_aanwezig: Uren = veld("Hours attended.", PERS)
-    uren_afwezig_geoorloofd: Uren = veld("Hours of excused absence (no reason given).", PERS)
-    uren_afwezig_ongeoorloofd: Uren = veld("Hours of unexcused absence.", PERS)
-    uren_gerealiseerd_totaal: Uren = veld("Hours realised since the start.", PERS)
-    inspanning: Inspanning = veld("Effort judged by the aanbieder.", PERS)
-
-
-class Resultaatsoort(StrEnum):
-    TUSSENTIJDS = "tussentijds"
-    EXAMEN = "examen"
-    EINDRESULTAAT = "eindresultaat"
-
-
-class ResultaatData(ContractModel):
-    """An interim, exam or final result."""
-
-    opdracht_id: OpaqueId = veld("The opdracht (the gemeente's id).", GEEN)
-    soort: Resultaatsoort = veld("Interim, exam or final.", PERS)
-    onderdeel: Examenonderdeel | None = veld("Exam part, if any.", PERS, default=None)
-    niveau: Taalniveau | None = veld("Level reached or tested.", PERS, default=None)
-    datum: date = veld("Date of the result.", PERS)
-    behaald: bool = veld("Passed or reached.", PERS)
-
-
-class Advies(StrEnum):
-    WISSELEN_NAAR_B1 = "wisselen-naar-b1-route"
-    WISSELEN_NAAR_ONDERWIJSROUTE = "wisselen-naar-onderwijsroute"
-    WISSELEN_NAAR_Z_ROUTE = "wisselen-naar-z-route"
-    AFSCHALEN_NAAR_A2 = "afschalen-naar-a2"
-    OPSCHALEN = "opschalen"
-    INTENSITEIT_VERLAGEN = "intensiteit-verlagen"
-    INTENSITEIT_VERHOGEN = "intensiteit-verhogen"
-
-
-class Onderbouwing(StrEnum):
-    VOORTGANG_ONVOLDOENDE = "voortgang-onvoldoende"
-    VOORTGANG_BOVEN_VERWACHTING = "voortgang-boven-verwachting"
-    MINSTENS_600_UUR_GEVOLGD = "minstens-600-uur-gevolgd"
-    LEERBAARHEID_LAGER_DAN_VERWACHT = "leerbaarheid-lager-dan-verwacht"
-    LEERBAARHEID_HOGER_DAN_VERWACHT = "leerbaarheid-hoger-dan-verwacht"
-    AANWEZIGHEID_ONVOLDOENDE = "aanwezigheid-onvoldoende"
-
-
-class AdviesData(ContractModel):
-    """Advice to switch leerroute, scale down/up or change intensity, with its grounds."""
-
-    opdracht_id: OpaqueId = veld("The opdracht (the gemeente's id).", GEEN)
-    advies: Advies = veld("What the aanbieder advises.", PERS)
-    onderbouwing: list[Onderbouwing] = veld("Grounds, as codes.", PERS, min_length=1)
-    uren_gerealiseerd_totaal: Uren = veld("Hours realised so far (600 for afschalen).", PERS)
-
-
-class ZRouteResultaatData(ContractModel):
-    """Z-route: hours realised (800 language, 800 participation) and level reached."""
-
-    opdracht_id: OpaqueId = veld("The opdracht (the gemeente's id).", GEEN)
-    peildatum: date = veld("Hours up to this date.", PERS)
-    uren_taal_gerealiseerd: Uren = veld("Language hours realised.", PERS)
-    uren_participatie_gerealiseerd: Uren = veld("Participation hours realised.", PERS)
-    bereikt_niveau: Taalniveau | None = veld("Level reached (A1 or A2).", PERS, default=None)
-    afgerond: bool = veld("Z-route completed.", PERS)
-
-
-class TrajectBeeindigdData(ContractModel):
-    """The traject ended: completed, or not with a reason code."""
-
-    opdracht_id: OpaqueId = veld("The opdracht (the gemeente's id).", GEEN)
-    einddatum: date = veld("Date it ended.", PERS)
-    afgerond: bool = veld("Completed.", PERS)
-    reden_niet_afgerond: RedenNietAfgerond | None = veld(
-        "Reason not completed.", PERS, default=None
-    )
+TrajectGestartData = _rapport_data("TrajectGestartData", "traject-gestart")
+VoortgangData = _rapport_data("VoortgangData", "voortgang")
+ResultaatData = _rapport_data("ResultaatData", "resultaat")
+AdviesData = _rapport_data("AdviesData", "advies")
+ZRouteResultaatData = _rapport_data("ZRouteResultaatData", "Z-route resultaat")
+TrajectBeeindigdData = _rapport_data("TrajectBeeindigdData", "traject-beeindigd")
+# end thin reports

@@ -646,6 +646,129 @@ _DEFS: list[ResourceDef] = [
     ),
 ]
 
+# thin reports -- issue 8 item A: the aanbieder reports, submitted to the gemeente's source
+# (POST on the opdracht the aanbieder holds) and announced by thin gemeente events.
+_RAPPORT = {
+    "versie": 1,
+    "opdrachtId": "opd-3a91",
+    "dossierId": "dos-2e4f6a",
+    "gemeentecode": "0363",
+    "opdrachtsoort": "b1-cursus",
+    "aanbiedersoort": "taalaanbieder",
+}
+_RAPPORT_Z = {
+    **_RAPPORT,
+    "opdrachtId": "opd-8b40",
+    "opdrachtsoort": "z-route",
+    "aanbiedersoort": "z-route-aanbieder",
+}
+
+
+def _rapport(
+    name: str, model: type[BaseModel], description: str, example: Mapping[str, Any]
+) -> ResourceDef:
+    return ResourceDef(
+        name,
+        model,
+        Rol.GEMEENTE,
+        BRON_DOSSIER,
+        f"{name}en",
+        "rapport_id",
+        description + " Submitted by the aanbieder (POST on its opdracht at the gemeente's "
+        "source); read by the ordering gemeente only.",
+        example,
+    )
+
+
+_DEFS += [
+    _rapport(
+        "traject-gestart-rapport",
+        gemeente.TrajectGestartRapport,
+        "The aanbieder started the ordered traject: realised start, adjusted end, reason for "
+        "a late start.",
+        {
+            "rapportId": "rap-1a01",
+            **_RAPPORT,
+            "gerealiseerdeStartdatum": "2025-09-08",
+            "beoogdeEinddatum": "2027-07-07",
+            "redenLateStart": "groep-niet-vol",
+        },
+    ),
+    _rapport(
+        "voortgang-rapport",
+        gemeente.VoortgangRapport,
+        "Progress over a period: attendance, excused and unexcused absence, hours realised, "
+        "effort.",
+        {
+            "rapportId": "rap-1a02",
+            **_RAPPORT,
+            "periodeVan": "2025-09-01",
+            "periodeTot": "2025-09-30",
+            "urenGepland": 48,
+            "urenAanwezig": 40,
+            "urenAfwezigGeoorloofd": 4,
+            "urenAfwezigOngeoorloofd": 4,
+            "urenGerealiseerdTotaal": 40,
+            "inspanning": "voldoende",
+        },
+    ),
+    _rapport(
+        "resultaat-rapport",
+        gemeente.ResultaatRapport,
+        "An interim, exam or final result.",
+        {
+            "rapportId": "rap-1a03",
+            **_RAPPORT,
+            "soort": "tussentijds",
+            "onderdeel": "lezen",
+            "niveau": "A2",
+            "datum": "2026-01-20",
+            "behaald": True,
+        },
+    ),
+    _rapport(
+        "advies-rapport",
+        gemeente.AdviesRapport,
+        "Advice to switch leerroute, scale down (B1 -> A2 after 600 hours) or up, or change "
+        "intensity, with its grounds as codes.",
+        {
+            "rapportId": "rap-1a04",
+            **_RAPPORT,
+            "advies": "afschalen-naar-a2",
+            "onderbouwing": ["minstens-600-uur-gevolgd", "voortgang-onvoldoende"],
+            "urenGerealiseerdTotaal": 640,
+        },
+    ),
+    _rapport(
+        "z-route-resultaat-rapport",
+        gemeente.ZRouteResultaatRapport,
+        "Z-route: language and participation hours realised (800 each) and the level reached "
+        "(A1/A2).",
+        {
+            "rapportId": "rap-1a05",
+            **_RAPPORT_Z,
+            "peildatum": "2027-06-30",
+            "urenTaalGerealiseerd": 800,
+            "urenParticipatieGerealiseerd": 780,
+            "bereiktNiveau": "A1",
+            "afgerond": False,
+        },
+    ),
+    _rapport(
+        "traject-beeindigd-rapport",
+        gemeente.TrajectBeeindigdRapport,
+        "The traject ended: completed, or not completed with a reason code.",
+        {
+            "rapportId": "rap-1a06",
+            **_RAPPORT,
+            "einddatum": "2026-03-30",
+            "afgerond": False,
+            "redenNietAfgerond": "onvoldoende-inspanning",
+        },
+    ),
+]
+# end thin reports
+
 RESOURCES: Mapping[str, ResourceDef] = {r.name: r for r in _DEFS}
 
 

@@ -400,6 +400,18 @@ class Pip(ContractModel):
         default=False,
     )
     leerroute: Leerroute = veld("Leerroute.", PERS, lezers=_r(G, DUO, CBS))
+    # rule 14 -- issue 8 item 14: the PIP carries the person's target group, because the
+    # intensity of the leerroute exists only for asielstatushouders. Seed
+    # 001_6bf09e723ef6bb05.txt (taak 7): "Intensiteit leerroute wordt alleen vastgelegd voor de
+    # doelgroep asielstatushouders (niet voor gezinsmigranten en overige migranten)."
+    doelgroep: Doelgroep | None = veld(
+        "Target group of the person when the PIP was set (intensiteitUren only for "
+        "asielstatushouders).",
+        PERS,
+        lezers=_r(G, DUO),
+        default=None,
+    )
+    # end rule 14
     taalniveau_eerste_pip: Taalniveau | None = veld(
         "Language level per the first PIP.", PERS, lezers=_r(G, DUO), default=None
     )
@@ -434,6 +446,23 @@ class Pip(ContractModel):
         default_factory=list,
         max_length=20,
     )
+
+    # rule 14 -- "Intensiteit leerroute wordt alleen vastgelegd voor de doelgroep
+    # asielstatushouders (niet voor gezinsmigranten en overige migranten)" (seed
+    # 001_6bf09e723ef6bb05.txt, taak 7). The PVT intensity is not the leerroute's: it stays.
+    @model_validator(mode="after")
+    def _intensiteit_alleen_asielstatushouders(self) -> Self:
+        if self.intensiteit_uren is not None and self.doelgroep in (
+            Doelgroep.GEZINSMIGRANT,
+            Doelgroep.OVERIGE_MIGRANT,
+        ):
+            raise ValueError(
+                f"a PIP of a {self.doelgroep.value} holds no intensiteitUren (the leerroute's "
+                "intensity is set for asielstatushouders only)"
+            )
+        return self
+
+    # end rule 14
 
 
 class Inburgeringsaanbod(ContractModel):
@@ -578,6 +607,17 @@ class Opdracht(ContractModel):
     certificaat_ontvangen: bool | None = veld(
         "Inburgeringscertificaat received (Z-route).", PERS, lezers=_r(G, DUO), default=None
     )
+    # rule 14 -- the person's target group, for the read rule on the language results
+    # (policy.TAALINSPANNING_VELDEN). Seed 002_774eb578c0679392.txt (section 4.7): "De gemeente
+    # ontvangt geen informatie over de taal inspanningen van de gezins- of overige migrant."
+    # And no leerroute intensity (uren) for them (seed 001_6bf09e723ef6bb05.txt, taak 7).
+    doelgroep: Doelgroep | None = veld(
+        "Target group of the person (language results and uren only for asielstatushouders).",
+        PERS,
+        lezers=_r(G),
+        default=None,
+    )
+    # end rule 14
     # Issue 8 item 9. Seed 001_6bf09e723ef6bb05.txt gives the cursusinstelling "de gegevens over
     # de leerroute, waaronder de intensiteit en de termijn van de leerroute, alsmede wijzigingen
     # daarvan" (art. 35 lid 3 Wet); seed 004_e8b3bff006360911.txt (bijlage B) lists for the
@@ -648,6 +688,17 @@ class Opdracht(ContractModel):
             )
         if self.bsn is not None and not bsn_past_bij_taak(self.aanbiedersoort, self.soort):
             raise ValueError(f"an opdracht of soort {self.soort.value!r} holds no BSN")
+        # rule 14 -- "Intensiteit leerroute wordt alleen vastgelegd voor de doelgroep
+        # asielstatushouders (niet voor gezinsmigranten en overige migranten)" (seed
+        # 001_6bf09e723ef6bb05.txt, taak 7): no leerroute hours on their opdracht.
+        if self.uren is not None and self.doelgroep in (
+            Doelgroep.GEZINSMIGRANT,
+            Doelgroep.OVERIGE_MIGRANT,
+        ):
+            raise ValueError(
+                f"an opdracht for a {self.doelgroep.value} holds no uren (leerroute intensity)"
+            )
+        # end rule 14
         return self
 
 
@@ -847,6 +898,18 @@ class Urenverantwoording(ContractModel):
         lezers=_r(G, DUO),
         default=None,
     )
+    # rule 14 -- the person's target group, which the gemeente's read rule needs
+    # (policy.TAALINSPANNING_VELDEN): seed 002_774eb578c0679392.txt (section 4.7): "De gemeente
+    # ontvangt geen informatie over de taal inspanningen van de gezins- of overige migrant. De
+    # instelling levert deze informatie rechtstreeks aan DUO". DUO reads the hours of everyone.
+    doelgroep: Doelgroep | None = veld(
+        "Target group of the person (the gemeente reads the language hours and verzuim of "
+        "asielstatushouders only).",
+        PERS,
+        lezers=_r(G, DUO),
+        default=None,
+    )
+    # end rule 14
 
 
 class Begeleidingsoort(StrEnum):
@@ -950,3 +1013,181 @@ class Overdracht(ContractModel):
         if self.gemeentecode == self.nieuwe_gemeentecode:
             raise ValueError("a hand-over is between two different gemeenten")
         return self
+
+
+# thin reports -- issue 8 item A: the aanbieder reports live at the gemeente's source ---------
+# An aanbieder submits its report with a ``POST`` on the opdracht it holds
+# (``/opdrachten/{opdrachtId}/<collection>``). The source takes the ids, the gemeentecode, the
+# opdracht's soort and the aanbieder's kind from the opdracht and the caller's OIN (never from
+# the body: the aanbieder cannot steer the routing), validates the report for its kind with the
+# model below, and emits the thin ``nl.inburgering.gemeente.<kind>-rapport.ontvangen.v1``.
+from typing import ClassVar  # noqa: E402
+
+from keten_contracts.common import Examenonderdeel  # noqa: E402
+
+LEERROUTE_RAPPORTEURS: frozenset[Rol] = _r(TAAL, Z, MAP, PVT)
+
+
+class _Rapport(ContractModel):
+    """What every aanbieder report on an opdracht holds; kinds add their own fields."""
+
+    # The aanbieder kinds that may submit this kind of report.
+    RAPPORTEURS: ClassVar[frozenset[Rol]] = LEERROUTE_RAPPORTEURS
+
+    rapport_id: OpaqueId = veld(
+        "Opaque id in dossier-bron (set by the source).", GEEN, lezers=_r(G)
+    )
+    versie: int = veld("Version of the report; a correction raises it.", GEEN, lezers=_r(G), ge=1)
+    opdracht_id: OpaqueId = veld("The opdracht reported on.", GEEN, lezers=_r(G))
+    dossier_id: OpaqueId = veld("The dossier (from the opdracht).", GEEN, lezers=_r(G))
+    gemeentecode: Gemeentecode = veld(
+        "The ordering gemeente (from the opdracht, never from the aanbieder).", GEEN, lezers=_r(G)
+    )
+    opdrachtsoort: Opdrachtsoort = veld("Soort of the opdracht.", PERS, lezers=_r(G))
+    aanbiedersoort: Rol = veld("Kind of the reporting aanbieder.", GEEN, lezers=_r(G))
+    bsn: Bsn | None = veld(
+        "Burgerservicenummer, only where the task allows it (language part of a leerroute).",
+        IDENT,
+        bewaartermijn=JAAR50,
+        lezers=_r(G),
+        bsn=True,
+        default=None,
+    )
+
+    @model_validator(mode="after")
+    def _fits_the_kind_and_the_task(self) -> Self:
+        if self.aanbiedersoort not in self.RAPPORTEURS:
+            raise ValueError(
+                f"a {type(self).__name__} is not submitted by a {self.aanbiedersoort.value}"
+            )
+        taak = opdrachttaak(self.opdrachtsoort)
+        if taak is None or self.aanbiedersoort not in taak.uitvoerders:
+            raise ValueError(
+                f"an opdracht of soort {self.opdrachtsoort.value!r} is not for a "
+                f"{self.aanbiedersoort.value}"
+            )
+        # rule 1: "Voor alle andere taken mogen de aanbieders [...] niet het BSN gebruiken".
+        if self.bsn is not None and not bsn_past_bij_taak(
+            self.aanbiedersoort, self.opdrachtsoort
+        ):
+            raise ValueError(f"a report on a {self.opdrachtsoort.value!r} opdracht holds no BSN")
+        return self
+
+
+class TrajectGestartRapport(_Rapport):
+    """The aanbieder started the ordered traject: realised start, adjusted end, late start."""
+
+    gerealiseerde_startdatum: date = veld("Realised start.", PERS, lezers=_r(G))
+    beoogde_einddatum: date | None = veld(
+        "Adjusted planned end.", PERS, lezers=_r(G), default=None
+    )
+    reden_late_start: RedenLateStart | None = veld(
+        "Reason the start was later than planned.", PERS, lezers=_r(G), default=None
+    )
+
+
+class VoortgangRapport(_Rapport):
+    """Attendance and effort over a period."""
+
+    periode_van: date = veld("First day of the period.", PERS, lezers=_r(G))
+    periode_tot: date = veld("Last day of the period.", PERS, lezers=_r(G))
+    uren_gepland: Uren = veld("Hours planned in the period.", PERS, lezers=_r(G))
+    uren_aanwezig: Uren = veld("Hours attended.", PERS, lezers=_r(G))
+    uren_afwezig_geoorloofd: Uren = veld(
+        "Hours of excused absence (no reason given).", PERS, lezers=_r(G)
+    )
+    uren_afwezig_ongeoorloofd: Uren = veld("Hours of unexcused absence.", PERS, lezers=_r(G))
+    uren_gerealiseerd_totaal: Uren = veld("Hours realised since the start.", PERS, lezers=_r(G))
+    inspanning: Inspanningsoordeel = veld("Effort judged by the aanbieder.", PERS, lezers=_r(G))
+
+    @model_validator(mode="after")
+    def _periode(self) -> Self:
+        if self.periode_tot < self.periode_van:
+            raise ValueError("periodeTot lies before periodeVan")
+        return self
+
+
+class Resultaatsoort(StrEnum):
+    TUSSENTIJDS = "tussentijds"
+    EXAMEN = "examen"
+    EINDRESULTAAT = "eindresultaat"
+
+
+class ResultaatRapport(_Rapport):
+    """An interim, exam or final result."""
+
+    soort: Resultaatsoort = veld("Interim, exam or final.", PERS, lezers=_r(G))
+    onderdeel: Examenonderdeel | None = veld(
+        "Exam part, if any.", PERS, lezers=_r(G), default=None
+    )
+    niveau: Taalniveau | None = veld("Level reached or tested.", PERS, lezers=_r(G), default=None)
+    datum: date = veld("Date of the result.", PERS, lezers=_r(G))
+    behaald: bool = veld("Passed or reached.", PERS, lezers=_r(G))
+
+
+class Advies(StrEnum):
+    WISSELEN_NAAR_B1 = "wisselen-naar-b1-route"
+    WISSELEN_NAAR_ONDERWIJSROUTE = "wisselen-naar-onderwijsroute"
+    WISSELEN_NAAR_Z_ROUTE = "wisselen-naar-z-route"
+    AFSCHALEN_NAAR_A2 = "afschalen-naar-a2"
+    OPSCHALEN = "opschalen"
+    INTENSITEIT_VERLAGEN = "intensiteit-verlagen"
+    INTENSITEIT_VERHOGEN = "intensiteit-verhogen"
+
+
+class Onderbouwing(StrEnum):
+    VOORTGANG_ONVOLDOENDE = "voortgang-onvoldoende"
+    VOORTGANG_BOVEN_VERWACHTING = "voortgang-boven-verwachting"
+    MINSTENS_600_UUR_GEVOLGD = "minstens-600-uur-gevolgd"
+    LEERBAARHEID_LAGER_DAN_VERWACHT = "leerbaarheid-lager-dan-verwacht"
+    LEERBAARHEID_HOGER_DAN_VERWACHT = "leerbaarheid-hoger-dan-verwacht"
+    AANWEZIGHEID_ONVOLDOENDE = "aanwezigheid-onvoldoende"
+
+
+class AdviesRapport(_Rapport):
+    """Advice to switch leerroute, scale down/up or change intensity, with its grounds."""
+
+    RAPPORTEURS: ClassVar[frozenset[Rol]] = _r(TAAL, Z)
+
+    advies: Advies = veld("What the aanbieder advises.", PERS, lezers=_r(G))
+    onderbouwing: list[Onderbouwing] = veld(
+        "Grounds, as codes.", PERS, lezers=_r(G), min_length=1
+    )
+    uren_gerealiseerd_totaal: Uren = veld(
+        "Hours realised so far (600 for afschalen).", PERS, lezers=_r(G)
+    )
+
+
+class ZRouteResultaatRapport(_Rapport):
+    """Z-route: hours realised (800 language, 800 participation) and level reached."""
+
+    RAPPORTEURS: ClassVar[frozenset[Rol]] = _r(Z)
+
+    peildatum: date = veld("Hours up to this date.", PERS, lezers=_r(G))
+    uren_taal_gerealiseerd: Uren = veld("Language hours realised.", PERS, lezers=_r(G))
+    uren_participatie_gerealiseerd: Uren = veld(
+        "Participation hours realised.", PERS, lezers=_r(G)
+    )
+    bereikt_niveau: Taalniveau | None = veld(
+        "Level reached (A1 or A2).", PERS, lezers=_r(G), default=None
+    )
+    afgerond: bool = veld("Z-route completed.", PERS, lezers=_r(G))
+
+
+class TrajectBeeindigdRapport(_Rapport):
+    """The traject ended: completed, or not with a reason code."""
+
+    einddatum: date = veld("Date it ended.", PERS, lezers=_r(G))
+    afgerond: bool = veld("Completed.", PERS, lezers=_r(G))
+    reden_niet_afgerond: RedenNietAfgerond | None = veld(
+        "Reason not completed.", PERS, lezers=_r(G), default=None
+    )
+
+    @model_validator(mode="after")
+    def _reden_only_when_not_completed(self) -> Self:
+        if self.afgerond and self.reden_niet_afgerond is not None:
+            raise ValueError("a completed traject has no redenNietAfgerond")
+        return self
+
+
+# end thin reports
