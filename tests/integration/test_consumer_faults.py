@@ -72,6 +72,27 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def member_of(
+    group: str,
+    bootstrap: str,
+    topic: str,
+    handle: Any,
+    dead_letters: EventProducer,
+    dead: str,
+    **options: Any,
+) -> EventConsumer:
+    """A member of ``group`` consuming ``topic``, parking in ``dead``, with fast test timings."""
+    return EventConsumer(
+        bootstrap,
+        [topic],
+        group_id=group,
+        handler=handle,
+        dead_letters=dead_letters,
+        dead_letter_topic=dead,
+        **{**FAST, **options},
+    )
+
+
 async def send(producer: EventProducer, records: Sequence[Record]) -> None:
     for result in await producer.send_many(records):  # type: ignore[arg-type]
         if isinstance(result, BaseException):
@@ -396,15 +417,7 @@ async def test_missing_dead_letter_topic_holds_the_partition_until_it_exists(
     async with EventProducer(
         bootstrap, client_id="test-nodlq", request_timeout_ms=1000, delivery_timeout_ms=1500
     ) as dead_letters:
-        consumer = EventConsumer(
-            bootstrap,
-            [topic],
-            group_id=group,
-            handler=handle,
-            dead_letters=dead_letters,
-            dead_letter_topic=dead,
-            **FAST,
-        )
+        consumer = member_of(group, bootstrap, topic, handle, dead_letters, dead)
         async with running(consumer) as task:
             await asyncio.sleep(4)  # several failed attempts to park the poison record
             assert_alive(task)
@@ -443,15 +456,7 @@ async def test_header_without_a_value_is_dead_lettered_and_the_next_record_handl
         handled.extend(e.id for e in events)
 
     group = unique("test-null")
-    consumer = EventConsumer(
-        bootstrap,
-        [topic],
-        group_id=group,
-        handler=handle,
-        dead_letters=producer,
-        dead_letter_topic=dead,
-        **FAST,
-    )
+    consumer = member_of(group, bootstrap, topic, handle, producer, dead)
     async with running(consumer) as task:
         await wait_for(lambda: handled == [good.get_id()] or task.done(), "the good event", 20)
         assert_alive(task)
@@ -508,16 +513,7 @@ async def test_database_outage_is_retried_in_per_key_order_without_dead_letters(
                     await asyncio.sleep(1.0)  # the database goes away with this one open
 
         group = unique("test-db")
-        consumer = EventConsumer(
-            bootstrap,
-            [topic],
-            group_id=group,
-            handler=handle,
-            dead_letters=producer,
-            dead_letter_topic=dead,
-            max_records=4,
-            **FAST,
-        )
+        consumer = member_of(group, bootstrap, topic, handle, producer, dead, max_records=4)
         try:
             async with running(consumer) as task:
                 await send(producer, [raw(topic, pip_event(k, v)) for v in (1, 2) for k in keys])
@@ -613,15 +609,7 @@ async def test_a_crash_in_the_handler_leaves_the_record_uncommitted(
         first.extend(e.record.offset for e in events)
         received.set()
 
-    consumer = EventConsumer(
-        bootstrap,
-        [topic],
-        group_id=group,
-        handler=handle,
-        dead_letters=producer,
-        dead_letter_topic=dead,
-        **FAST,
-    )
+    consumer = member_of(group, bootstrap, topic, handle, producer, dead)
     async with running(consumer):
         async with asyncio.timeout(20):
             await received.wait()
@@ -718,16 +706,7 @@ async def test_a_handler_bug_parks_the_record_and_the_partition_moves_on(
         handled.extend(e.id for e in events)
 
     group = unique("test-bug")
-    consumer = EventConsumer(
-        bootstrap,
-        [topic],
-        group_id=group,
-        handler=handle,
-        dead_letters=producer,
-        dead_letter_topic=dead,
-        bug_attempts=3,
-        **FAST,
-    )
+    consumer = member_of(group, bootstrap, topic, handle, producer, dead, bug_attempts=3)
     async with running(consumer) as task:
         await wait_for(lambda: handled == [after.get_id()], "the next record handled", 15)
         assert_alive(task)
