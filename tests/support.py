@@ -47,14 +47,8 @@ async def run_consumer_until(
     consumer: EventConsumer, condition: Awaitable[object], timeout_s: float = 30.0
 ) -> None:
     """Run ``consumer`` until ``condition`` completes, then stop it the way a service does."""
-    await consumer.start()
-    task = asyncio.create_task(consumer.run())
-    try:
-        async with asyncio.timeout(timeout_s):
-            await condition
-    finally:
-        await consumer.stop()
-        await task
+    async with consumer.running(), asyncio.timeout(timeout_s):
+        await condition
 
 
 class TcpProxy:

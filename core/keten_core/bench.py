@@ -208,17 +208,11 @@ class Bench:
                 dead_letters=dead_letters,
                 dead_letter_topic=dead,
             )
-            await consumer.start()
-            task = asyncio.create_task(consumer.run())
-            try:
-                async with asyncio.timeout(600):
-                    await first_batch.wait()
-                    started, first = time.perf_counter(), counter[0]
-                    await done.wait()
+            async with consumer.running(), asyncio.timeout(600):
+                await first_batch.wait()
+                started, first = time.perf_counter(), counter[0]
+                await done.wait()
                 elapsed = time.perf_counter() - started
-            finally:
-                await consumer.stop()
-                await asyncio.gather(task, return_exceptions=True)
         figure = Figure(name, per_second=(counter[0] - first) / elapsed)
         self.figures.append(figure)
         return figure

@@ -1,5 +1,6 @@
-"""The event consumer: fetches bounded batches, hands each partition's valid events to one batch
-handler, and commits an offset only once its effect is durable (or the record is safely in the
+"""The event consumer: fetches bounded batches, hands a fetch's valid events to one batch
+handler (one call for all partitions; a failed batch is retried per partition), and commits an
+offset only once its effect is durable (or the record is safely in the
 dead-letter topic). What it does with a failure depends on its class (``keten_core.errors``):
 
 - transient: the partition is paused and rewound to the failed record, and resumed after a
@@ -21,7 +22,8 @@ import asyncio
 import random
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,16 +67,25 @@ class ConsumedEvent:
         return self.envelope.source
 
 
-# Handles a partition's events in order, all or nothing; raising fails the whole batch.
+# Handles a batch of events (each partition's in order), all or nothing; raising fails it all.
 BatchHandler = Callable[[Sequence[ConsumedEvent]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Invalid:
+    """A record that is not a valid event, with the reason for the dead-letter topic."""
+
+    record: ConsumerRecord
+    reason: str
 
 
 @dataclass(slots=True)
 class _Plan:
-    """A decoded fetch: partitions of valid events, and partitions holding an invalid one."""
+    """A decoded fetch: partitions of valid events, and partitions holding an invalid one
+    (decoded once, in record order)."""
 
     clean: dict[TopicPartition, list[ConsumedEvent]] = field(default_factory=dict)
-    dirty: dict[TopicPartition, list[ConsumerRecord]] = field(default_factory=dict)
+    dirty: dict[TopicPartition, list[ConsumedEvent | _Invalid]] = field(default_factory=dict)
 
     @property
     def partitions(self) -> set[TopicPartition]:
@@ -160,6 +171,20 @@ class EventConsumer:
         await self._commit()
         await self._consumer.stop()
 
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[asyncio.Task[None]]:
+        """Started and running in a task while the block runs, stopped on the way out (the
+        batch in hand finished and committed); a fault that ended ``run()`` is raised then.
+        For tools and tests; a service supervises ``run()`` itself."""
+        await self.start()
+        task = asyncio.create_task(self.run())
+        try:
+            yield task
+        finally:
+            await self.stop()
+            await asyncio.wait([task])
+        task.result()
+
     async def run(self) -> None:
         """Process records until ``stop()``; ``start()`` must have been awaited. Only a fault
         of the client itself ends it (the service's supervisor then fails liveness).
@@ -210,11 +235,12 @@ class EventConsumer:
         for tp, records in batches.items():
             if tp in self._revoking or tp in self._resume_at:
                 continue
-            events = self._decode_all(records)
-            if events is None:
-                plan.dirty[tp] = records
-            else:
+            decoded = [_decode(record) for record in records]
+            events = [item for item in decoded if isinstance(item, ConsumedEvent)]
+            if len(events) == len(decoded):
                 plan.clean[tp] = events
+            else:
+                plan.dirty[tp] = decoded
         return plan
 
     def _still_ours(self, plan: _Plan, generation: int) -> _Plan:
@@ -244,66 +270,45 @@ class EventConsumer:
                     "messaging.batch.message_count": plan.size,
                 },
             ):
-                work = [self._process_partition(tp, r) for tp, r in plan.dirty.items()]
+                work = [self._process_partition(tp, items) for tp, items in plan.dirty.items()]
                 if len(plan.clean) == 1:
                     ((tp, events),) = plan.clean.items()
                     work.append(self._handle(tp, events))
                 elif plan.clean:
                     work.append(self._handle_together(plan.clean))
-                outcomes = await asyncio.gather(*work, return_exceptions=True)
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome
+                await _side_by_side(work)
         finally:
             self._idle.set()
-
-    @staticmethod
-    def _decode_all(records: list[ConsumerRecord]) -> list[ConsumedEvent] | None:
-        """All records as events, or None when one of them is not a valid event."""
-        events = []
-        for record in records:
-            try:
-                envelope, data = decode_binary(record.headers, record.key, record.value)
-            except InvalidEvent:
-                return None
-            events.append(ConsumedEvent(envelope, data, record))
-        return events
 
     async def _handle_together(self, batches: dict[TopicPartition, list[ConsumedEvent]]) -> None:
         """One handler call for several partitions; on a failure each partition is retried
         alone (and within it, event by event, to find the culprit)."""
         try:
             await self._handler([event for events in batches.values() for event in events])
-        except Exception as exc:
+        except Exception:
             # Whatever failed, each partition is tried alone: a fault that concerns one
             # partition's events (a source answering 503 for one dataref) then pauses only it.
-            outcomes = await asyncio.gather(
-                *(self._handle(tp, events) for tp, events in batches.items()),
-                return_exceptions=True,
-            )
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome from exc
+            await _side_by_side([self._handle(tp, events) for tp, events in batches.items()])
             return
         for tp, events in batches.items():
             self._succeeded(tp, events)
 
-    async def _process_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+    async def _process_partition(
+        self, tp: TopicPartition, items: list[ConsumedEvent | _Invalid]
+    ) -> None:
         """One partition's records that hold an invalid one: the events before it are handled,
         it goes to the dead-letter topic, then the rest."""
         pending: list[ConsumedEvent] = []
-        for record in records:
-            try:
-                envelope, data = decode_binary(record.headers, record.key, record.value)
-            except InvalidEvent as exc:
-                if not await self._handle(tp, pending):
-                    return
-                pending = []
-                if not await self._dead_letter(tp, record, "invalid-event", exc.reason):
-                    return
-                self._done[tp] = record.offset + 1
+        for item in items:
+            if isinstance(item, ConsumedEvent):
+                pending.append(item)
                 continue
-            pending.append(ConsumedEvent(envelope, data, record))
+            if not await self._handle(tp, pending):
+                return
+            pending = []
+            if not await self._dead_letter(tp, item.record, "invalid-event", item.reason):
+                return
+            self._done[tp] = item.record.offset + 1
         await self._handle(tp, pending)
 
     async def _handle(self, tp: TopicPartition, events: list[ConsumedEvent]) -> bool:
@@ -509,6 +514,22 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self._consumer._assigned()
+
+
+def _decode(record: ConsumerRecord) -> ConsumedEvent | _Invalid:
+    try:
+        envelope, data = decode_binary(record.headers, record.key, record.value)
+    except InvalidEvent as exc:
+        return _Invalid(record, exc.reason)
+    return ConsumedEvent(envelope, data, record)
+
+
+async def _side_by_side(work: Sequence[Awaitable[Any]]) -> None:
+    """Await all of ``work`` concurrently, then raise the first failure: none is left running
+    behind a failed one."""
+    for outcome in await asyncio.gather(*work, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def _header_type(record: ConsumerRecord) -> str:

@@ -92,13 +92,8 @@ async def run_demo(settings: KetenSettings, echo: Callable[[str], None] = print)
                 dead_letters=producer,
                 dead_letter_topic=dead_letter_topic,
             )
-            await consumer.start()
-            task = asyncio.create_task(consumer.run())
-            try:
+            async with consumer.running():
                 event = await asyncio.wait_for(received, timeout=60)
-            finally:
-                await consumer.stop()
-                await asyncio.gather(task, return_exceptions=True)
     finally:
         await engine.dispose()
 

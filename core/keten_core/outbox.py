@@ -81,6 +81,7 @@ __all__ = [
     "OutboxRelay",
     "OutboxSignal",
     "stage_event",
+    "stage_new_event",
 ]
 
 # LISTEN/NOTIFY channel the relay waits on.
@@ -133,17 +134,25 @@ def stage_event(
         raise InvalidEvent(f"envelope does not follow the NL GOV profile: {exc}") from exc
     if str(envelope.id) != event.get_id():
         raise InvalidEvent("id: write the UUID in its canonical form (lower case, hyphens)")
-    data = event.get_data()
-    conform_to_catalogue(envelope.model_dump(mode="json", exclude_none=True), data)
-    et = find_event_type(envelope.type)
-    if et is None:  # conform_to_catalogue refused it already; kept for the type checker
-        raise InvalidEvent(f"type: unknown event type {envelope.type!r}")
+    conform_to_catalogue(envelope.model_dump(mode="json", exclude_none=True), event.get_data())
+    return stage_new_event(session, event, topic_prefix=topic_prefix)
+
+
+def stage_new_event(
+    session: AsyncSession, event: CloudEvent, *, topic_prefix: str = ""
+) -> OutboxMessage:
+    """Stage an event that ``new_event`` built: it checked the event against the catalogue
+    already (and wrote a canonical id), so the check is not repeated. Any other event goes
+    through ``stage_event``."""
+    et = find_event_type(event.get_type())
+    if et is None:  # new_event refuses unknown types; kept for the type checker
+        raise InvalidEvent(f"type: unknown event type {event.get_type()!r}")
     record = event_to_kafka(event)
     message = OutboxMessage(
-        event_id=envelope.id,
-        event_type=envelope.type,
+        event_id=uuid.UUID(event.get_id()),
+        event_type=event.get_type(),
         topic=topic_prefix + et.topic,
-        key=envelope.subject,
+        key=event.get_subject(),
         headers={name: value.decode() for name, value in record.headers},
         value=record.value or b"",
     )

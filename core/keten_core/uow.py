@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_
 from keten_contracts.parties import Rol
 from keten_core.envelope import CloudEvent, new_event
 from keten_core.inbox import Identified, claim_batch
-from keten_core.outbox import OutboxMessage, stage_event
+from keten_core.outbox import OutboxMessage, stage_event, stage_new_event
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
@@ -114,7 +114,8 @@ class UnitOfWork:
             aanbiederoin=aanbiederoin,
             time=self._now(),
         )
-        self.emit_event(event)
+        # new_event checked it against the catalogue: staged without checking it twice.
+        self.staged.append(stage_new_event(self.session, event, topic_prefix=self._topic_prefix))
         return event
 
     def emit_event(self, event: CloudEvent) -> OutboxMessage:
