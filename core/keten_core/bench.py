@@ -52,7 +52,7 @@ from keten_core.uow import UnitOfWork
 if TYPE_CHECKING:
     from keten_core.cli import Subparsers
 
-EVENT_TYPE = "nl.inburgering.gemeente.pip.gewijzigd.v1"
+EVENT_TYPE = "nl.inburgering.pip.gewijzigd.v1"
 SOURCE = source_urn("00000001002220647000", "dossier-bron")
 Record = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
 
@@ -62,17 +62,19 @@ def _now() -> datetime:
 
 
 def build_events(count: int, keys: int = 200) -> list[Any]:
-    """``count`` valid thin events over ``keys`` resources (so they spread over partitions)."""
+    """``count`` valid thin events over ``keys`` dossiers (so they spread over partitions)."""
     events = []
     for n in range(count):
         pip = f"pip-{n % keys:05d}"
+        dossier = f"dos-{n % keys:05d}"
         events.append(
             new_event(
                 type=EVENT_TYPE,
                 source=SOURCE,
                 subject=pip,
+                partitionkey=dossier,
                 dataref=f"https://dossier.example.nl/api/v1/pips/{pip}",
-                data={"pipId": pip, "dossierId": f"dos-{n % keys:05d}", "versie": n // keys + 1},
+                data={"pipId": pip, "dossierId": dossier, "versie": n // keys + 1},
                 gemeentecode="0363",
             )
         )

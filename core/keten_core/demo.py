@@ -27,7 +27,7 @@ from keten_core.uow import UnitOfWork
 if TYPE_CHECKING:
     from keten_core.cli import Subparsers
 
-DEMO_TYPE = "nl.inburgering.gemeente.pip.vastgesteld.v1"
+DEMO_TYPE = "nl.inburgering.pip.vastgesteld.v1"
 DEMO_GROUP = "keten-demo"
 # A fictitious gemeente OIN and CBS code; the demo's dossier id is an opaque random id.
 DEMO_OIN = "00000001001234567000"
@@ -36,12 +36,14 @@ DEMO_GEMEENTECODE = "0363"
 
 def demo_event() -> CloudEvent:
     pip_id = f"pip-{uuid.uuid4().hex[:12]}"
+    dossier_id = f"dos-{uuid.uuid4().hex[:12]}"
     return new_event(
         type=DEMO_TYPE,
         source=source_urn(DEMO_OIN, "dossier-bron"),
         subject=pip_id,
+        partitionkey=dossier_id,
         dataref=f"http://127.0.0.1:8000/api/v1/pips/{pip_id}",
-        data={"pipId": pip_id, "dossierId": f"dos-{uuid.uuid4().hex[:12]}", "versie": 1},
+        data={"pipId": pip_id, "dossierId": dossier_id, "versie": 1},
         gemeentecode=DEMO_GEMEENTECODE,
     )
 

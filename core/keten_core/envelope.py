@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from pydantic_core import from_json
 
 from keten_contracts.envelope import (
+    EXT_PARTITIONKEY,
     EXT_TRACEPARENT,
     EXT_TRACESTATE,
     EnvelopeAttributes,
@@ -94,23 +95,34 @@ def new_event(
     type: str,
     source: str,
     subject: str,
+    partitionkey: str,
     dataref: str,
     data: Mapping[str, Any],
     dataschema: str | None = None,
+    schema_base_url: str | None = None,
     gemeentecode: str | None = None,
     aanbiedersoort: Rol | None = None,
     aanbiederoin: str | None = None,
+    sequence: str | None = None,
     id: uuid.UUID | None = None,
     time: datetime | None = None,
 ) -> CloudEvent:
-    """Build an event and check it against the catalogue (``dataschema`` defaults to the
-    type's schema); the current trace context, if any, is attached."""
+    """Build an event and check it against the catalogue; the current trace context, if any,
+    is attached. ``partitionkey`` is the producing source's person-level id (the type's
+    ``sleutel``), the Kafka key. ``dataschema`` defaults to the type's schema below
+    ``schema_base_url`` (a service's own ``/contracts/schemas``, so the URL resolves in a
+    running chain) or, without one, below the contracts' published base."""
     carrier = inject_trace_headers()
     if dataschema is None:
         try:
-            dataschema = get_event_type(type).dataschema
+            et = get_event_type(type)
         except KeyError as exc:
             raise InvalidEvent(f"type: unknown event type {type!r}") from exc
+        dataschema = (
+            et.dataschema
+            if schema_base_url is None
+            else f"{schema_base_url.rstrip('/')}/{et.schema_file}"
+        )
     attributes = EnvelopeAttributes(
         id=id or uuid.uuid4(),
         source=source,
@@ -118,7 +130,9 @@ def new_event(
         time=time or clock.now(),
         dataschema=dataschema,  # type: ignore[arg-type]
         subject=subject,
+        partitionkey=partitionkey,
         dataref=dataref,  # type: ignore[arg-type]
+        sequence=sequence,
         gemeentecode=gemeentecode,
         aanbiedersoort=aanbiedersoort,
         aanbiederoin=aanbiederoin,
@@ -148,8 +162,11 @@ def validate_envelope(attributes: Mapping[str, Any]) -> EnvelopeAttributes:
 
 
 def event_to_kafka(event: CloudEvent) -> KafkaRecord:
-    """Binary content mode; the key is the subject so one resource's events stay in order."""
-    message = ce_kafka.to_binary(event, _FORMAT, key_mapper=lambda e: e.get_subject())
+    """Binary content mode; the key is the ``partitionkey`` (the producer's person-level id),
+    so one person's events from one source stay in order."""
+    message = ce_kafka.to_binary(
+        event, _FORMAT, key_mapper=lambda e: e.get_extension(EXT_PARTITIONKEY)
+    )
     key = message.key.encode() if isinstance(message.key, str) else message.key
     return KafkaRecord(list(message.headers.items()), key, message.value)
 
@@ -183,8 +200,8 @@ def decode_binary(
     if "specversion" not in attributes:
         raise InvalidEvent("not a CloudEvent in binary content mode: no ce_specversion header")
     envelope = validate_envelope(attributes)
-    if key is None or key.decode(errors="replace") != envelope.subject:
-        raise InvalidEvent("Kafka key must equal the event subject")
+    if key is None or key.decode(errors="replace") != envelope.partitionkey:
+        raise InvalidEvent("Kafka key must equal the event's partitionkey")
     if not value:
         raise InvalidEvent("value: empty; data must be a JSON object")
     try:

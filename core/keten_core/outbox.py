@@ -58,7 +58,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from keten_contracts.envelope import EnvelopeAttributes
+from keten_contracts.envelope import EXT_PARTITIONKEY, EnvelopeAttributes
 from keten_core.db import Base
 from keten_core.envelope import (
     CloudEvent,
@@ -152,7 +152,7 @@ def stage_new_event(
         event_id=uuid.UUID(event.get_id()),
         event_type=event.get_type(),
         topic=topic_prefix + et.topic,
-        key=event.get_subject(),
+        key=str(event.get_extension(EXT_PARTITIONKEY)),
         headers={name: value.decode() for name, value in record.headers},
         value=record.value or b"",
     )
@@ -192,7 +192,14 @@ class _InFlight:
         return self.batch[-1].row.id
 
 
-_REQUIRED_HEADERS: Final = ("ce_specversion", "ce_type", "ce_source", "ce_id", "ce_subject")
+_REQUIRED_HEADERS: Final = (
+    "ce_specversion",
+    "ce_type",
+    "ce_source",
+    "ce_id",
+    "ce_subject",
+    "ce_partitionkey",
+)
 
 
 def _record_of(row: _Row, max_size: int) -> _Sendable:
@@ -214,8 +221,8 @@ def _record_of(row: _Row, max_size: int) -> _Sendable:
             raise ValueError(f"stored record has no {required} header")
     if headers["ce_id"] != str(row.event_id):
         raise ValueError("stored ce_id differs from the row's event_id")
-    if headers["ce_subject"] != row.key:
-        raise ValueError("stored ce_subject differs from the row's key")
+    if headers["ce_partitionkey"] != row.key:
+        raise ValueError("stored ce_partitionkey differs from the row's key")
     if not row.value:
         raise ValueError("stored record has no value")
     # At least what the record takes in a request: value, key, and the headers' JSON text

@@ -6,7 +6,7 @@ tolerant reader), the envelope and the unit of work::
 
     events = EventRouter()
 
-    @events.on("nl.inburgering.coa.koppeling.aangemaakt.v1")
+    @events.on("nl.inburgering.koppeling.aangemaakt.v1")
     async def koppeling(data: KoppelingData, envelope: EnvelopeAttributes, uow: UnitOfWork):
         ...
 

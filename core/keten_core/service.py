@@ -53,6 +53,7 @@ from keten_core.kafka import EventProducer, TopicSpec, ensure_topics
 from keten_core.metrics import metrics_router
 from keten_core.outbox import OutboxRelay, OutboxSignal
 from keten_core.routing import EventRouter
+from keten_core.schemas import contracts_router
 from keten_core.settings import KetenSettings, service_database
 from keten_core.uow import UnitOfWork
 
@@ -147,6 +148,7 @@ class KetenService:
             parties=self.parties,
         )
         app.include_router(metrics_router())
+        app.include_router(contracts_router())
         # One clock per process: domain dates, event times and jobs all read it.
         self.clock = use_clock(Clock.from_settings(self.settings))
         if self.settings.sandbox:
@@ -173,6 +175,7 @@ class KetenService:
                 consumer=consumer,
                 signal=signal,
                 topic_prefix=settings.topic_prefix,
+                schema_base_url=settings.schema_base_url,
             )
 
         state = ServiceRuntime(self, settings, clock, unit_of_work)

@@ -37,6 +37,9 @@ class KetenSettings(BaseSettings):
     oin: str | None = Field(default=None, pattern=r"^\d{20}$")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # The URL at which the chain reaches this service (behind its ingress in Kubernetes); the
+    # base of the ``dataschema`` URLs of what it emits. Default: http://<http_host>:<http_port>.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter: str = Field(
@@ -44,3 +47,12 @@ class KetenSettings(BaseSettings):
     )
     # Sandbox mode: the chain's clock (keten_core.clock) may be moved, by scenario tests.
     sandbox: bool = False
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+
+    @property
+    def schema_base_url(self) -> str:
+        """Where this service serves the contracts' schemas (``keten_core.schemas``)."""
+        return self.base_url + "/contracts/schemas"

@@ -5,8 +5,8 @@ are durable together or not at all; after a commit that staged events it signals
 
     async with service.unit_of_work() as uow:
         uow.session.add(Dossier(...))
-        uow.emit("nl.inburgering.gemeente.dossier.geopend.v1", subject=..., dataref=...,
-                 data={...}, gemeentecode="0363")
+        uow.emit("nl.inburgering.pip.vastgesteld.v1", subject=pip_id, partitionkey=dossier_id,
+                 dataref=..., data={...}, gemeentecode="0363")
 """
 
 from __future__ import annotations
@@ -48,9 +48,11 @@ class UnitOfWork:
         consumer: str | None = None,
         signal: _Signal | None = None,
         topic_prefix: str = "",
+        schema_base_url: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._topic_prefix = topic_prefix
+        self._schema_base_url = schema_base_url
         self._source = source
         self._now = now
         self._consumer = consumer
@@ -87,6 +89,7 @@ class UnitOfWork:
         type: str,
         *,
         subject: str,
+        partitionkey: str,
         dataref: str,
         data: BaseModel | Mapping[str, Any],
         gemeentecode: str | None = None,
@@ -107,8 +110,10 @@ class UnitOfWork:
             type=type,
             source=self._source,
             subject=subject,
+            partitionkey=partitionkey,
             dataref=dataref,
             data=payload,
+            schema_base_url=self._schema_base_url,
             gemeentecode=gemeentecode,
             aanbiedersoort=aanbiedersoort,
             aanbiederoin=aanbiederoin,

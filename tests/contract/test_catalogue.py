@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -15,9 +16,10 @@ from keten_contracts.envelope import (
     EnvelopeAttributes,
 )
 from keten_contracts.events import TOPICS, all_event_types, get_event_type, topic_for
-from keten_contracts.events.catalogue import producers_of_domain
+from keten_contracts.events.catalogue import EXAMPLE_PARTITIONKEYS, Sleutel, producers_of_domain
 from keten_contracts.parties import AANBIEDER_ROLLEN, Rol
 from keten_contracts.resources import RESOURCES
+from keten_contracts.validation import check_event
 
 TYPES = all_event_types()
 IDS = [et.type for et in TYPES]
@@ -68,58 +70,60 @@ def test_no_event_type_is_fat():
 
 def test_lookup_rejects_unknown_types():
     with pytest.raises(KeyError, match="unknown event type"):
-        get_event_type("nl.inburgering.gemeente.pip.verzonnen.v1")
+        get_event_type("nl.inburgering.pip.verzonnen.v1")
 
 
 def test_issue_list_of_exchanges_is_covered():
-    # The exchanges issue 4 names, one type each at least.
-    names = {
-        "coa.koppeling.vastgesteld",
-        "coa.klantprofiel.aangeboden",
-        "coa.klantprofiel.gewijzigd",
-        "coa.warme-overdracht.gehouden",
-        "coa.vestiging.gemeld",
-        "duo.inburgeringsplicht.vastgesteld",
-        "duo.inburgeringsplicht.gewijzigd",
-        "duo.inburgeringsplicht.beeindigd",
-        "duo.doelgroep.gewijzigd",
-        "duo.recht-maatschappelijke-begeleiding.vastgesteld",
-        "duo.termijn.vastgesteld",
-        "duo.termijn.gewijzigd",
-        "duo.vrijstelling.verleend",
-        "duo.ontheffing.verleend",
-        "duo.lbt-uitslag.vastgesteld",
-        "duo.examenresultaat.vastgesteld",
-        "duo.diploma.uitgereikt",
-        "duo.certificaat.toegekend",
-        "duo.verlenging.besloten",
-        "duo.boete.opgelegd",
-        "gemeente.intake-uitnodiging.verstuurd",
-        "gemeente.intake.afgerond",
-        "gemeente.pip.vastgesteld",
-        "gemeente.pip.gewijzigd",
-        "gemeente.inburgeringsaanbod.gedaan",
-        "gemeente.opdracht.verstrekt",
-        "gemeente.opdracht.gewijzigd",
-        "gemeente.map.gestart",
-        "gemeente.map.afgerond",
-        "gemeente.map.niet-afgerond",
-        "gemeente.pvt.gestart",
-        "gemeente.pvt.afgerond",
-        "gemeente.pvt.niet-afgerond",
-        "gemeente.leerroute.gewisseld",
-        "gemeente.leerroute.afgeschaald",
-        "gemeente.waarschuwing.gegeven",
-        "gemeente.boete.opgelegd",
-        "gemeente.verhuizing.overgedragen",
-        "gemeente.voortgang-rapport.ontvangen",
-        "gemeente.resultaat-rapport.ontvangen",
-        "gemeente.advies-rapport.ontvangen",
-        "gemeente.z-route-resultaat-rapport.ontvangen",
-        "cbs.levering.aangemaakt",
-    }
-    for name in names:
-        get_event_type(f"nl.inburgering.{name}.v1")
+    # The exchanges issue 4 names, one type each at least, from the domain that produces it
+    # (NL GOV CloudEvents 1.1: the type names no organisation; the topic says who produced it).
+    names = [
+        ("coa", "koppeling.vastgesteld"),
+        ("coa", "klantprofiel.aangeboden"),
+        ("coa", "klantprofiel.gewijzigd"),
+        ("coa", "warme-overdracht.gehouden"),
+        ("coa", "vestiging.gemeld"),
+        ("duo", "inburgeringsplicht.vastgesteld"),
+        ("duo", "inburgeringsplicht.gewijzigd"),
+        ("duo", "inburgeringsplicht.beeindigd"),
+        ("duo", "doelgroep.gewijzigd"),
+        ("duo", "recht-maatschappelijke-begeleiding.vastgesteld"),
+        ("duo", "termijn.vastgesteld"),
+        ("duo", "termijn.gewijzigd"),
+        ("duo", "vrijstelling.verleend"),
+        ("duo", "ontheffing.verleend"),
+        ("duo", "lbt-uitslag.vastgesteld"),
+        ("duo", "examenresultaat.vastgesteld"),
+        ("duo", "diploma.uitgereikt"),
+        ("duo", "certificaat.toegekend"),
+        ("duo", "verlenging.besloten"),
+        ("duo", "resultaatsverplichting.boete.opgelegd"),
+        ("gemeente", "intake-uitnodiging.verstuurd"),
+        ("gemeente", "intake.afgerond"),
+        ("gemeente", "pip.vastgesteld"),
+        ("gemeente", "pip.gewijzigd"),
+        ("gemeente", "inburgeringsaanbod.gedaan"),
+        ("gemeente", "opdracht.verstrekt"),
+        ("gemeente", "opdracht.gewijzigd"),
+        ("gemeente", "map.gestart"),
+        ("gemeente", "map.afgerond"),
+        ("gemeente", "map.niet-afgerond"),
+        ("gemeente", "pvt.gestart"),
+        ("gemeente", "pvt.afgerond"),
+        ("gemeente", "pvt.niet-afgerond"),
+        ("gemeente", "leerroute.gewisseld"),
+        ("gemeente", "leerroute.afgeschaald"),
+        ("gemeente", "inspanningsverplichting.waarschuwing.gegeven"),
+        ("gemeente", "inspanningsverplichting.boete.opgelegd"),
+        ("gemeente", "verhuizing.overgedragen"),
+        ("gemeente", "voortgang-rapport.ontvangen"),
+        ("gemeente", "resultaat-rapport.ontvangen"),
+        ("gemeente", "advies-rapport.ontvangen"),
+        ("gemeente", "z-route-resultaat-rapport.ontvangen"),
+        ("cbs", "swi-levering.aangemaakt"),
+    ]
+    for domain, name in names:
+        et = get_event_type(f"nl.inburgering.{name}.v1")
+        assert et.domain == domain and et.topic == f"nl.inburgering.{domain}", et.type
 
 
 def test_no_event_says_a_medical_request_was_filed():
@@ -128,3 +132,47 @@ def test_no_event_says_a_medical_request_was_filed():
         if ".ontheffing." in et.type or ".vrijstelling." in et.type:
             assert et.type.endswith(".verleend.v1")
         assert "medisch" not in et.type and "aanvraag" not in et.type
+
+
+# NL GOV profile for CloudEvents 1.1 ----------------------------------------------------------
+PARTY_NAMES = {"coa", "duo", "cbs", "gemeente", "gemeenten", "aanbieder", "ind", "svb", "uwv"}
+
+
+@pytest.mark.parametrize("et", TYPES, ids=lambda et: et.type)
+def test_a_type_names_no_organisation(et):
+    # "Names of organizations SHOULD NOT be used" (type attribute); the rename also holds for
+    # hyphenated parts ("duo-boete" would name DUO as much as "duo.boete").
+    segments = et.type.removeprefix("nl.inburgering.").rsplit(".v", 1)[0].split(".")
+    words = {word for segment in segments for word in segment.split("-")}
+    assert not words & PARTY_NAMES, et.type
+
+
+def test_type_names_are_unique_and_have_their_own_topic_and_key():
+    assert len({et.type for et in TYPES}) == len(TYPES)
+    keys = {
+        "coa": Sleutel.STATUSHOUDER,
+        "duo": Sleutel.INBURGERINGSPLICHTIGE,
+        "gemeente": Sleutel.DOSSIER,
+        "cbs": Sleutel.LEVERING,
+    }
+    for et in TYPES:
+        # The topic is the catalogue's own field, not parsed from the name.
+        assert et.topic == TOPICS[et.domain] and et.domain not in et.type.split(".")
+        assert et.sleutel is keys[et.domain], et.type
+        assert "committed" in et.time_meaning
+
+
+def test_an_entry_without_topic_or_key_is_refused():
+    et = TYPES[0]
+    with pytest.raises(ValueError, match="topic"):
+        replace(et, topic="nl.inburgering.elders")
+    with pytest.raises(ValueError, match="sleutel"):
+        replace(et, sleutel=None)
+
+
+def test_the_example_keys_by_the_person_and_validates():
+    for et in TYPES:
+        example = et.example()
+        assert example["partitionkey"] == EXAMPLE_PARTITIONKEYS[et.sleutel]
+        data = example.pop("data")
+        assert check_event(example, data) == [], et.type

@@ -109,7 +109,7 @@ def test_klantprofiel_carries_a_nareisprofiel_that_coa_notifies_thinly():
         }
     )
     assert example.nareisprofiel is not None
-    et = get_event_type(T + "coa.nareisprofiel.aangeboden.v1")
+    et = get_event_type(T + "nareisprofiel.aangeboden.v1")
     assert et.producers == {Rol.COA} and et.recipients == {Rol.GEMEENTE}
     assert et.resource == "klantprofiel"
     assert et.routing_extensions == {EXT_GEMEENTECODE}
@@ -143,9 +143,9 @@ def test_opdracht_gives_taal_and_z_aanbieder_the_termijn_and_current_level(name)
 def test_an_afschaling_reaches_the_taalaanbieder_of_the_opdracht():
     # The PIP change goes to DUO and CBS; the aanbieder learns it through the opdracht change,
     # routed to it alone, and reads the new target level when it fetches the opdracht.
-    afgeschaald = get_event_type(T + "gemeente.leerroute.afgeschaald.v1")
+    afgeschaald = get_event_type(T + "leerroute.afgeschaald.v1")
     assert afgeschaald.resource == "pip"
-    gewijzigd = get_event_type(T + "gemeente.opdracht.gewijzigd.v1")
+    gewijzigd = get_event_type(T + "opdracht.gewijzigd.v1")
     assert gewijzigd.resource == "opdracht"
     assert {Rol.TAALAANBIEDER, Rol.Z_ROUTE_AANBIEDER} <= gewijzigd.recipients
     assert {EXT_AANBIEDERSOORT, EXT_AANBIEDEROIN} <= gewijzigd.routing_extensions
@@ -197,7 +197,7 @@ def test_mb_report_holds_codes_and_dates_only():
 
 @pytest.mark.parametrize(
     "type_str",
-    [T + "gemeente.mb-rapportage.ontvangen.v1", T + "gemeente.lbt-resultaat.ontvangen.v1"],
+    [T + "mb-rapportage.ontvangen.v1", T + "lbt-resultaat.ontvangen.v1"],
 )
 def test_return_flow_events_are_thin_from_the_gemeente_source(type_str):
     et = get_event_type(type_str)

@@ -27,7 +27,7 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "koppeling",
         frozenset({COA}),
         frozenset({G}),
-        [T + "coa.koppeling.vastgesteld.v1", T + "coa.klantprofiel.aangeboden.v1"],
+        [T + "koppeling.vastgesteld.v1", T + "klantprofiel.aangeboden.v1"],
     ),
     (
         "3",
@@ -35,11 +35,11 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({DUO}),
         frozenset({G}),
         [
-            T + "duo.inburgeringsplicht.vastgesteld.v1",
-            T + "duo.doelgroep.gewijzigd.v1",
-            T + "duo.recht-maatschappelijke-begeleiding.vastgesteld.v1",
-            T + "duo.vrijstelling.verleend.v1",
-            T + "duo.ontheffing.verleend.v1",
+            T + "inburgeringsplicht.vastgesteld.v1",
+            T + "doelgroep.gewijzigd.v1",
+            T + "recht-maatschappelijke-begeleiding.vastgesteld.v1",
+            T + "vrijstelling.verleend.v1",
+            T + "ontheffing.verleend.v1",
         ],
     ),
     (
@@ -47,7 +47,7 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "klantprofiel updates",
         frozenset({COA}),
         frozenset({G}),
-        [T + "coa.klantprofiel.gewijzigd.v1"],
+        [T + "klantprofiel.gewijzigd.v1"],
     ),
     (
         "3",
@@ -55,9 +55,9 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({COA}),
         frozenset({G}),
         [
-            T + "coa.warme-overdracht.gepland.v1",
-            T + "coa.warme-overdracht.gehouden.v1",
-            T + "coa.klantprofiel.aangeboden.v1",
+            T + "warme-overdracht.gepland.v1",
+            T + "warme-overdracht.gehouden.v1",
+            T + "klantprofiel.aangeboden.v1",
         ],
     ),
     (
@@ -66,9 +66,9 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({COA, DUO}),
         frozenset({G}),
         [
-            T + "coa.vestiging.gemeld.v1",
-            T + "coa.klantprofiel.aangeboden.v1",
-            T + "duo.vestiging.geconstateerd.v1",
+            T + "vestiging.gemeld.v1",
+            T + "klantprofiel.aangeboden.v1",
+            T + "vestiging.geconstateerd.v1",
         ],
     ),
     (
@@ -77,28 +77,28 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({DUO, G}),
         frozenset({G, CBS, *AANB}),
         [
-            T + "duo.lbt-uitslag.vastgesteld.v1",
-            T + "gemeente.intake-uitnodiging.verstuurd.v1",
-            T + "gemeente.intake.afgerond.v1",
-            T + "gemeente.opdracht.verstrekt.v1",
-            T + "gemeente.waarschuwing.gegeven.v1",
-            T + "gemeente.boete.opgelegd.v1",
+            T + "lbt-uitslag.vastgesteld.v1",
+            T + "intake-uitnodiging.verstuurd.v1",
+            T + "intake.afgerond.v1",
+            T + "opdracht.verstrekt.v1",
+            T + "inspanningsverplichting.waarschuwing.gegeven.v1",
+            T + "inspanningsverplichting.boete.opgelegd.v1",
         ],
     ),
-    ("3", "PIP vastgesteld", frozenset({G}), frozenset({DUO}), [T + "gemeente.pip.vastgesteld.v1"]),
+    ("3", "PIP vastgesteld", frozenset({G}), frozenset({DUO}), [T + "pip.vastgesteld.v1"]),
     (
         "3",
         "inburgeringsaanbod",
         frozenset({G}),
         frozenset({DUO}),
-        [T + "gemeente.inburgeringsaanbod.gedaan.v1"],
+        [T + "inburgeringsaanbod.gedaan.v1"],
     ),
     (
         "3",
         "termijn",
         frozenset({DUO}),
         frozenset({G}),
-        [T + "duo.termijn.vastgesteld.v1", T + "duo.termijn.gewijzigd.v1"],
+        [T + "termijn.vastgesteld.v1", T + "termijn.gewijzigd.v1"],
     ),
     (
         "3",
@@ -106,9 +106,9 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G}),
         AANB,
         [
-            T + "gemeente.opdracht.verstrekt.v1",
-            T + "gemeente.opdracht.gewijzigd.v1",
-            T + "gemeente.opdracht.beeindigd.v1",
+            T + "opdracht.verstrekt.v1",
+            T + "opdracht.gewijzigd.v1",
+            T + "opdracht.beeindigd.v1",
         ],
     ),
     (
@@ -117,12 +117,12 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G}),  # thin reports: the gemeente's source emits
         frozenset({G}),
         [
-            T + "gemeente.traject-gestart-rapport.ontvangen.v1",
-            T + "gemeente.voortgang-rapport.ontvangen.v1",
-            T + "gemeente.resultaat-rapport.ontvangen.v1",
-            T + "gemeente.advies-rapport.ontvangen.v1",
-            T + "gemeente.z-route-resultaat-rapport.ontvangen.v1",
-            T + "gemeente.traject-beeindigd-rapport.ontvangen.v1",
+            T + "traject-gestart-rapport.ontvangen.v1",
+            T + "voortgang-rapport.ontvangen.v1",
+            T + "resultaat-rapport.ontvangen.v1",
+            T + "advies-rapport.ontvangen.v1",
+            T + "z-route-resultaat-rapport.ontvangen.v1",
+            T + "traject-beeindigd-rapport.ontvangen.v1",
         ],
     ),
     (
@@ -131,9 +131,9 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G}),
         frozenset({DUO}),
         [
-            T + "gemeente.pip.gewijzigd.v1",
-            T + "gemeente.leerroute.gewisseld.v1",
-            T + "gemeente.leerroute.afgeschaald.v1",
+            T + "pip.gewijzigd.v1",
+            T + "leerroute.gewisseld.v1",
+            T + "leerroute.afgeschaald.v1",
         ],
     ),
     (
@@ -142,12 +142,12 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G}),
         frozenset({DUO}),
         [
-            T + "gemeente.map.gestart.v1",
-            T + "gemeente.map.afgerond.v1",
-            T + "gemeente.map.niet-afgerond.v1",
-            T + "gemeente.pvt.gestart.v1",
-            T + "gemeente.pvt.afgerond.v1",
-            T + "gemeente.pvt.niet-afgerond.v1",
+            T + "map.gestart.v1",
+            T + "map.afgerond.v1",
+            T + "map.niet-afgerond.v1",
+            T + "pvt.gestart.v1",
+            T + "pvt.afgerond.v1",
+            T + "pvt.niet-afgerond.v1",
         ],
     ),
     (
@@ -156,9 +156,9 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({DUO}),
         frozenset({G}),
         [
-            T + "duo.examenresultaat.vastgesteld.v1",
-            T + "duo.diploma.uitgereikt.v1",
-            T + "duo.certificaat.toegekend.v1",
+            T + "examenresultaat.vastgesteld.v1",
+            T + "diploma.uitgereikt.v1",
+            T + "certificaat.toegekend.v1",
         ],
     ),
     (
@@ -167,10 +167,10 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G, DUO}),
         frozenset({G, DUO}),
         [
-            T + "duo.verlenging.aangevraagd.v1",
-            T + "duo.verlenging.besloten.v1",
-            T + "gemeente.verlengingsinformatie.aangeleverd.v1",
-            T + "gemeente.urenverantwoording.aangeleverd.v1",
+            T + "verlenging.aangevraagd.v1",
+            T + "verlenging.besloten.v1",
+            T + "verlengingsinformatie.aangeleverd.v1",
+            T + "urenverantwoording.aangeleverd.v1",
         ],
     ),
     (
@@ -179,9 +179,9 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G, DUO}),
         frozenset({CBS, G}),
         [
-            T + "gemeente.waarschuwing.gegeven.v1",
-            T + "gemeente.boete.opgelegd.v1",
-            T + "duo.boete.opgelegd.v1",
+            T + "inspanningsverplichting.waarschuwing.gegeven.v1",
+            T + "inspanningsverplichting.boete.opgelegd.v1",
+            T + "resultaatsverplichting.boete.opgelegd.v1",
         ],
     ),
     (
@@ -189,14 +189,14 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "verhuizing",
         frozenset({G, DUO}),
         frozenset({G}),
-        [T + "gemeente.verhuizing.overgedragen.v1", T + "duo.verhuizing.gemeld.v1"],
+        [T + "verhuizing.overgedragen.v1", T + "verhuizing.gemeld.v1"],
     ),
     (
         "3",
         "monitoring",
         frozenset({G, CBS}),
         frozenset({CBS, G}),
-        [T + "gemeente.intake.afgerond.v1", T + "cbs.levering.aangemaakt.v1"],
+        [T + "intake.afgerond.v1", T + "swi-levering.aangemaakt.v1"],
     ),
     # --- section 2: group change, opt-out --------------------------------------------------
     (
@@ -204,7 +204,7 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "person changes group / opts out of asielstatushouder rights",
         frozenset({DUO, G}),
         frozenset({G, DUO}),
-        [T + "duo.doelgroep.gewijzigd.v1", T + "gemeente.doelgroepkeuze.vastgelegd.v1"],
+        [T + "doelgroep.gewijzigd.v1", T + "doelgroepkeuze.vastgelegd.v1"],
     ),
     # --- section 4: data sets per exchange -------------------------------------------------
     (
@@ -212,7 +212,7 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "COA -> gemeente",
         frozenset({COA}),
         frozenset({G}),
-        [T + "coa.klantprofiel.aangeboden.v1", T + "coa.klantprofiel.gewijzigd.v1"],
+        [T + "klantprofiel.aangeboden.v1", T + "klantprofiel.gewijzigd.v1"],
     ),
     (
         "4",
@@ -220,20 +220,20 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({DUO}),
         frozenset({G}),
         [
-            T + "duo.inburgeringsplicht.vastgesteld.v1",
-            T + "duo.inburgeringsplicht.gewijzigd.v1",
-            T + "duo.inburgeringsplicht.beeindigd.v1",
-            T + "duo.termijn.vastgesteld.v1",
-            T + "duo.termijn.gewijzigd.v1",
-            T + "duo.vrijstelling.verleend.v1",
-            T + "duo.ontheffing.verleend.v1",
-            T + "duo.examenresultaat.vastgesteld.v1",
-            T + "duo.diploma.uitgereikt.v1",
-            T + "duo.certificaat.toegekend.v1",
-            T + "duo.verlenging.aangevraagd.v1",
-            T + "duo.verlenging.besloten.v1",
-            T + "duo.boete.opgelegd.v1",
-            T + "duo.lbt-uitslag.vastgesteld.v1",
+            T + "inburgeringsplicht.vastgesteld.v1",
+            T + "inburgeringsplicht.gewijzigd.v1",
+            T + "inburgeringsplicht.beeindigd.v1",
+            T + "termijn.vastgesteld.v1",
+            T + "termijn.gewijzigd.v1",
+            T + "vrijstelling.verleend.v1",
+            T + "ontheffing.verleend.v1",
+            T + "examenresultaat.vastgesteld.v1",
+            T + "diploma.uitgereikt.v1",
+            T + "certificaat.toegekend.v1",
+            T + "verlenging.aangevraagd.v1",
+            T + "verlenging.besloten.v1",
+            T + "resultaatsverplichting.boete.opgelegd.v1",
+            T + "lbt-uitslag.vastgesteld.v1",
         ],
     ),
     (
@@ -242,20 +242,20 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G}),
         frozenset({DUO}),
         [
-            T + "gemeente.pip.vastgesteld.v1",
-            T + "gemeente.pip.gewijzigd.v1",
-            T + "gemeente.map.gestart.v1",
-            T + "gemeente.map.afgerond.v1",
-            T + "gemeente.map.niet-afgerond.v1",
-            T + "gemeente.pvt.gestart.v1",
-            T + "gemeente.pvt.afgerond.v1",
-            T + "gemeente.pvt.niet-afgerond.v1",
-            T + "gemeente.leerroute.gewisseld.v1",
-            T + "gemeente.leerroute.afgeschaald.v1",
-            T + "gemeente.leerroute.gestart.v1",
-            T + "gemeente.leerroute.afgerond.v1",
-            T + "gemeente.verlengingsinformatie.aangeleverd.v1",
-            T + "gemeente.inburgeringsaanbod.gedaan.v1",
+            T + "pip.vastgesteld.v1",
+            T + "pip.gewijzigd.v1",
+            T + "map.gestart.v1",
+            T + "map.afgerond.v1",
+            T + "map.niet-afgerond.v1",
+            T + "pvt.gestart.v1",
+            T + "pvt.afgerond.v1",
+            T + "pvt.niet-afgerond.v1",
+            T + "leerroute.gewisseld.v1",
+            T + "leerroute.afgeschaald.v1",
+            T + "leerroute.gestart.v1",
+            T + "leerroute.afgerond.v1",
+            T + "verlengingsinformatie.aangeleverd.v1",
+            T + "inburgeringsaanbod.gedaan.v1",
         ],
     ),
     (
@@ -263,7 +263,7 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "gemeente -> aanbieder",
         frozenset({G}),
         AANB,
-        [T + "gemeente.opdracht.verstrekt.v1", T + "gemeente.opdracht.gewijzigd.v1"],
+        [T + "opdracht.verstrekt.v1", T + "opdracht.gewijzigd.v1"],
     ),
     (
         "4",
@@ -271,12 +271,12 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G}),  # thin reports: the gemeente's source emits
         frozenset({G}),
         [
-            T + "gemeente.traject-gestart-rapport.ontvangen.v1",
-            T + "gemeente.voortgang-rapport.ontvangen.v1",
-            T + "gemeente.resultaat-rapport.ontvangen.v1",
-            T + "gemeente.advies-rapport.ontvangen.v1",
-            T + "gemeente.z-route-resultaat-rapport.ontvangen.v1",
-            T + "gemeente.traject-beeindigd-rapport.ontvangen.v1",
+            T + "traject-gestart-rapport.ontvangen.v1",
+            T + "voortgang-rapport.ontvangen.v1",
+            T + "resultaat-rapport.ontvangen.v1",
+            T + "advies-rapport.ontvangen.v1",
+            T + "z-route-resultaat-rapport.ontvangen.v1",
+            T + "traject-beeindigd-rapport.ontvangen.v1",
         ],
     ),
     (
@@ -284,7 +284,7 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "gemeente -> next gemeente",
         frozenset({G}),
         frozenset({G}),
-        [T + "gemeente.verhuizing.overgedragen.v1"],
+        [T + "verhuizing.overgedragen.v1"],
     ),
     # --- section 5: CBS delivery items (gemeente events the cbs-leverancier consumes) -------
     (
@@ -292,14 +292,14 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "maatschappelijke begeleiding, ontzorgen",
         frozenset({G}),
         frozenset({CBS}),
-        [T + "gemeente.begeleiding.gestart.v1", T + "gemeente.begeleiding.beeindigd.v1"],
+        [T + "begeleiding.gestart.v1", T + "begeleiding.beeindigd.v1"],
     ),
     (
         "5",
         "brede intake, LBT taken/result, education level, illiteracy",
         frozenset({G}),
         frozenset({CBS}),
-        [T + "gemeente.intake.afgerond.v1"],
+        [T + "intake.afgerond.v1"],
     ),
     (
         "5",
@@ -307,10 +307,10 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G}),
         frozenset({CBS}),
         [
-            T + "gemeente.pvt.gestart.v1",
-            T + "gemeente.pvt.afgerond.v1",
-            T + "gemeente.map.gestart.v1",
-            T + "gemeente.map.afgerond.v1",
+            T + "pvt.gestart.v1",
+            T + "pvt.afgerond.v1",
+            T + "map.gestart.v1",
+            T + "map.afgerond.v1",
         ],
     ),
     (
@@ -318,7 +318,7 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "PIP decided, changed",
         frozenset({G}),
         frozenset({CBS}),
-        [T + "gemeente.pip.vastgesteld.v1", T + "gemeente.pip.gewijzigd.v1"],
+        [T + "pip.vastgesteld.v1", T + "pip.gewijzigd.v1"],
     ),
     (
         "5",
@@ -326,9 +326,9 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G}),
         frozenset({CBS}),
         [
-            T + "gemeente.leerroute.gestart.v1",
-            T + "gemeente.leerroute.gewisseld.v1",
-            T + "gemeente.leerroute.afgeschaald.v1",
+            T + "leerroute.gestart.v1",
+            T + "leerroute.gewisseld.v1",
+            T + "leerroute.afgeschaald.v1",
         ],
     ),
     (
@@ -336,28 +336,31 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "courses: provider, participation, kind",
         frozenset({G}),
         frozenset({CBS}),
-        [T + "gemeente.opdracht.verstrekt.v1", T + "gemeente.opdracht.beeindigd.v1"],
+        [T + "opdracht.verstrekt.v1", T + "opdracht.beeindigd.v1"],
     ),
     (
         "5",
         "warnings, fines",
         frozenset({G}),
         frozenset({CBS}),
-        [T + "gemeente.waarschuwing.gegeven.v1", T + "gemeente.boete.opgelegd.v1"],
+        [
+            T + "inspanningsverplichting.waarschuwing.gegeven.v1",
+            T + "inspanningsverplichting.boete.opgelegd.v1",
+        ],
     ),
     (
         "5",
         "voortgangsgesprekken gezinsmigranten",
         frozenset({G}),
         frozenset({CBS}),
-        [T + "gemeente.voortgangsgesprek.gehouden.v1"],
+        [T + "voortgangsgesprek.gehouden.v1"],
     ),
     (
         "5",
         "CBS delivery produced",
         frozenset({G}),  # the cbs-leverancier delivers on behalf of the gemeente
         frozenset({CBS}),
-        [T + "cbs.levering.aangemaakt.v1"],
+        [T + "swi-levering.aangemaakt.v1"],
     ),
     # --- issue 8 items 8 and 10 (contracts 0.2) ---------------------------------------------
     (
@@ -365,14 +368,14 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "COA -> gemeente: nareisprofiel (seed 002 section 2.2)",
         frozenset({COA}),
         frozenset({G}),
-        [T + "coa.nareisprofiel.aangeboden.v1"],
+        [T + "nareisprofiel.aangeboden.v1"],
     ),
     (
         "4",
         "aanbieder -> gemeente: MB and LBT reports, registered at the gemeente's source",
         frozenset({G}),
         frozenset({G}),
-        [T + "gemeente.mb-rapportage.ontvangen.v1", T + "gemeente.lbt-resultaat.ontvangen.v1"],
+        [T + "mb-rapportage.ontvangen.v1", T + "lbt-resultaat.ontvangen.v1"],
     ),
     # --- issue 8 items 3 and 4 (contracts 0.2, rules 3, 4) ---------------------------------
     (
@@ -380,14 +383,14 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "enforcement: DUO asks the gemeente for its fines (seed 002 section 4.7)",
         frozenset({DUO}),
         frozenset({G}),
-        [T + "duo.handhavingsverzoek.ingediend.v1"],
+        [T + "handhavingsverzoek.ingediend.v1"],
     ),
     (
         "3",
         "verhuizing: the new gemeente asks the old one to hand over (seed 002 section 4.5)",
         frozenset({G}),
         frozenset({G}),
-        [T + "gemeente.overdracht.aangevraagd.v1"],
+        [T + "overdracht.aangevraagd.v1"],
     ),
     # --- issue 8 item 6 (rules 5, 6): DUO signalen (seed 002 section 3.1) -------------------
     (
@@ -395,7 +398,7 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "DUO: signalen that a clerk can tick off",
         frozenset({DUO}),
         frozenset({G}),
-        [T + "duo.signaal.aangemaakt.v1", T + "duo.signaal.afgehandeld.v1"],
+        [T + "signaal.aangemaakt.v1", T + "signaal.afgehandeld.v1"],
     ),
 ]
 
@@ -450,5 +453,5 @@ def test_every_row_of_domain_md_sections_3_and_4_is_mapped():
 
 def test_both_target_groups_have_their_vestiging_moment():
     # asielstatushouder: COA reports vestiging; gezinsmigrant: DUO notices the BRP registration.
-    assert get_event_type(T + "coa.vestiging.gemeld.v1").recipients == {G}
-    assert get_event_type(T + "duo.vestiging.geconstateerd.v1").recipients == {G}
+    assert get_event_type(T + "vestiging.gemeld.v1").recipients == {G}
+    assert get_event_type(T + "vestiging.geconstateerd.v1").recipients == {G}

@@ -26,7 +26,7 @@ from keten_contracts.policy import (
 from keten_contracts.resources import get_resource
 from keten_contracts.resources.gemeente import Handhavingsmaatregel, Handhavingsverzoek
 
-VERZOEK_TYPE = "nl.inburgering.duo.handhavingsverzoek.ingediend.v1"
+VERZOEK_TYPE = "nl.inburgering.handhavingsverzoek.ingediend.v1"
 IBP = "ibp-5c7d21"
 
 

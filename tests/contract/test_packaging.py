@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from keten_contracts.events import get_event_type
 from keten_contracts.render import contracts_dir
 
 PACKAGE = Path(keten_contracts.__file__).parent
-ALLOWED_THIRD_PARTY = {"pydantic", "jsonschema", "yaml"}
+ALLOWED_THIRD_PARTY = {"pydantic", "jsonschema", "yaml", "lxml"}
 
 
 def test_imports_only_the_standard_library_and_declared_dependencies():
@@ -55,8 +56,9 @@ def test_wheel_installs_alone_and_its_command_works(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "keten_contracts/asyncapi.yaml" in names
     assert "keten_contracts/released/VERSION" in names
-    assert "keten_contracts/schemas/events/nl.inburgering.gemeente.pip.vastgesteld.v1.json" in names
+    assert "keten_contracts/schemas/events/nl.inburgering.pip.vastgesteld.v1.json" in names
     assert "keten_contracts/schemas/views/opdracht/map-aanbieder.json" in names
+    assert "keten_contracts/swi/swi-1.0.xsd" in names  # rule 16: the SWI layout's XSD
     assert any(n.startswith("keten_contracts/released/events/") for n in names)
     assert not any(n.startswith(("keten_core", "services")) for n in names)
 
@@ -65,6 +67,18 @@ def test_wheel_installs_alone_and_its_command_works(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     python = venv / "bin" / "python"
+    # --system-site-packages sees the base interpreter's packages, not this venv's (lxml is
+    # only here): add this interpreter's site-packages as a plain path. Its .pth files (the
+    # editable installs) are not processed from there, so keten_contracts is the wheel's.
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(site, "_this_interpreters_packages.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n"
+    )
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
         check=True,
@@ -72,7 +86,7 @@ def test_wheel_installs_alone_and_its_command_works(tmp_path):
     )
     example = tmp_path / "event.json"
     example.write_text(
-        json.dumps(get_event_type("nl.inburgering.gemeente.pip.vastgesteld.v1").example())
+        json.dumps(get_event_type("nl.inburgering.pip.vastgesteld.v1").example())
     )
     cli = venv / "bin" / "keten-contracts"
     result = subprocess.run(

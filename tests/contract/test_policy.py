@@ -231,12 +231,12 @@ def test_an_aanbieder_receives_only_opdrachten_for_its_kind(event_type, rol, oin
 
 
 def test_producers_and_unknown_types():
-    assert may_produce(Rol.GEMEENTE, "nl.inburgering.gemeente.pip.vastgesteld.v1")
-    assert not may_produce(Rol.TAALAANBIEDER, "nl.inburgering.gemeente.pip.vastgesteld.v1")
+    assert may_produce(Rol.GEMEENTE, "nl.inburgering.pip.vastgesteld.v1")
+    assert not may_produce(Rol.TAALAANBIEDER, "nl.inburgering.pip.vastgesteld.v1")
     # thin reports: the gemeente's source emits the report events, no aanbieder does
-    assert may_produce(Rol.GEMEENTE, "nl.inburgering.gemeente.voortgang-rapport.ontvangen.v1")
+    assert may_produce(Rol.GEMEENTE, "nl.inburgering.voortgang-rapport.ontvangen.v1")
     assert not may_produce(
-        Rol.MAP_AANBIEDER, "nl.inburgering.gemeente.voortgang-rapport.ontvangen.v1"
+        Rol.MAP_AANBIEDER, "nl.inburgering.voortgang-rapport.ontvangen.v1"
     )
     assert not may_receive(Rol.DUO, "nl.inburgering.onbekend.ding.gebeurd.v1")
     assert not may_read(Rol.GEMEENTE, "onbekend", "bsn")
@@ -248,7 +248,7 @@ def test_producers_and_unknown_types():
     # DUO reads gemeente fines only on request (rules 3, 4: policy.project_op_verzoek, see
     # test_enforcement_request.py), no standing read, and gets no event about them.
     assert not may_read(Rol.DUO, "handhavingsmaatregel", "bedragInCenten")
-    assert not may_receive(Rol.DUO, "nl.inburgering.gemeente.boete.opgelegd.v1")
+    assert not may_receive(Rol.DUO, "nl.inburgering.inspanningsverplichting.boete.opgelegd.v1")
 
 
 def test_an_opdracht_for_a_provider_without_bsn_ground_cannot_hold_one():

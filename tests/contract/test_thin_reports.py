@@ -72,7 +72,7 @@ def _example(kind: str) -> dict:
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_the_report_event_is_thin_and_for_the_ordering_gemeente_only(kind):
-    et = get_event_type(f"nl.inburgering.gemeente.{kind}-rapport.ontvangen.v1")
+    et = get_event_type(f"nl.inburgering.{kind}-rapport.ontvangen.v1")
     assert et.resource == f"{kind}-rapport"
     assert et.resource_def.bron == "dossier-bron"
     assert et.producers == {Rol.GEMEENTE}

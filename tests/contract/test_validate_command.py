@@ -12,9 +12,9 @@ from keten_contracts.cli import main
 from keten_contracts.events import get_event_type
 from keten_contracts.validation import validate_document, validate_kafka, validate_structured
 
-PIP = "nl.inburgering.gemeente.pip.vastgesteld.v1"
-OPDRACHT = "nl.inburgering.gemeente.opdracht.verstrekt.v1"
-VOORTGANG = "nl.inburgering.gemeente.voortgang-rapport.ontvangen.v1"
+PIP = "nl.inburgering.pip.vastgesteld.v1"
+OPDRACHT = "nl.inburgering.opdracht.verstrekt.v1"
+VOORTGANG = "nl.inburgering.voortgang-rapport.ontvangen.v1"
 
 
 def kafka_dump(type_str: str) -> dict:
@@ -26,7 +26,7 @@ def kafka_dump(type_str: str) -> dict:
     return {
         "topic": get_event_type(type_str).topic,
         "headers": headers,
-        "key": example["subject"],
+        "key": example["partitionkey"],
         "value": json.dumps(example["data"]),
     }
 
@@ -79,7 +79,7 @@ def test_personal_data_and_bsn_are_refused_anywhere():
 
 def test_unknown_type_gets_a_suggestion():
     bad = get_event_type(PIP).example()
-    bad["type"] = "nl.inburgering.gemeente.pip.vastgesteldd.v1"
+    bad["type"] = "nl.inburgering.pip.vastgesteldd.v1"
     errors = validate_structured(bad).errors
     assert any(f"did you mean '{PIP}'" in e for e in errors)
 
@@ -105,7 +105,7 @@ def test_kafka_dump_errors_name_headers_key_and_topic():
     errors = "\n".join(validate_kafka(dump).errors)
     assert "header content-type: missing" in errors
     assert "header ce_gemeentecode: String should match pattern" in errors
-    assert "key: must equal header ce_subject" in errors
+    assert "key: must equal header ce_partitionkey" in errors
     assert f"topic: {PIP} belongs on 'nl.inburgering.gemeente'" in errors
 
 

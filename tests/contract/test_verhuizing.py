@@ -30,9 +30,9 @@ from keten_contracts.resources.gemeente import (
 )
 
 T = "nl.inburgering."
-GEMELD = T + "duo.verhuizing.gemeld.v1"
-AANGEVRAAGD = T + "gemeente.overdracht.aangevraagd.v1"
-OVERGEDRAGEN = T + "gemeente.verhuizing.overgedragen.v1"
+GEMELD = T + "verhuizing.gemeld.v1"
+AANGEVRAAGD = T + "overdracht.aangevraagd.v1"
+OVERGEDRAGEN = T + "verhuizing.overgedragen.v1"
 OUD, NIEUW, DERDE = "0363", "0599", "0518"
 
 

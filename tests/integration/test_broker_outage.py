@@ -24,7 +24,7 @@ from tests.support import read_all
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
-MAP_GESTART = "nl.inburgering.gemeente.map.gestart.v1"
+MAP_GESTART = "nl.inburgering.map.gestart.v1"
 
 
 def an_event(subject: str):
@@ -32,6 +32,7 @@ def an_event(subject: str):
         type=MAP_GESTART,
         source="urn:nld:oin:00000001002220647000:systeem:dossier-bron",
         subject=subject,
+        partitionkey=subject,
         dataref=f"https://dossier.example.nl/api/v1/map-trajecten/{subject}",
         data={"mapId": subject, "dossierId": "dos-1"},
         gemeentecode="0363",

@@ -41,9 +41,9 @@ from tests.support import TcpProxy, read_all
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 SOURCE = "urn:nld:oin:00000001002220647000:systeem:dossier-bron"
-GEWIJZIGD = "nl.inburgering.gemeente.pip.gewijzigd.v1"
-VASTGESTELD = "nl.inburgering.gemeente.pip.vastgesteld.v1"  # catalogued; no handler in test 6
-HERZIEN = "nl.inburgering.gemeente.pip.herzien.v1"  # not in this release's catalogue
+GEWIJZIGD = "nl.inburgering.pip.gewijzigd.v1"
+VASTGESTELD = "nl.inburgering.pip.vastgesteld.v1"  # catalogued; no handler in test 6
+HERZIEN = "nl.inburgering.pip.herzien.v1"  # not in this release's catalogue
 
 # Every consumer in this module: fast rebalance notice and retries, so faults play out in
 # seconds.
@@ -57,6 +57,7 @@ def pip_event(subject: str, versie: int = 1, type: str = GEWIJZIGD) -> CloudEven
         type=type,
         source=SOURCE,
         subject=subject,
+        partitionkey=subject,
         dataref=f"https://dossier.example.nl/api/v1/pips/{subject}",
         data={"pipId": subject, "dossierId": "dos-1", "versie": versie},
         gemeentecode="0363",

@@ -23,7 +23,7 @@ async def test_demo_round_trip_prints_the_received_cloudevent(
         lines.clear()
         async with asyncio.timeout(90):
             event = await run_demo(settings, echo=lines.append)
-        assert event.get_type() == "nl.inburgering.gemeente.pip.vastgesteld.v1"
+        assert event.get_type() == "nl.inburgering.pip.vastgesteld.v1"
         printed = "\n".join(lines)
         assert f'"id": "{event.get_id()}"' in printed
         assert '"dataref": "http' in printed and '"gemeentecode": "0363"' in printed

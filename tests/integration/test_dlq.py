@@ -28,8 +28,8 @@ from tests.support import read_all
 pytestmark = pytest.mark.kafka
 
 T0 = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
-PIP = "nl.inburgering.gemeente.pip.vastgesteld.v1"
-EXAMEN = "nl.inburgering.duo.examen.v1"
+PIP = "nl.inburgering.pip.vastgesteld.v1"
+EXAMEN = "nl.inburgering.examen.v1"
 
 
 @dataclass(frozen=True)

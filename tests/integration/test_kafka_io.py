@@ -23,9 +23,10 @@ SOURCE = "urn:nld:oin:00000001002220647000:systeem:dossier-bron"
 
 def an_event(subject: str = "pip-1", **data: object) -> CloudEvent:
     return new_event(
-        type="nl.inburgering.gemeente.pip.vastgesteld.v1",
+        type="nl.inburgering.pip.vastgesteld.v1",
         source=SOURCE,
         subject=subject,
+        partitionkey=subject,
         dataref=f"https://dossier.example.nl/api/v1/pips/{subject}",
         data={"pipId": subject, "dossierId": "dos-1", "versie": 1, **data},
         gemeentecode="0363",

@@ -47,7 +47,7 @@ from tests.support import TcpProxy, read_all, run_consumer_until
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 SOURCE = "urn:nld:oin:00000001002220647000:systeem:dossier-bron"
-PIP_GEWIJZIGD = "nl.inburgering.gemeente.pip.gewijzigd.v1"
+PIP_GEWIJZIGD = "nl.inburgering.pip.gewijzigd.v1"
 # The catalogue's topic of the type; each test puts its own prefix in front.
 CATALOGUE_TOPIC = get_event_type(PIP_GEWIJZIGD).topic
 
@@ -64,6 +64,7 @@ def mijlpaal_event(pip: str, n: int) -> CloudEvent:
         type=PIP_GEWIJZIGD,
         source=SOURCE,
         subject=pip,
+        partitionkey=pip,
         dataref=f"https://dossier.example.nl/api/v1/pips/{pip}",
         data={"pipId": pip, "dossierId": "dos-1", "versie": n + 1},
         gemeentecode="0363",
@@ -261,6 +262,7 @@ async def test_an_event_off_the_catalogue_is_refused_and_nothing_is_staged(sessi
             uow.emit(
                 PIP_GEWIJZIGD,
                 subject="d-2",
+                partitionkey="d-2",
                 dataref="https://dossier.example.nl/api/v1/pips/d-2",
                 data={"pipId": "d-2", "dossierId": "dos-1", "versie": 1, "naam": "Jan Jansen"},
                 gemeentecode="0363",
@@ -288,6 +290,7 @@ async def test_the_topic_is_the_catalogues_and_not_the_callers(sessions, prefix)
         emitted = uow.emit(
             PIP_GEWIJZIGD,
             subject="d-3",
+            partitionkey="d-3",
             dataref="https://dossier.example.nl/api/v1/pips/d-3",
             data={"pipId": "d-3", "dossierId": "dos-1", "versie": 2},
             gemeentecode="0363",

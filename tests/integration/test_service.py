@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import httpx
+import jsonschema
 import pytest
 import uvicorn
 from fastapi import APIRouter, Depends
@@ -31,7 +32,7 @@ from keten_core.uow import UnitOfWork
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 OIN = "00000001002220647000"
-PIP_GEWIJZIGD = "nl.inburgering.gemeente.pip.gewijzigd.v1"
+PIP_GEWIJZIGD = "nl.inburgering.pip.gewijzigd.v1"
 
 
 def free_port() -> int:
@@ -40,7 +41,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def build_service(name: str, database_url: str, bootstrap: str, prefix: str) -> KetenService:
+def build_service(
+    name: str, database_url: str, bootstrap: str, prefix: str, *, port: int | None = None
+) -> KetenService:
     """A small service: a route that records a PIP change (state + event in one unit of
     work), and a handler of that event that writes an effect."""
     router = APIRouter()
@@ -58,11 +61,12 @@ def build_service(name: str, database_url: str, bootstrap: str, prefix: str) -> 
             event = uow.emit(
                 PIP_GEWIJZIGD,
                 subject=pip_id,
+                partitionkey=pip_id,
                 dataref=f"https://dossier.example.nl/api/v1/pips/{pip_id}",
                 data={"pipId": pip_id, "dossierId": "dos-1", "versie": 2},
                 gemeentecode="0363",
             )
-        return {"id": event.get_id()}
+        return {"id": event.get_id(), "dataschema": event.get_dataschema()}
 
     @events.on(PIP_GEWIJZIGD)
     async def gewijzigd(data: Any, envelope: EnvelopeAttributes, uow: UnitOfWork) -> None:
@@ -78,14 +82,17 @@ def build_service(name: str, database_url: str, bootstrap: str, prefix: str) -> 
         topic_prefix=prefix,
         dead_letter_topic=f"{prefix}deadletter",
         log_json=False,
+        **({} if port is None else {"http_port": port}),
     )
     return KetenService(name, settings=settings, routers=[router], events=events)
 
 
 @asynccontextmanager
-async def serving(service: KetenService) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(
+    service: KetenService, port: int | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """The service on a real loopback port (uvicorn, lifespan included)."""
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(service.app(), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -163,6 +170,36 @@ async def test_a_route_and_a_handler_share_the_unit_of_work_end_to_end(
     )
     assert handled == 3
     assert len(set(ids)) == 3
+
+
+async def test_the_dataschema_of_an_emitted_event_resolves_at_the_producing_service(
+    database, kafka_bootstrap_servers
+):
+    # NL GOV CloudEvents 1.1: dataschema URLs resolve in a running chain (served by the project).
+    port = free_port()
+    name = f"svc-{uuid.uuid4().hex[:6]}"
+    service = build_service(name, database, kafka_bootstrap_servers, prefix(), port=port)
+    async with serving(service, port) as client:
+        emitted = (await client.post("/pips/pip-schema")).json()
+        url = emitted["dataschema"]
+        assert url == (
+            f"http://127.0.0.1:{port}/contracts/schemas/events/{PIP_GEWIJZIGD}.json"
+        )
+        answer = await client.get(url)
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("application/schema+json")
+        schema = answer.json()
+        jsonschema.Draft202012Validator.check_schema(schema)
+        jsonschema.validate({"pipId": "pip-schema", "dossierId": "dos-1", "versie": 2}, schema)
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"pipId": "pip-schema", "bsn": "111222333"}, schema)
+        # Only the release's own files: no path reaches outside the schemas directory.
+        for bad in ("events/../../render.py", "events/nl.inburgering.bestaat.niet.v1.json"):
+            missing = await client.get(f"/contracts/schemas/{bad}")
+            assert missing.status_code == 404
+            assert missing.headers["content-type"] == "application/problem+json"
+        asyncapi = await client.get("/contracts/asyncapi.yaml")
+        assert asyncapi.status_code == 200 and PIP_GEWIJZIGD in asyncapi.text
 
 
 async def test_liveness_fails_when_the_consumer_task_dies(database, kafka_bootstrap_servers):

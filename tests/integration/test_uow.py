@@ -23,7 +23,7 @@ SOURCE = "urn:nld:oin:00000001002220647000:systeem:dossier-bron"
 class Seen:
     source: str
     id: str
-    type: str = "nl.inburgering.gemeente.pip.gewijzigd.v1"
+    type: str = "nl.inburgering.pip.gewijzigd.v1"
 
 
 @pytest.fixture
@@ -51,8 +51,9 @@ async def test_claims_and_events_roll_back_with_a_failing_handler(sessions):
         async with uow(sessions, consumer="c") as work:
             assert await work.claim(events) == events
             work.emit(
-                "nl.inburgering.gemeente.pip.gewijzigd.v1",
+                "nl.inburgering.pip.gewijzigd.v1",
                 subject="pip-1",
+                partitionkey="pip-1",
                 dataref="https://dossier.example.nl/api/v1/pips/pip-1",
                 data={"pipId": "pip-1", "dossierId": "dos-1", "versie": 2},
                 gemeentecode="0363",
@@ -73,15 +74,17 @@ async def test_emit_refuses_what_the_catalogue_does_not_allow_and_stages_nothing
     async with uow(sessions) as work:
         with pytest.raises(InvalidEvent, match="naam"):
             work.emit(
-                "nl.inburgering.gemeente.pip.gewijzigd.v1",
+                "nl.inburgering.pip.gewijzigd.v1",
                 subject="pip-2",
+                partitionkey="pip-2",
                 dataref="https://dossier.example.nl/api/v1/pips/pip-2",
                 data={"pipId": "pip-2", "dossierId": "dos-1", "versie": 2, "naam": "Jan Jansen"},
                 gemeentecode="0363",
             )
         staged = work.emit(
-            "nl.inburgering.gemeente.pip.gewijzigd.v1",
+            "nl.inburgering.pip.gewijzigd.v1",
             subject="pip-2",
+            partitionkey="pip-2",
             dataref="https://dossier.example.nl/api/v1/pips/pip-2",
             data={"pipId": "pip-2", "dossierId": "dos-1", "versie": 2},
             gemeentecode="0363",

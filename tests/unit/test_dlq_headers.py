@@ -32,7 +32,7 @@ from keten_core.dlq import (
 
 ORIGINAL = [
     ("ce_specversion", b"1.0"),
-    ("ce_type", b"nl.inburgering.gemeente.pip.vastgesteld.v1"),
+    ("ce_type", b"nl.inburgering.pip.vastgesteld.v1"),
     ("ce_id", b"id-1"),
     ("ce_subject", b"pip-1"),
     ("tombstone", None),
@@ -145,7 +145,7 @@ def test_a_dead_letter_is_parsed_from_its_record():
         41,
     )
     assert letter.group == "router"
-    assert letter.ce_type == "nl.inburgering.gemeente.pip.vastgesteld.v1"
+    assert letter.ce_type == "nl.inburgering.pip.vastgesteld.v1"
     assert (letter.ce_id, letter.ce_subject) == ("id-1", "pip-1")
     assert letter.key == b"pip-1"
     assert letter.original_headers == ORIGINAL
@@ -171,8 +171,8 @@ def test_a_record_without_dlq_or_cloudevent_headers_still_parses():
         (DeadLetterFilter(group="duo-adapter"), False),
         (DeadLetterFilter(reason="handler-failed"), True),
         (DeadLetterFilter(reason="rejected"), False),
-        (DeadLetterFilter(event_type="nl.inburgering.gemeente.pip.vastgesteld.v1"), True),
-        (DeadLetterFilter(event_type="nl.inburgering.duo.examen.v1"), False),
+        (DeadLetterFilter(event_type="nl.inburgering.pip.vastgesteld.v1"), True),
+        (DeadLetterFilter(event_type="nl.inburgering.examen.v1"), False),
         (DeadLetterFilter(topic="keten.events"), True),
         (DeadLetterFilter(topic="keten.other"), False),
         (DeadLetterFilter(since=T0), True),  # inclusive

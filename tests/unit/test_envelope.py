@@ -25,9 +25,10 @@ SOURCE = f"urn:nld:oin:{OIN_GEMEENTE}:systeem:dossier-bron"
 
 def pip_event(**overrides: object):
     fields: dict[str, object] = {
-        "type": "nl.inburgering.gemeente.pip.vastgesteld.v1",
+        "type": "nl.inburgering.pip.vastgesteld.v1",
         "source": SOURCE,
         "subject": "pip-7f3c2a",
+        "partitionkey": "dos-2e4f6a",
         "dataref": "https://dossier.example.nl/api/v1/pips/pip-7f3c2a",
         "data": {"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a", "versie": 1},
         "gemeentecode": "0363",
@@ -41,15 +42,18 @@ def test_binary_mode_carries_every_profile_attribute_as_ce_header():
     record = event_to_kafka(event)
     headers = dict(record.headers)
 
-    assert record.key == b"pip-7f3c2a"
+    # NL GOV CloudEvents 1.1: the key is the producer's person-level id (the dossier), carried
+    # in ``partitionkey``; the subject stays the resource id.
+    assert record.key == b"dos-2e4f6a"
+    assert headers["ce_partitionkey"] == b"dos-2e4f6a"
     assert headers["content-type"] == b"application/json"
     assert headers["ce_specversion"] == b"1.0"
     assert headers["ce_source"] == SOURCE.encode()
-    assert headers["ce_type"] == b"nl.inburgering.gemeente.pip.vastgesteld.v1"
+    assert headers["ce_type"] == b"nl.inburgering.pip.vastgesteld.v1"
     assert headers["ce_subject"] == b"pip-7f3c2a"
     assert headers["ce_dataref"].startswith(b"https://dossier.example.nl/")
     assert headers["ce_gemeentecode"] == b"0363"
-    assert headers["ce_dataschema"].endswith(b"/nl.inburgering.gemeente.pip.vastgesteld.v1.json")
+    assert headers["ce_dataschema"].endswith(b"/nl.inburgering.pip.vastgesteld.v1.json")
     uuid.UUID(headers["ce_id"].decode())
 
     decoded = event_from_kafka(record.headers, record.key, record.value)
@@ -74,6 +78,8 @@ def test_fixed_id_and_time_survive_the_round_trip():
         ("source", "gemeente-amsterdam", "source"),
         ("type", "PipVastgesteld", "type"),
         ("gemeentecode", "363", "gemeentecode"),
+        ("partitionkey", "111222333", "partitionkey"),
+        ("partitionkey", "", "partitionkey"),
     ],
 )
 def test_profile_violations_are_refused_naming_the_attribute(field, value, named):
@@ -89,7 +95,7 @@ def test_aanbiedersoort_must_be_a_kind_of_aanbieder():
 @pytest.mark.parametrize(
     ("overrides", "named"),
     [
-        ({"type": "nl.inburgering.gemeente.dossier.verzonnen.v1"}, "unknown event type"),
+        ({"type": "nl.inburgering.dossier.verzonnen.v1"}, "unknown event type"),
         ({"data": {"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a"}}, "data.versie"),
         ({"data": {"pipId": "pip-7f3c2a", "dossierId": "d", "versie": 1, "bsn": "x"}}, "bsn"),
         ({"gemeentecode": None}, "gemeentecode: required"),
@@ -115,11 +121,11 @@ def test_consumers_read_tolerantly_what_versioning_calls_compatible():
         "versie": 1,
     }
     headers = [
-        (k, b"nl.inburgering.gemeente.pip.herzien.v1" if k == "ce_type" else v)
+        (k, b"nl.inburgering.pip.herzien.v1" if k == "ce_type" else v)
         for k, v in record.headers
     ]
     envelope, _ = decode_binary(headers, record.key, record.value)
-    assert envelope.type == "nl.inburgering.gemeente.pip.herzien.v1"
+    assert envelope.type == "nl.inburgering.pip.herzien.v1"
     # Producers stay strict: the same field is refused when emitting.
     with pytest.raises(InvalidEvent, match="nieuw"):
         pip_event(data={"pipId": "pip-7f3c2a", "dossierId": "dos-2e4f6a", "versie": 1, "nieuw": 1})
@@ -156,10 +162,53 @@ def test_missing_dataref_on_the_wire_is_invalid():
         event_from_kafka(headers, record.key, record.value)
 
 
-def test_key_must_be_the_subject():
+def test_key_must_be_the_partitionkey():
     record = event_to_kafka(pip_event())
-    with pytest.raises(InvalidEvent, match="key"):
-        event_from_kafka(record.headers, b"another-resource", record.value)
+    with pytest.raises(InvalidEvent, match="partitionkey"):
+        event_from_kafka(record.headers, b"pip-7f3c2a", record.value)  # the subject: not the key
+    with pytest.raises(InvalidEvent, match="partitionkey"):
+        event_from_kafka(record.headers, None, record.value)
+    without = [(k, v) for k, v in record.headers if k != "ce_partitionkey"]
+    with pytest.raises(InvalidEvent, match="partitionkey"):
+        event_from_kafka(without, record.key, record.value)
+
+
+def test_one_persons_events_share_a_key_whatever_their_resource():
+    # Order per person per producer: the PIP and an opdracht of one dossier land on one
+    # partition; the subject (resource id) differs.
+    pip = event_to_kafka(pip_event())
+    opdracht = event_to_kafka(
+        new_event(
+            type="nl.inburgering.opdracht.verstrekt.v1",
+            source=SOURCE,
+            subject="opd-3a91",
+            partitionkey="dos-2e4f6a",
+            dataref="https://dossier.example.nl/api/v1/opdrachten/opd-3a91",
+            data={"opdrachtId": "opd-3a91"},
+            gemeentecode="0363",
+            aanbiedersoort=Rol.TAALAANBIEDER,
+            aanbiederoin="00000003273280410000",
+        )
+    )
+    assert pip.key == opdracht.key == b"dos-2e4f6a"
+
+
+def test_profile_conformant_sequence_attributes_are_accepted():
+    # NL GOV profile: sequence/sequencetype are optional attributes a producer may send.
+    record = event_to_kafka(pip_event(sequence="42"))
+    headers = [*record.headers, ("ce_sequencetype", b"Integer")]
+    envelope, _ = decode_binary(headers, record.key, record.value)
+    assert (envelope.sequence, envelope.sequencetype) == ("42", "Integer")
+    bad = [(k, b"not-a-number" if k == "ce_sequence" else v) for k, v in headers]
+    with pytest.raises(InvalidEvent, match="sequence"):
+        decode_binary(bad, record.key, record.value)
+
+
+def test_dataschema_points_at_the_producing_service_when_given_its_base():
+    event = pip_event(schema_base_url="http://127.0.0.1:8001/contracts/schemas/")
+    assert event.get_dataschema() == (
+        "http://127.0.0.1:8001/contracts/schemas/events/nl.inburgering.pip.vastgesteld.v1.json"
+    )
 
 
 @pytest.mark.parametrize(
@@ -218,6 +267,7 @@ def test_random_opaque_ids_are_never_taken_for_a_bsn():
         pip_id = f"pip-{uuid.uuid4()}"
         pip_event(
             subject=pip_id,
+            partitionkey=f"dos-{uuid.uuid4()}",
             dataref=f"https://d.example.nl/api/v1/pips/{pip_id}",
             data={"pipId": pip_id, "dossierId": f"dos-{uuid.uuid4().hex}", "versie": 1},
         )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, Self
 from uuid import UUID
 
-from pydantic import AnyUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from keten_contracts.parties import GEMEENTECODE_PATTERN, OIN_PATTERN, Rol
 
@@ -28,9 +28,18 @@ EXT_AANBIEDERSOORT: Final = "aanbiedersoort"
 EXT_AANBIEDEROIN: Final = "aanbiederoin"
 EXT_TRACEPARENT: Final = "traceparent"
 EXT_TRACESTATE: Final = "tracestate"
+# CloudEvents partitioning extension: the producing source's opaque person-level id, used as
+# the Kafka key (see ``keten_contracts.events.catalogue.Sleutel``).
+EXT_PARTITIONKEY: Final = "partitionkey"
+# CloudEvents sequence extension, optional in the NL GOV profile: accepted, never required.
+EXT_SEQUENCE: Final = "sequence"
+EXT_SEQUENCETYPE: Final = "sequencetype"
 EXTENSIONS: Final = frozenset(
     {
         EXT_DATAREF,
+        EXT_PARTITIONKEY,
+        EXT_SEQUENCE,
+        EXT_SEQUENCETYPE,
         EXT_GEMEENTECODE,
         EXT_AANBIEDERSOORT,
         EXT_AANBIEDEROIN,
@@ -106,6 +115,17 @@ class EnvelopeAttributes(BaseModel):
     aanbiederoin: Annotated[str, Field(pattern=OIN_PATTERN)] | None = Field(
         default=None, description="OIN of the one aanbieder the event is meant for, for routing."
     )
+    partitionkey: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="The producing source's opaque person-level id (the catalogue's `sleutel`"
+        " of the type); the Kafka key. Never a BSN."
+    )
+    sequence: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Order of the event within its producer (sequence extension)."
+    )
+    sequencetype: Annotated[str, Field(min_length=1, max_length=50)] | None = Field(
+        default=None, description="How `sequence` is ordered; `Integer` means a signed 32-bit"
+        " integer as text (CloudEvents sequence extension 1.0)."
+    )
     traceparent: Annotated[str, Field(pattern=TRACEPARENT_PATTERN)] | None = None
     tracestate: str | None = None
 
@@ -116,7 +136,19 @@ class EnvelopeAttributes(BaseModel):
             raise ValueError("time must carry a time zone (RFC 3339)")
         return value
 
-    @field_validator("subject", "dataref")
+    @model_validator(mode="after")
+    def _integer_sequence(self) -> Self:
+        if self.sequencetype == "Integer" and self.sequence is not None:
+            try:
+                value = int(self.sequence)
+            except ValueError:
+                msg = "sequence must be an integer when sequencetype is Integer"
+                raise ValueError(msg) from None
+            if not -(2**31) <= value < 2**31:
+                raise ValueError("sequence of type Integer must fit a signed 32-bit integer")
+        return self
+
+    @field_validator("subject", "dataref", "partitionkey")
     @classmethod
     def _no_bsn(cls, value: Any) -> Any:
         if contains_bsn(str(value)):

@@ -16,6 +16,12 @@ Rules that hold whatever a tag says (domain.md section 6):
   gemeente; after a verhuizing hand-over that is the new gemeente).
 - No special-category field (health, religion) is readable by anyone.
 - Aanbieder progress reports (personal data) go only to the ordering gemeente.
+
+Sources serve reads through ``keten_contracts.access`` (rules 13, 14): ``mag_lezen``,
+``mag_wijzigen`` and ``projecteer`` take the resolved context of the call (client registry
+entry and the endpoint's purpose) and the row's facts, and apply everything below, the
+target-group rule included, so that no source can forget a keyword. The keyword functions here
+stay the building blocks.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ __all__ = [
     "TAALINSPANNING_VELDEN",
     "WETTELIJK_MAXIMUM",
     "BsnBeleid",
+    "doelgroep_allows",
     "may_produce",
     "may_read",
     "may_read_doelgroep",
@@ -64,6 +71,8 @@ __all__ = [
     "project_voor_overdracht",
     "readable_fields",
     "recipients_of",
+    "veldnaam",
+    "verberg_taalinspanning",
     "view_model",
 ]
 
@@ -238,7 +247,16 @@ def _python_name(resource: str, field: str) -> str:
     return field
 
 
-def _doelgroep_allows(
+def veldnaam(resource: str, field: str) -> str | None:
+    """The Python name of ``field`` (Python or wire name) of ``resource``; None when the
+    resource or the field is unknown (callers refuse then)."""
+    if resource not in RESOURCES:
+        return None
+    naam = _python_name(resource, field)
+    return naam if naam in get_resource(resource).model.model_fields else None
+
+
+def doelgroep_allows(
     rol: Rol, resource: str, field: str, doelgroep: Doelgroep | str | None
 ) -> bool:
     """The target-group rule (fail closed): a gemeente reads a language-effort field only
@@ -263,7 +281,7 @@ def may_read_doelgroep(
     reads a language-effort field (``TAALINSPANNING_VELDEN``) only of a person stated to be an
     asielstatushouder; ``doelgroep=None`` (unknown) is a no. ``project`` applies the same rule.
     ``may_read`` alone answers for the field in general (the most open row)."""
-    return may_read(rol, resource, field, **context) and _doelgroep_allows(
+    return may_read(rol, resource, field, **context) and doelgroep_allows(
         rol, resource, field, doelgroep
     )
 
@@ -285,10 +303,17 @@ def project_doelgroep(
     if eigen is not None:
         doelgroep = eigen
     shown = project(resource, rol, instance, **context)
-    if shown is None:
-        return None
+    return None if shown is None else verberg_taalinspanning(resource, rol, shown, doelgroep)
+
+
+def verberg_taalinspanning(
+    resource: str, rol: Rol, shown: ContractModel, doelgroep: Doelgroep | str | None
+) -> ContractModel | None:
+    """The target-group rule on a projected view ``shown`` (of ``project`` or the hand-over
+    projection): the language-effort fields ``rol`` may not see of this ``doelgroep`` left
+    empty, or None when such a field is required (the row is then not for ``rol``)."""
     fields = type(shown).model_fields
-    hidden = [name for name in fields if not _doelgroep_allows(rol, resource, name, doelgroep)]
+    hidden = [name for name in fields if not doelgroep_allows(rol, resource, name, doelgroep)]
     if not hidden:
         return shown
     if any(fields[name].is_required() for name in hidden):

@@ -141,12 +141,26 @@ _HEADER_DOC: Final[Mapping[str, tuple[dict[str, Any], str]]] = {
     ),
     "ce_time": (
         {"type": "string", "format": "date-time"},
-        "When it happened (RFC 3339, with zone).",
+        "When the source committed the change (RFC 3339, with zone); never a legal date, "
+        "which is in the resource. Per type: x-time.",
     ),
     "ce_dataschema": ({"type": "string", "format": "uri"}, "URL of the data's JSON Schema."),
     "ce_subject": (
         {"type": "string", "minLength": 1, "maxLength": 200},
-        "The source's opaque resource id; equals the Kafka key. Never a BSN.",
+        "The source's opaque id of the resource at ce_dataref. Never a BSN.",
+    ),
+    "ce_partitionkey": (
+        {"type": "string", "minLength": 1, "maxLength": 200},
+        "The producing source's opaque person-level id (x-key per type); equals the Kafka "
+        "key, so one person's events from one source stay in order. Never a BSN.",
+    ),
+    "ce_sequence": (
+        {"type": "string", "minLength": 1},
+        "Optional (CloudEvents sequence extension): order within the producer.",
+    ),
+    "ce_sequencetype": (
+        {"type": "string"},
+        "Optional: how ce_sequence is ordered (`Integer`).",
     ),
     "ce_dataref": (
         {"type": "string", "format": "uri"},
@@ -180,6 +194,7 @@ _ALWAYS_REQUIRED: Final = (
     "ce_dataschema",
     "ce_subject",
     "ce_dataref",
+    "ce_partitionkey",
     "content-type",
 )
 
@@ -249,7 +264,7 @@ def asyncapi_document() -> dict[str, Any]:
                 "kafka": {
                     "key": {
                         "type": "string",
-                        "description": f"The event subject: data field {et.subject_field}.",
+                        "description": "ce_partitionkey: " + et.sleutel.omschrijving,
                     },
                     "bindingVersion": KAFKA_BINDING_VERSION,
                 }
@@ -259,6 +274,8 @@ def asyncapi_document() -> dict[str, Any]:
             "x-resource": et.resource,
             "x-dataref": et.dataref_template,
             "x-personal-data": et.personal_data,
+            "x-time": et.time_meaning,
+            "x-key": et.sleutel.omschrijving,
             "examples": [
                 {
                     "name": "example",
@@ -275,7 +292,10 @@ def asyncapi_document() -> dict[str, Any]:
         channels[domain] = {
             "address": topic,
             "title": topic,
-            "description": f"All events produced by the {domain} domain. Key: the event subject.",
+            "description": (
+                f"All events produced by the {domain} domain. Key: ce_partitionkey, the "
+                "producer's person-level id (x-key per message)."
+            ),
             "messages": channel_messages,
             "bindings": {"kafka": {"topic": topic, "bindingVersion": KAFKA_BINDING_VERSION}},
         }
@@ -310,9 +330,9 @@ def asyncapi_document() -> dict[str, Any]:
             "description": (
                 "CloudEvents (NL GOV profile) exchanged between gemeenten, DUO, COA, CBS and "
                 "aanbieders over Kafka, binary content mode: attributes as `ce_*` headers, data "
-                "as the JSON value, key = subject. Events are thin: they carry no personal data "
-                "and point to the resource at the source (`ce_dataref`), except the aanbieder "
-                "reports (`x-personal-data: true`), which go only to the ordering gemeente. "
+                "as the JSON value, key = ce_partitionkey (the producer's person-level id). "
+                "Events are thin: they carry no personal data and point to the resource at the "
+                "source (`ce_dataref`). "
                 "Generated from keten_contracts; do not edit."
             ),
             "license": {"name": "EUPL-1.2", "url": "https://eupl.eu/1.2/en/"},
@@ -414,15 +434,20 @@ def catalogue_markdown() -> str:
         "## How to read this",
         "",
         "- **Envelope**: CloudEvents 1.0, NL GOV profile. `source` is "
-        "`urn:nld:oin:<OIN>:systeem:<name>`; `subject` is the source's opaque resource id "
-        "(never a BSN) and the Kafka key; `dataref` is where an authorised party fetches the "
-        "resource; `dataschema` is the URL of the data schema; `time` has a zone; `traceparent` "
-        "carries W3C trace context. Routing extensions: `gemeentecode` (CBS code), "
-        "`aanbiedersoort` and `aanbiederoin` for opdracht events.",
+        "`urn:nld:oin:<OIN>:systeem:<name>`; `type` names no organisation (NL GOV profile "
+        "1.1); `subject` is the source's opaque resource id (never a BSN); `partitionkey` is "
+        "the producing source's opaque person-level id (per type: **Key** below) and the Kafka "
+        "key; `dataref` is where an authorised party fetches the resource; `dataschema` is the "
+        "URL of the data schema, served by every service of the chain under "
+        "`/contracts/schemas/`; `time` is when the source committed the change (per type: "
+        "**Time** below), with a zone; `sequence`/`sequencetype` are accepted, never required; "
+        "`traceparent` carries W3C trace context. Routing extensions: `gemeentecode` (CBS "
+        "code), `aanbiedersoort` and `aanbiederoin` for opdracht events.",
         "- **Kafka**: one topic per producing domain "
         + ", ".join(f"`{t}`" for t in TOPICS.values())
         + "; binary content mode (`ce_*` headers, `content-type: application/json`, the data as "
-        "value); key = `subject`. The AsyncAPI 3.0 document is `keten_contracts/asyncapi.yaml`.",
+        "value); key = `partitionkey`: order holds per producer per person, never across "
+        "topics. The AsyncAPI 3.0 document is `keten_contracts/asyncapi.yaml`.",
         "- **Thin events**: data holds only opaque ids, versions and process codes: no personal "
         "data, no domain facts, no domain dates. Fetch the resource at `dataref`; the source "
         "returns the view for your role (below). Exception: the `aanbieder` reports are "
@@ -469,7 +494,10 @@ def catalogue_markdown() -> str:
                     if EXT_AANBIEDERSOORT in et.routing_extensions
                     else ""
                 ),
-                f"- **Topic / key**: `{et.topic}` / `subject` = data field `{et.subject_field}`",
+                f"- **Topic**: `{et.topic}`",
+                f"- **Key** (`partitionkey`): {et.sleutel.omschrijving}",
+                f"- **Time** (`time`): {et.time_meaning}",
+                f"- **Subject**: data field `{et.subject_field}`",
                 f"- **Resource**: [{et.resource}](#resource-{_anchor(et.resource)}), "
                 f"`dataref` = `{et.dataref_template}`",
                 f"- **Routing extensions (required)**: {required_ext}",
@@ -519,6 +547,10 @@ def catalogue_markdown() -> str:
             f"| {', '.join(reads) or '-'} |"
         )
     out.append("")
+    # Imported here: the table of seed rows reads the views this module renders.
+    from keten_contracts.grondslagen import render_grondslagen_markdown
+
+    out += [render_grondslagen_markdown(), ""]
     return "\n".join(out)
 
 

@@ -235,8 +235,10 @@ def validate_kafka(message: Any, label: str = "message") -> ValidationReport:
             value = None
     _check_event(attributes, value, "header", report)
     key = message.get("key")
-    if key != attributes.get("subject"):
-        report.errors.append(f"key: must equal header ce_subject (got {key!r})")
+    if key != attributes.get("partitionkey"):
+        report.errors.append(
+            f"key: must equal header ce_partitionkey, the person-level id (got {key!r})"
+        )
     topic = message.get("topic")
     if topic is not None and report.event_type is not None:
         expected = get_event_type(report.event_type).topic

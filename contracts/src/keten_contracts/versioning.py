@@ -22,6 +22,7 @@ from typing import Any, Final
 from keten_contracts.render import PACKAGE_DIR, json_schemas, package_version
 
 RELEASED_DIR: Final = PACKAGE_DIR / "released"
+ROUTING_FILE: Final = "routing.json"
 
 # Released schema path (below released/) -> the announcement that allows breaking it, e.g.
 # "events/nl.inburgering.x.y.gewijzigd.v1.json": "removed in 2.0.0, announced 2026-01-05 ...".
@@ -32,6 +33,18 @@ ANNOUNCED_BREAKING_CHANGES: Final[Mapping[str, str]] = {
         "VERSIONING.md, section '0.2: BSN per task, readers' (issue 8, rule 11)"
     ),
     # end rules 1, 11, 14
+    # rule 16
+    "views/intake/gemeente.json": (
+        "0.2: opleidingsniveau (ISCED 2011) and lbtUitkomst are code lists, no longer free "
+        "text (countable SWI items); announced in VERSIONING.md, section '0.2: the SWI record "
+        "layout' (issue 8, rule 16)"
+    ),
+    "views/opdracht/duo.json": (
+        "0.2: DUO no longer reads aanbiederNaam: seed 001 (row 'Minister van SZW/DUO', items "
+        "l, m) gives DUO the course's dates and results, not the provider; announced in "
+        "VERSIONING.md, section '0.2: the SWI record layout' (issue 8, seed-row table)"
+    ),
+    # end rule 16
     # rules 3, 4
     "views/handhavingsmaatregel/duo.json": (
         "0.2: DUO has no standing read of gemeente warnings and fines; it reads a fine only for "
@@ -99,9 +112,11 @@ def compared_schemas() -> dict[str, dict[str, Any]]:
 
 
 def released_schemas(root: Path = RELEASED_DIR) -> dict[str, dict[str, Any]]:
+    """The released schemas (the routing snapshot is no schema)."""
     return {
         path.relative_to(root).as_posix(): json.loads(path.read_text())
         for path in sorted(root.rglob("*.json"))
+        if path.relative_to(root).as_posix() != ROUTING_FILE
     }
 
 
@@ -111,13 +126,16 @@ def released_version(root: Path = RELEASED_DIR) -> str | None:
 
 
 def release(root: Path = RELEASED_DIR) -> Path:
-    """Snapshot the current schemas as the released ones (run when cutting a release)."""
+    """Snapshot the current schemas and routing as the released ones (cutting a release)."""
     if root.exists():
         shutil.rmtree(root)
     for rel, schema in compared_schemas().items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+    (root / ROUTING_FILE).write_text(
+        json.dumps(current_routing(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    )
     (root / "VERSION").write_text(package_version() + "\n")
     return root
 
@@ -255,25 +273,109 @@ def breaking_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
     return out
 
 
-def unannounced_breaking_changes(
+def _schema_changes(
     released: Mapping[str, Mapping[str, Any]] | None = None,
     current: Mapping[str, Mapping[str, Any]] | None = None,
     announced: Mapping[str, str] = ANNOUNCED_BREAKING_CHANGES,
+    renames: Mapping[str, str] | None = None,
 ) -> dict[str, list[str]]:
-    """Released schema path -> breaking changes that no announcement covers."""
+    """Released schema path -> breaking changes that no announcement covers. A renamed type
+    is compared with its successor: the rename is announced, its data is not thereby free to
+    break."""
     released = released_schemas() if released is None else released
     current = compared_schemas() if current is None else current
+    renames = TYPE_RENAMES if renames is None else renames
     problems: dict[str, list[str]] = {}
     for rel, old in released.items():
         if rel in announced:
             continue
-        if rel not in current:
+        successor = _renamed_schema(rel, renames)
+        if rel not in current and successor not in current:
             problems[rel] = ["removed (announce it, or keep it next to its successor)"]
             continue
-        changes = breaking_changes(old, current[rel])
+        changes = breaking_changes(old, current[rel if rel in current else successor])
         if changes:
             problems[rel] = changes
     return problems
+
+
+# NL GOV profile for CloudEvents 1.1 (issue 8): "Names of organizations SHOULD NOT be used" in
+# `type`. Release line 0.x renames without publishing old and new side by side; announced in
+# VERSIONING.md, section '0.2: NL GOV CloudEvents 1.1'. Old type -> new type.
+TYPE_RENAMES: Final[Mapping[str, str]] = {
+    **{
+        f"nl.inburgering.{org}.{rest}.v1": f"nl.inburgering.{rest}.v1"
+        for org, rest in (
+            ("coa", "klantprofiel.aangeboden"),
+            ("coa", "klantprofiel.gewijzigd"),
+            ("coa", "koppeling.vastgesteld"),
+            ("coa", "vestiging.gemeld"),
+            ("coa", "warme-overdracht.gehouden"),
+            ("coa", "warme-overdracht.gepland"),
+            ("duo", "certificaat.toegekend"),
+            ("duo", "diploma.uitgereikt"),
+            ("duo", "doelgroep.gewijzigd"),
+            ("duo", "examenresultaat.vastgesteld"),
+            ("duo", "inburgeringsplicht.beeindigd"),
+            ("duo", "inburgeringsplicht.gewijzigd"),
+            ("duo", "inburgeringsplicht.vastgesteld"),
+            ("duo", "lbt-uitslag.vastgesteld"),
+            ("duo", "ontheffing.verleend"),
+            ("duo", "recht-maatschappelijke-begeleiding.vastgesteld"),
+            ("duo", "termijn.gewijzigd"),
+            ("duo", "termijn.vastgesteld"),
+            ("duo", "verhuizing.gemeld"),
+            ("duo", "verlenging.aangevraagd"),
+            ("duo", "verlenging.besloten"),
+            ("duo", "vestiging.geconstateerd"),
+            ("duo", "vrijstelling.verleend"),
+            ("gemeente", "begeleiding.beeindigd"),
+            ("gemeente", "begeleiding.gestart"),
+            ("gemeente", "doelgroepkeuze.vastgelegd"),
+            ("gemeente", "inburgeringsaanbod.gedaan"),
+            ("gemeente", "intake-uitnodiging.verstuurd"),
+            ("gemeente", "intake.afgerond"),
+            ("gemeente", "leerroute.afgerond"),
+            ("gemeente", "leerroute.afgeschaald"),
+            ("gemeente", "leerroute.gestart"),
+            ("gemeente", "leerroute.gewisseld"),
+            ("gemeente", "map.afgerond"),
+            ("gemeente", "map.gestart"),
+            ("gemeente", "map.niet-afgerond"),
+            ("gemeente", "opdracht.beeindigd"),
+            ("gemeente", "opdracht.gewijzigd"),
+            ("gemeente", "opdracht.verstrekt"),
+            ("gemeente", "pip.gewijzigd"),
+            ("gemeente", "pip.vastgesteld"),
+            ("gemeente", "pvt.afgerond"),
+            ("gemeente", "pvt.gestart"),
+            ("gemeente", "pvt.niet-afgerond"),
+            ("gemeente", "urenverantwoording.aangeleverd"),
+            ("gemeente", "verhuizing.overgedragen"),
+            ("gemeente", "verlengingsinformatie.aangeleverd"),
+            ("gemeente", "voortgangsgesprek.gehouden"),
+        )
+    },
+    # Two fines would collide without the organisation: named by the obligation they enforce.
+    "nl.inburgering.duo.boete.opgelegd.v1": (
+        "nl.inburgering.resultaatsverplichting.boete.opgelegd.v1"
+    ),
+    "nl.inburgering.gemeente.boete.opgelegd.v1": (
+        "nl.inburgering.inspanningsverplichting.boete.opgelegd.v1"
+    ),
+    "nl.inburgering.gemeente.waarschuwing.gegeven.v1": (
+        "nl.inburgering.inspanningsverplichting.waarschuwing.gegeven.v1"
+    ),
+    "nl.inburgering.cbs.levering.aangemaakt.v1": "nl.inburgering.swi-levering.aangemaakt.v1",
+}
+
+
+def _renamed_schema(rel: str, renames: Mapping[str, str]) -> str | None:
+    prefix, suffix = "events/", ".json"
+    if not (rel.startswith(prefix) and rel.endswith(suffix)):
+        return None
+    new = renames.get(rel[len(prefix) : -len(suffix)])
+    return None if new is None else f"{prefix}{new}{suffix}"
 
 
 # rule 14 -- routing is part of the released snapshot ----------------------------------------
@@ -282,7 +384,6 @@ def unannounced_breaking_changes(
 # ``recipients`` and ``routingExtensions``, sorted), and a change of either for a released type
 # is breaking unless ``ANNOUNCED_ROUTING_CHANGES`` names the type. A removed type is reported
 # by the schema comparison (its schema file), a new type is compatible.
-ROUTING_FILE: Final = "routing.json"
 
 # Event type -> the announcement that allows changing its routing (release line 0.2: none; the
 # 0.2 work adds types, it changes the routing of no released type; see VERSIONING.md, section
@@ -335,22 +436,13 @@ def unannounced_routing_changes(
     current = current_routing() if current is None else current
     problems: dict[str, list[str]] = {}
     for event_type, old in released.items():
-        if event_type in announced or event_type not in current:
+        now = current.get(event_type) or current.get(TYPE_RENAMES.get(event_type, ""))
+        if event_type in announced or now is None:
             continue
-        changes = routing_changes(old, current[event_type])
+        changes = routing_changes(old, now)
         if changes:
             problems[f"routing/{event_type}"] = changes
     return problems
-
-
-_released_json_files = released_schemas
-_unannounced_schema_changes = unannounced_breaking_changes
-_release_schemas = release
-
-
-def released_schemas(root: Path = RELEASED_DIR) -> dict[str, dict[str, Any]]:
-    """The released schemas (the routing snapshot is no schema)."""
-    return {rel: s for rel, s in _released_json_files(root).items() if rel != ROUTING_FILE}
 
 
 def unannounced_breaking_changes(
@@ -363,18 +455,9 @@ def unannounced_breaking_changes(
     announced_routes: Mapping[str, str] = ANNOUNCED_ROUTING_CHANGES,
 ) -> dict[str, list[str]]:
     """Released schema path (or ``routing/<type>``) -> breaking changes no announcement covers."""
-    problems = _unannounced_schema_changes(released, current, announced)
+    problems = _schema_changes(released, current, announced)
     problems.update(unannounced_routing_changes(released_routes, current_routes, announced_routes))
     return problems
-
-
-def release(root: Path = RELEASED_DIR) -> Path:
-    """Snapshot the current schemas and routing as the released ones (cutting a release)."""
-    _release_schemas(root)
-    (root / ROUTING_FILE).write_text(
-        json.dumps(current_routing(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    )
-    return root
 
 
 # end rule 14

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any, Final
 
 from keten_contracts.common import ContractModel, tolerant
@@ -18,6 +19,7 @@ from keten_contracts.envelope import (
     EXT_AANBIEDEROIN,
     EXT_AANBIEDERSOORT,
     EXT_GEMEENTECODE,
+    EXT_PARTITIONKEY,
     SPECVERSION,
     source_urn,
     type_major_version,
@@ -37,7 +39,11 @@ __all__ = [
     "topic_for",
 ]
 
-SCHEMA_BASE_URL: Final = "https://contracts.inburgering.example/schemas"
+# Where the schemas are published; every service of the chain serves them itself under
+# ``/contracts/schemas`` (keten_core), so a running chain's ``dataschema`` URLs resolve there.
+SCHEMA_BASE_URL: Final = "https://contracts.inburgering.example/contracts/schemas"
+# NL GOV profile for CloudEvents 1.1: "Names of organizations SHOULD NOT be used" in `type`.
+TYPE_PREFIX: Final = "nl.inburgering."
 
 # One topic per producing domain (architecture.md "Topics").
 DOMAINS: Final = ("coa", "duo", "gemeente", "aanbieder", "cbs")
@@ -68,6 +74,47 @@ EXAMPLE_SYSTEMS: Final[Mapping[str, str]] = {
     "cbs": "cbs-leverancier",
 }
 EXAMPLE_TIME: Final = "2025-07-15T09:30:00+02:00"
+_DOMAIN_OF_TOPIC: Final[Mapping[str, str]] = {topic: domain for domain, topic in TOPICS.items()}
+
+# NL GOV profile for CloudEvents 1.1: "time: Timestamp of when the occurrence happened"; in
+# this chain the occurrence is the source's registration of a change, so ``time`` is the moment
+# the source committed it (the time it logged), never a legal date (a PIP date, a termijn's end
+# date, a beschikking date), which belongs to the resource.
+TIJD_BETEKENIS: Final = (
+    "When {system} committed the change (the moment it logged it, as the outbox staged the "
+    "event in the same transaction), not when the event was published or delivered."
+)
+
+
+class Sleutel(StrEnum):
+    """What an event's partition key is: the producing source's opaque person-level id (or,
+    for the CBS delivery, the delivery's gemeente and quarter). Carried in the CloudEvents
+    ``partitionkey`` extension, so that it survives HTTP hops, and used as the Kafka key: order
+    holds per producer per person, never across topics."""
+
+    DOSSIER = "dossier"
+    INBURGERINGSPLICHTIGE = "inburgeringsplichtige"
+    STATUSHOUDER = "statushouder"
+    LEVERING = "levering"
+
+    @property
+    def omschrijving(self) -> str:
+        return _SLEUTEL_OMSCHRIJVING[self]
+
+
+EXAMPLE_PARTITIONKEYS: Final[Mapping[Sleutel, str]] = {
+    Sleutel.DOSSIER: "dos-2e4f6a",
+    Sleutel.INBURGERINGSPLICHTIGE: "ibpg-3e5a70",
+    Sleutel.STATUSHOUDER: "sh-6a2d90",
+    Sleutel.LEVERING: "0363-2025-Q2",
+}
+_SLEUTEL_OMSCHRIJVING: Final[Mapping[Sleutel, str]] = {
+    Sleutel.DOSSIER: "the dossier id at dossier-bron (one dossier per person per gemeente)",
+    Sleutel.INBURGERINGSPLICHTIGE: "the inburgeringsplichtige's id at duo-adapter",
+    Sleutel.STATUSHOUDER: "the statushouder's id at coa-adapter",
+    Sleutel.LEVERING: "the delivery's gemeentecode and quarter (e.g. `0363-2025-Q2`)",
+}
+
 EXAMPLE_GEMEENTECODE: Final = "0363"
 
 
@@ -89,14 +136,34 @@ class EventType:
     # Set when a removal or replacement is announced (see VERSIONING.md).
     deprecated: str | None = None
     example_aanbiedersoort: Rol | None = field(default=None)
+    # NL GOV CloudEvents 1.1 -- the type names no organisation, so where an event goes is a
+    # field of its own: the topic of its producing domain (architecture.md "Topics").
+    topic: str = ""
+    # What the partition key (``partitionkey`` extension and Kafka key) is: the producing
+    # source's opaque person-level id, so one person's events from one source stay in order.
+    sleutel: Sleutel | None = None
+    # The legal date(s) of what happened, which live in the resource, not in ``time``.
+    rechtsdatum: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.topic not in TOPICS.values():
+            raise ValueError(f"{self.type}: topic {self.topic!r} is not one of {TOPICS}")
+        if self.sleutel is None:
+            raise ValueError(f"{self.type}: no partition key (sleutel)")
 
     @property
     def domain(self) -> str:
-        return self.type.split(".")[2]
+        """The producing domain (``coa``, ``duo``, ``gemeente``, ``cbs``): its topic's."""
+        return _DOMAIN_OF_TOPIC[self.topic]
 
     @property
-    def topic(self) -> str:
-        return TOPICS[self.domain]
+    def time_meaning(self) -> str:
+        """What the ``time`` attribute of this type means (written per type in the catalogue
+        and the AsyncAPI document)."""
+        text = TIJD_BETEKENIS.format(system=EXAMPLE_SYSTEMS[self.domain])
+        if self.rechtsdatum:
+            text += f" The legal date ({self.rechtsdatum}) is in the resource at `dataref`."
+        return text
 
     @property
     def major(self) -> int:
@@ -148,6 +215,7 @@ class EventType:
             "dataref": self.resource_def.dataref(
                 EXAMPLE_BASE_URLS[self.resource_def.bron], subject
             ),
+            EXT_PARTITIONKEY: EXAMPLE_PARTITIONKEYS[self.sleutel],
         }
         if EXT_GEMEENTECODE in self.routing_extensions:
             event[EXT_GEMEENTECODE] = EXAMPLE_GEMEENTECODE
@@ -180,15 +248,19 @@ def _coa(
     resource: str,
     model: type[ContractModel],
     example: Mapping[str, Any],
+    **kw: Any,
 ) -> EventType:
     return EventType(
-        f"nl.inburgering.coa.{verb_type}.v1",
+        f"{TYPE_PREFIX}{verb_type}.v1",
         description,
         _r(Rol.COA),
         _r(G),
         resource,
         model,
         example,
+        topic=TOPICS["coa"],
+        sleutel=Sleutel.STATUSHOUDER,
+        **kw,
     )
 
 
@@ -198,9 +270,19 @@ def _duo(
     resource: str,
     model: type[ContractModel],
     example: Mapping[str, Any],
+    **kw: Any,
 ) -> EventType:
     return EventType(
-        f"nl.inburgering.duo.{verb_type}.v1", description, _r(DUO), _r(G), resource, model, example
+        f"{TYPE_PREFIX}{verb_type}.v1",
+        description,
+        _r(DUO),
+        _r(G),
+        resource,
+        model,
+        example,
+        topic=TOPICS["duo"],
+        sleutel=Sleutel.INBURGERINGSPLICHTIGE,
+        **kw,
     )
 
 
@@ -214,13 +296,15 @@ def _gem(
     **kw: Any,
 ) -> EventType:
     return EventType(
-        f"nl.inburgering.gemeente.{verb_type}.v1",
+        f"{TYPE_PREFIX}{verb_type}.v1",
         description,
         _r(G),
         recipients,
         resource,
         model,
         example,
+        topic=TOPICS["gemeente"],
+        sleutel=Sleutel.DOSSIER,
         **kw,
     )
 
@@ -414,8 +498,10 @@ _TYPES: list[EventType] = [
         d.VerlengingData,
         {"verlengingId": "vl-8d3e", "inburgeringsplichtId": IBP},
     ),
+    # NL GOV CloudEvents 1.1: without organisation names the two fines are told apart by the
+    # obligation they enforce (DUO: resultaatsverplichting; gemeente: inspanningsverplichting).
     _duo(
-        "boete.opgelegd",
+        "resultaatsverplichting.boete.opgelegd",
         "DUO fined the person for the resultaatsverplichting.",
         "duo-boete",
         d.DuoBoeteData,
@@ -432,7 +518,7 @@ _TYPES: list[EventType] = [
     _duo(
         "verhuizing.gemeld",
         "DUO tells the new gemeente that the person moved there (gemeentecode = new gemeente). "
-        "The new gemeente then asks the old one to hand over (`gemeente.overdracht.aangevraagd`).",
+        "The new gemeente then asks the old one to hand over (`overdracht.aangevraagd`).",
         "inburgeringsplicht",
         d.InburgeringsplichtData,
         {"inburgeringsplichtId": IBP},
@@ -633,7 +719,7 @@ _TYPES: list[EventType] = [
         {"pvtId": "pvt-90e4", "dossierId": "dos-2e4f6a"},
     ),
     _gem(
-        "waarschuwing.gegeven",
+        "inspanningsverplichting.waarschuwing.gegeven",
         "The gemeente gave a warning (inspanningsverplichting). For CBS; DUO reads gemeente "
         "enforcement only on request, at the source.",
         _r(CBS),
@@ -642,7 +728,7 @@ _TYPES: list[EventType] = [
         {"handhavingsmaatregelId": "hm-2b76", "dossierId": "dos-2e4f6a"},
     ),
     _gem(
-        "boete.opgelegd",
+        "inspanningsverplichting.boete.opgelegd",
         "The gemeente imposed a fine (inspanningsverplichting). For CBS; not pushed to DUO.",
         _r(CBS),
         "handhavingsmaatregel",
@@ -656,7 +742,7 @@ _TYPES: list[EventType] = [
     # `dataref` and by the event's `source`.
     _gem(
         "overdracht.aangevraagd",
-        "After `duo.verhuizing.gemeld` the new gemeente asks the old one to hand over. "
+        "After `verhuizing.gemeld` the new gemeente asks the old one to hand over. "
         "`gemeentecode` is the OLD gemeente (the recipient); the request at `dataref` (at the "
         "new gemeente's source) names both gemeenten.",
         _r(G),
@@ -666,7 +752,7 @@ _TYPES: list[EventType] = [
     ),
     _gem(
         "verhuizing.overgedragen",
-        "Warm hand-over after a move, in answer to `gemeente.overdracht.aangevraagd`: the old "
+        "Warm hand-over after a move, in answer to `overdracht.aangevraagd`: the old "
         "gemeente offers its hand-over package (links to brede intake, PIP versions with "
         "changes, voortgang incl. hours, enforcement done), advised within 10 workdays. The "
         "old gemeente keeps its own dossier. `gemeentecode` is the new gemeente.",
@@ -811,7 +897,7 @@ _TYPES: list[EventType] = [
     # end thin reports
     # --- CBS -----------------------------------------------------------------------------------
     EventType(
-        "nl.inburgering.cbs.levering.aangemaakt.v1",
+        f"{TYPE_PREFIX}swi-levering.aangemaakt.v1",
         "The quarterly Statistiek Wet Inburgering delivery of a gemeente was produced; CBS "
         "fetches the file and its manifest (counts, checksum, layout version), the gemeente the "
         "manifest.",
@@ -820,7 +906,40 @@ _TYPES: list[EventType] = [
         "cbs-levering",
         d.CbsLeveringData,
         {"leveringId": "lev-2025q2-0363", "kwartaal": "2025-Q2"},
+        topic=TOPICS["cbs"],
+        sleutel=Sleutel.LEVERING,
+        rechtsdatum="the quarter and its cut-off",
     ),
+]
+
+# The legal dates, per type, that readers must not take from ``time`` (see TIJD_BETEKENIS).
+_RECHTSDATA: Final[Mapping[str, str]] = {
+    "inburgeringsplicht.vastgesteld": "the start of the inburgeringsplicht",
+    "inburgeringsplicht.beeindigd": "the end of the plicht, which starts the 5-year retention",
+    "termijn.vastgesteld": "the termijn's start and end dates",
+    "termijn.gewijzigd": "the new end date",
+    "vrijstelling.verleend": "the date of DUO's decision",
+    "ontheffing.verleend": "the date of DUO's decision",
+    "examenresultaat.vastgesteld": "the exam date",
+    "diploma.uitgereikt": "the date of issue",
+    "certificaat.toegekend": "the date of issue",
+    "verlenging.besloten": "the date of DUO's decision and the new end date",
+    "resultaatsverplichting.boete.opgelegd": "the date of the beschikking",
+    "pip.vastgesteld": "the PIP date, which starts the termijn",
+    "pip.gewijzigd": "the date of the new PIP version",
+    "leerroute.gestart": "the realised start",
+    "map.afgerond": "the date of the eindgesprek",
+    "pvt.afgerond": "the date the participatieverklaring was signed",
+    "inspanningsverplichting.boete.opgelegd": "the date of the beschikking",
+    "inspanningsverplichting.waarschuwing.gegeven": "the date of the warning",
+    "vestiging.gemeld": "the vestigingsdatum",
+    "vestiging.geconstateerd": "the date of registration in the BRP",
+}
+_TYPES = [
+    replace(et, rechtsdatum=_RECHTSDATA[et.type[len(TYPE_PREFIX) : -len(".v1")]])
+    if et.type[len(TYPE_PREFIX) : -len(".v1")] in _RECHTSDATA
+    else et
+    for et in _TYPES
 ]
 
 _BY_TYPE: dict[str, EventType] = {}

@@ -158,6 +158,29 @@ class Alfabetisering(StrEnum):
     ANDERS_GEALFABETISEERD = "anders-gealfabetiseerd"
 
 
+# rule 16 -- countable intake items are code lists, never free text (they are SWI items: seed
+# 001, row CBS, "h. Opleidingsniveau van de inburgeraar"). ISCED 2011 levels, because most
+# education was followed abroad and ISCED is what diploma valuation (IDW) maps to.
+class Opleidingsniveau(StrEnum):
+    ISCED_0 = "isced-0"
+    ISCED_1 = "isced-1"
+    ISCED_2 = "isced-2"
+    ISCED_3 = "isced-3"
+    ISCED_4 = "isced-4"
+    ISCED_5 = "isced-5"
+    ISCED_6 = "isced-6"
+    ISCED_7 = "isced-7"
+    ISCED_8 = "isced-8"
+
+
+# Seed 002_774eb578c0679392.txt (section 3.4.2): "De leerbaarheidstoets geeft antwoord op de
+# vraag of de inburgeringsplichtige in staat is binnen de inburgeringstermijn het taalniveau te
+# behalen dat nodig is voor de leerroute (B1)."
+class LbtUitkomst(StrEnum):
+    B1_HAALBAAR = "b1-haalbaar"
+    B1_NIET_HAALBAAR = "b1-niet-haalbaar"
+
+
 # rules 5, 6 -- code lists of the brede-intake items (issue 8 item 5); see the comment in
 # Intake. None of them can name an illness, a diagnosis or a need for care.
 class Zelfredzaamheid(StrEnum):
@@ -273,11 +296,14 @@ class Intake(ContractModel):
     )
     lbt_afgenomen: bool = veld("LBT taken.", PERS, lezers=_r(G, CBS), default=False)
     lbt_uitslag_id: OpaqueId | None = veld("LBT result at DUO.", GEEN, lezers=_r(G), default=None)
-    lbt_uitkomst: str | None = veld(
-        "LBT outcome.", PERS, lezers=_r(G, CBS), default=None, max_length=100
+    lbt_uitkomst: LbtUitkomst | None = veld(
+        "LBT outcome (a code: is B1 attainable within the termijn).",
+        PERS,
+        lezers=_r(G, CBS),
+        default=None,
     )
-    opleidingsniveau: str | None = veld(
-        "Education level.", PERS, lezers=_r(G, CBS), default=None, max_length=100
+    opleidingsniveau: Opleidingsniveau | None = veld(
+        "Education level (ISCED 2011 code).", PERS, lezers=_r(G, CBS), default=None
     )
     alfabetisering: Alfabetisering | None = veld(
         "Literacy (illiteracy / other alphabet).", PERS, lezers=_r(G, CBS), default=None
@@ -527,10 +553,12 @@ class Opdracht(ContractModel):
     soort: Opdrachtsoort = veld("What is ordered.", PERS, lezers=_r(G, DUO, CBS) | ALLE_AANBIEDERS)
     aanbiedersoort: Rol = veld("Kind of aanbieder.", GEEN, lezers=_r(G, CBS) | ALLE_AANBIEDERS)
     aanbieder_oin: Oin = veld("OIN of the aanbieder.", GEEN, lezers=_r(G) | ALLE_AANBIEDERS)
+    # Not for DUO: seed 001, row "Minister van SZW/DUO", items l) and m) name the course's
+    # start, planned end and results, not who gives it; only CBS gets "naam cursusinstelling".
     aanbieder_naam: str = veld(
         "Name of the aanbieder (cursusinstelling).",
         GEEN,
-        lezers=_r(G, DUO, CBS) | ALLE_AANBIEDERS,
+        lezers=_r(G, CBS) | ALLE_AANBIEDERS,
         max_length=200,
     )
     status: Opdrachtstatus = veld(
@@ -759,6 +787,34 @@ class Rechtsmiddel(StrEnum):
     BEROEP = "beroep"
 
 
+# rule 13 -- Participatiewet data inside the gemeente (seed 002_774eb578c0679392.txt, section
+# 4.2): "de medewerker inburgering mag gegevens betreffende de Participatiewet raadplegen, maar
+# niet wijzigen" (``keten_contracts.access``: only the klantmanager Participatiewet writes this
+# resource). It is here for one reason: "een inburgeringsplichtige kan geen bestuurlijke boete
+# krijgen in het kader van de Wet inburgering, wanneer zijn of haar uitkering al voor dezelfde
+# gedrag is verlaagd. Denk bijvoorbeeld aan een uitkeringsverlaging voor het niet nakomen van de
+# taaleis in de Participatiewet." Minimal: which conduct, when; no amount, no benefit data.
+class ParticipatiewetMaatregel(ContractModel):
+    """A Participatiewet measure (uitkeringsverlaging) for conduct that is also inburgering
+    conduct, as the regie inburgering needs to see it: no Wet inburgering fine may follow for
+    the same conduct (``Handhavingsmaatregel.participatiewet_maatregel_id``)."""
+
+    participatiewet_maatregel_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G))
+    dossier_id: OpaqueId = veld("The inburgering dossier of the person.", GEEN, lezers=_r(G))
+    gemeentecode: Gemeentecode = veld(
+        "The gemeente whose college imposed it (the Participatiewet).", GEEN, lezers=_r(G)
+    )
+    gedraging: Maatregelreden = veld(
+        "The conduct sanctioned, as the inburgering reason code it concerns.",
+        PERS,
+        lezers=_r(G),
+    )
+    besluitdatum: date = veld("Date of the decision to lower the benefit.", PERS, lezers=_r(G))
+
+
+# end rule 13
+
+
 class Handhavingsmaatregel(ContractModel):
     """A warning or fine by the gemeente for the inspanningsverplichting. Not pushed to DUO and
     no standing read for DUO (rules 3, 4): DUO reads a fine only for a ``Handhavingsverzoek``
@@ -781,6 +837,32 @@ class Handhavingsmaatregel(ContractModel):
     rechtsmiddel: Rechtsmiddel = veld(
         "Objection or appeal lodged.", PERS, lezers=_r(G), default=Rechtsmiddel.GEEN
     )
+    # rule 13 -- no double fine. Seed 003_eca6f978cb863c1e.txt (section 5.4): "wanneer een
+    # gemeente handhaaft op grond van de Participatiewet, handhaving op grond van de Wet
+    # inburgering niet mogelijk is". PERS, not GEEN: the link says the benefit was lowered.
+    participatiewet_maatregel_id: OpaqueId | None = veld(
+        "The Participatiewet measure (uitkeringsverlaging) for the same conduct; a fine cannot "
+        "carry it, a warning records it (no fine may follow).",
+        PERS,
+        lezers=_r(G),
+        default=None,
+    )
+
+    # rule 13 -- seed 002_774eb578c0679392.txt (section 4.2): "een inburgeringsplichtige kan
+    # geen bestuurlijke boete krijgen in het kader van de Wet inburgering, wanneer zijn of haar
+    # uitkering al voor dezelfde gedrag is verlaagd" and (section 4.7) "iemand [kan] niet twee
+    # keer voor eenzelfde feit beboet worden". Both speak of a fine: a warning is no punishment,
+    # so it may carry the marker and then records why the escalation to a fine stops.
+    @model_validator(mode="after")
+    def _geen_dubbele_boete(self) -> Self:
+        if self.soort is Maatregelsoort.BOETE and self.participatiewet_maatregel_id is not None:
+            raise ValueError(
+                "no fine for conduct the Participatiewet already sanctioned "
+                "(participatiewetMaatregelId is set)"
+            )
+        return self
+
+    # end rule 13
 
 
 # rules 3, 4 -- what DUO reads of a FINE named in its request. Seed 001_6bf09e723ef6bb05.txt,
@@ -915,18 +997,33 @@ class Urenverantwoording(ContractModel):
 class Begeleidingsoort(StrEnum):
     MAATSCHAPPELIJKE_BEGELEIDING = "maatschappelijke-begeleiding"
     FINANCIEEL_ONTZORGEN = "financieel-ontzorgen"
+    # rule 16 -- its own kind, not the ontzorgen period: seed 002_774eb578c0679392.txt (section
+    # 4.1) starts it "tijdens de periode van ontzorgen" and "Het CBS zal hierover gegevens
+    # uitvragen, waaronder 'startdatum en einddatum stimuleren financiële zelfredzaamheid'".
+    STIMULEREN_FINANCIELE_ZELFREDZAAMHEID = "stimuleren-financiele-zelfredzaamheid"
     VOORTGANGSGESPREK = "voortgangsgesprek"
 
 
 class Begeleiding(ContractModel):
-    """Participation in maatschappelijke begeleiding, financieel ontzorgen (first 6 months,
-    asielstatushouders on bijstand), or a voortgangsgesprek (gezinsmigranten)."""
+    """One period of maatschappelijke begeleiding, of financieel ontzorgen (first 6 months
+    after settling, asielstatushouders on bijstand), of stimuleren financiële zelfredzaamheid
+    (its own start and end, apart from the ontzorgen period), or one voortgangsgesprek
+    (gezins- en overige migranten). Each is its own resource with its own dates, so the SWI
+    reads the two financial periods separately (``keten_contracts.swi``)."""
 
     begeleiding_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G, CBS))
     dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G, CBS))
     soort: Begeleidingsoort = veld("Kind.", PERS, lezers=_r(G, CBS))
     startdatum: date = veld("Start (or date of the conversation).", PERS, lezers=_r(G, CBS))
     einddatum: date | None = veld("End.", PERS, lezers=_r(G, CBS), default=None)
+
+    @model_validator(mode="after")
+    def _periode(self) -> Self:
+        if self.einddatum is not None and self.einddatum < self.startdatum:
+            raise ValueError("einddatum lies before startdatum")
+        if self.soort is Begeleidingsoort.VOORTGANGSGESPREK and self.einddatum is not None:
+            raise ValueError("a voortgangsgesprek is one date: no einddatum")
+        return self
 
 
 # rules 3, 4 -- verhuizing -------------------------------------------------------------------
@@ -1020,7 +1117,7 @@ class Overdracht(ContractModel):
 # (``/opdrachten/{opdrachtId}/<collection>``). The source takes the ids, the gemeentecode, the
 # opdracht's soort and the aanbieder's kind from the opdracht and the caller's OIN (never from
 # the body: the aanbieder cannot steer the routing), validates the report for its kind with the
-# model below, and emits the thin ``nl.inburgering.gemeente.<kind>-rapport.ontvangen.v1``.
+# model below, and emits the thin ``nl.inburgering.<kind>-rapport.ontvangen.v1``.
 from typing import ClassVar  # noqa: E402
 
 from keten_contracts.common import Examenonderdeel  # noqa: E402
