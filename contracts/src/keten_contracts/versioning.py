@@ -27,74 +27,8 @@ ROUTING_FILE: Final = "routing.json"
 # Released schema path (below released/) -> the announcement that allows breaking it, e.g.
 # "events/nl.inburgering.x.y.gewijzigd.v1.json": "removed in 2.0.0, announced 2026-01-05 ...".
 ANNOUNCED_BREAKING_CHANGES: Final[Mapping[str, str]] = {
-    # rules 1, 11, 14
-    "views/intake/cbs.json": (
-        "0.2: CBS no longer reads the intake's uitnodigingen (not an SWI item); announced in "
-        "VERSIONING.md, section '0.2: BSN per task, readers' (issue 8, rule 11)"
-    ),
-    # end rules 1, 11, 14
-    # rule 16
-    "views/intake/gemeente.json": (
-        "0.2: opleidingsniveau (ISCED 2011) and lbtUitkomst are code lists, no longer free "
-        "text (countable SWI items); announced in VERSIONING.md, section '0.2: the SWI record "
-        "layout' (issue 8, rule 16)"
-    ),
-    "views/opdracht/duo.json": (
-        "0.2: DUO no longer reads aanbiederNaam: seed 001 (row 'Minister van SZW/DUO', items "
-        "l, m) gives DUO the course's dates and results, not the provider; announced in "
-        "VERSIONING.md, section '0.2: the SWI record layout' (issue 8, seed-row table)"
-    ),
-    # end rule 16
-    # rules 3, 4
-    "views/handhavingsmaatregel/duo.json": (
-        "0.2: DUO has no standing read of gemeente warnings and fines; it reads a fine only for "
-        "a handhavingsverzoek that names it (policy.project_op_verzoek), a warning never; "
-        "announced in VERSIONING.md, section '0.2: enforcement on request, verhuizing' "
-        "(issue 8, item 3)"
-    ),
-    "events/nl.inburgering.gemeente.verhuizing.overgedragen.v1.json": (
-        "0.2: the hand-over points at the old gemeente's package (overdrachtId, "
-        "overdrachtsverzoekId; resource 'overdracht'), no longer at the old dossier "
-        "(dossierId removed); announced in VERSIONING.md, section '0.2: enforcement on "
-        "request, verhuizing' (issue 8, item 4)"
-    ),
-    # end rules 3, 4
-    # rules 5, 6 -- nothing to announce: `keten-contracts check` flags no breaking change for
-    # the intake and PIP items and the DUO signalen (all new optional fields, a new resource
-    # and new event types); see VERSIONING.md, section '0.2: intake and PIP items, DUO signalen'.
-    # end rules 5, 6
-    # thin reports
-    "events/nl.inburgering.aanbieder.traject.gestart.v1.json": (
-        "0.2: removed; the report is a resource at the gemeente's source and the thin "
-        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
-        "aanbieder reports' (issue 8, item A)"
-    ),
-    "events/nl.inburgering.aanbieder.voortgang.gerapporteerd.v1.json": (
-        "0.2: removed; the report is a resource at the gemeente's source and the thin "
-        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
-        "aanbieder reports' (issue 8, item A)"
-    ),
-    "events/nl.inburgering.aanbieder.resultaat.gerapporteerd.v1.json": (
-        "0.2: removed; the report is a resource at the gemeente's source and the thin "
-        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
-        "aanbieder reports' (issue 8, item A)"
-    ),
-    "events/nl.inburgering.aanbieder.advies.uitgebracht.v1.json": (
-        "0.2: removed; the report is a resource at the gemeente's source and the thin "
-        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
-        "aanbieder reports' (issue 8, item A)"
-    ),
-    "events/nl.inburgering.aanbieder.z-route-resultaat.gerapporteerd.v1.json": (
-        "0.2: removed; the report is a resource at the gemeente's source and the thin "
-        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
-        "aanbieder reports' (issue 8, item A)"
-    ),
-    "events/nl.inburgering.aanbieder.traject.beeindigd.v1.json": (
-        "0.2: removed; the report is a resource at the gemeente's source and the thin "
-        "gemeente event announces it; announced in VERSIONING.md, section '0.2: thin "
-        "aanbieder reports' (issue 8, item A)"
-    ),
-    # end thin reports
+    # Release 0.2.0 carried out every change announced for the 0.2 line (VERSIONING.md,
+    # sections '0.2: ...'); none is pending.
 }
 
 _LOWER_BOUNDS: Final = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
@@ -300,8 +234,9 @@ def _schema_changes(
 
 
 # NL GOV profile for CloudEvents 1.1 (issue 8): "Names of organizations SHOULD NOT be used" in
-# `type`. Release line 0.x renames without publishing old and new side by side; announced in
-# VERSIONING.md, section '0.2: NL GOV CloudEvents 1.1'. Old type -> new type.
+# `type`. Release 0.2.0 renamed without publishing old and new side by side (VERSIONING.md,
+# section '0.2: NL GOV CloudEvents 1.1'). Old type -> new type: vendors map their 0.1 names
+# with it, and a release whose snapshot still has old names compares each successor with it.
 TYPE_RENAMES: Final[Mapping[str, str]] = {
     **{
         f"nl.inburgering.{org}.{rest}.v1": f"nl.inburgering.{rest}.v1"
@@ -385,9 +320,7 @@ def _renamed_schema(rel: str, renames: Mapping[str, str]) -> str | None:
 # is breaking unless ``ANNOUNCED_ROUTING_CHANGES`` names the type. A removed type is reported
 # by the schema comparison (its schema file), a new type is compatible.
 
-# Event type -> the announcement that allows changing its routing (release line 0.2: none; the
-# 0.2 work adds types, it changes the routing of no released type; see VERSIONING.md, section
-# '0.2: target groups').
+# Event type -> the announcement that allows changing its routing (none pending).
 ANNOUNCED_ROUTING_CHANGES: Final[Mapping[str, str]] = {}
 
 Routing = dict[str, dict[str, list[str]]]
