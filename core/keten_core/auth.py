@@ -22,9 +22,12 @@ service's ``TokenVerifier`` accepts it when:
   ``KETEN_JWT_EXPIRY`` (seconds, default 3600 as in Open Zaak); ``iat`` is required and may
   not lie in the future; every time check allows ``leeway`` (30 s) of clock drift.
 
-It then knows who calls: organisation (OIN), role and, for a gemeente, its CBS code. What that
-party may then see is the policy's business, not this module's. Every refusal is a 401
-problem+json answer with a ``WWW-Authenticate: Bearer error="invalid_token"`` challenge.
+It then knows who calls, from the client registry entry of the ``client_id`` and never from
+other claims (ZGW tokens carry none): organisation (OIN), rol, functie, the gemeente it acts
+for (``namens``) and the purposes it is registered for. What that party may then see is the
+policy's business (``keten_contracts.access``, through ``keten_core.source_read``). Every
+refusal is a 401 problem+json answer with a ``WWW-Authenticate: Bearer
+error="invalid_token"`` challenge.
 
 Wiring: the service's lifespan sets ``app.state.token_verifier = TokenVerifier(registry,
 service=settings.service_name)`` (``create_service_app`` does that); routes depend on
@@ -39,7 +42,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
 import httpx
 import jwt
@@ -54,11 +57,11 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from keten_contracts.parties import GEMEENTECODE_PATTERN, OIN_PATTERN, Rol
+from keten_contracts.clients import Client, Functie
+from keten_contracts.parties import Rol
 from keten_core.problems import Problem
 
 log = structlog.get_logger(__name__)
@@ -82,22 +85,13 @@ DEFAULT_LEEWAY = timedelta(seconds=30)
 DEFAULT_JWT_EXPIRY_SECONDS = 3600
 
 
-class Party(BaseModel):
-    """One credential of an organisation in the chain: the ``client_id`` and secret with which
-    it may call one service. An application that calls three services has three entries,
-    each with its own ``client_id`` and secret."""
+class Party(Client):
+    """One credential: a registered client of the client registry (contracts 0.2, rule 13:
+    organisation, rol, functie, the one gemeente it acts for and its purposes) with the secret
+    with which it signs its tokens for one service. An application that calls three services
+    has three entries, each with its own ``client_id`` and secret; an SSC acting for three
+    gemeenten has one per gemeente (``namens``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    client_id: str = Field(min_length=1)
-    service: str = Field(
-        min_length=1, description="the service this credential is for, e.g. dossier-bron"
-    )
-    oin: str = Field(pattern=OIN_PATTERN, description="20-digit Organisatie-identificatienummer")
-    rol: Rol
-    gemeentecode: str | None = Field(
-        default=None, pattern=GEMEENTECODE_PATTERN, description="CBS code; gemeenten only"
-    )
     # SecretStr keeps the secret out of repr(), logs and tracebacks.
     secret: SecretStr
 
@@ -108,13 +102,10 @@ class Party(BaseModel):
             raise ValueError(f"secret must be at least {MIN_SECRET_BYTES} bytes for HS256")
         return secret
 
-    @model_validator(mode="after")
-    def _gemeentecode_for_gemeenten_only(self) -> Self:
-        if self.rol is Rol.GEMEENTE and self.gemeentecode is None:
-            raise ValueError("a gemeente needs its gemeentecode")
-        if self.rol is not Rol.GEMEENTE and self.gemeentecode is not None:
-            raise ValueError(f"gemeentecode is only for gemeenten, not for rol {self.rol}")
-        return self
+    @property
+    def gemeentecode(self) -> str | None:
+        """The gemeente this credential acts for (``namens``); None for other roles."""
+        return self.namens
 
 
 _PARTY_LIST = TypeAdapter(list[Party])
@@ -124,7 +115,8 @@ class PartiesSettings(BaseSettings):
     """``KETEN_PARTIES`` (a JSON list of parties) and/or ``KETEN_PARTIES_FILE`` (JSON or YAML
     file holding such a list, or a mapping with a ``parties`` key); both are merged. Each entry
     is one (application, service) credential: ``client_id``, ``service``, ``oin``, ``rol``,
-    ``gemeentecode`` (gemeenten only) and ``secret``."""
+    ``functie`` and ``namens`` (gemeenten: the functie inside the gemeente and the gemeentecode
+    it acts for), ``doelen`` (the purposes it is registered for) and ``secret``."""
 
     model_config = SettingsConfigDict(env_prefix="KETEN_", extra="ignore")
 
@@ -314,7 +306,12 @@ class AuthenticatedCaller:
 
     @property
     def gemeentecode(self) -> str | None:
-        return self.party.gemeentecode
+        """The gemeente the caller acts for (its credential's mandate)."""
+        return self.party.namens
+
+    @property
+    def functie(self) -> Functie:
+        return self.party.functie
 
 
 class AuthenticationError(Exception):

@@ -44,6 +44,7 @@ COMMANDS: tuple[str, ...] = (
     "keten_core.demo:register",
     "keten_core.dlq:register",
     "keten_core.bench:register",
+    "keten_core.verwerkingslog:register",
 )
 
 

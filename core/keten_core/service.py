@@ -56,6 +56,7 @@ from keten_core.routing import EventRouter
 from keten_core.schemas import contracts_router
 from keten_core.settings import KetenSettings, service_database
 from keten_core.uow import UnitOfWork
+from keten_core.verwerkingslog import Verwerkingslog
 
 log = structlog.get_logger(__name__)
 
@@ -180,6 +181,10 @@ class KetenService:
 
         state = ServiceRuntime(self, settings, clock, unit_of_work)
         app.state.keten = self.runtime = state
+        # Every read of personal data is logged in the service's own database (source_read).
+        app.state.verwerkingslog = Verwerkingslog(
+            engine, dienst=self.name, sleutel=settings.verwerkingslog_sleutel
+        )
         add_liveness_check(app, "tasks", state.liveness)
         kafka = asyncio.create_task(self._start_kafka(state, engine, signal))
         try:

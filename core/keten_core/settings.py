@@ -3,7 +3,7 @@ come from variables (prefix ``KETEN_``), never from module-level constants."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The services of the chain; each has its own database (see ``service_database``).
@@ -45,6 +45,9 @@ class KetenSettings(BaseSettings):
     otel_exporter: str = Field(
         default="none", description="none | console | otlp (OTLP needs the exporter package)"
     )
+    # Key of the processing log's subject pseudonyms (HMAC-SHA256, at least 32 bytes). Without
+    # it a source serves no personal data (keten_core.source_read refuses every read).
+    verwerkingslog_sleutel: SecretStr | None = None
     # Sandbox mode: the chain's clock (keten_core.clock) may be moved, by scenario tests.
     sandbox: bool = False
 

@@ -15,7 +15,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
-from keten_core import inbox, outbox  # noqa: F401 - registers their tables on Base.metadata
+from keten_core import (  # noqa: F401 - registers their tables on Base.metadata
+    inbox,
+    outbox,
+    verwerkingslog,
+)
 from keten_core.db import Base, alembic_config, create_engine, migrate
 from keten_core.testing import fresh_database
 

@@ -49,7 +49,9 @@ AMSTERDAM = {
     "service": SERVICE,
     "oin": "00000001002564440000",
     "rol": "gemeente",
-    "gemeentecode": "0363",
+    "functie": "medewerker-inburgering",
+    "namens": "0363",
+    "doelen": ["uitvoering-inburgering"],
     "secret": GEMEENTE_SECRET,
 }
 DUO = {
@@ -57,6 +59,7 @@ DUO = {
     "service": SERVICE,
     "oin": "00000001003214345000",
     "rol": "duo",
+    "doelen": ["plicht-en-termijnen"],
     "secret": DUO_SECRET,
 }
 # The same gemeente's credential for another service: its own client_id and secret.
@@ -372,8 +375,12 @@ def test_party_secret_is_not_in_repr() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"gemeentecode": None}, "needs its gemeentecode"),
-        ({"gemeentecode": "363"}, "gemeentecode"),
+        ({"namens": None}, "needs namens"),
+        ({"namens": "363"}, "namens"),
+        ({"functie": "organisatie"}, "medewerker-inburgering"),
+        ({"doelen": ["statistiek-swi"]}, "do not fit"),
+        ({"doelen": []}, "doelen"),
+        ({"gemeentecode": "0363"}, "gemeentecode"),
         ({"oin": "0000000100256444000"}, "oin"),
         ({"oin": "0000000100256444000X"}, "oin"),
         ({"secret": "too-short"}, "at least 32 bytes"),
@@ -393,9 +400,9 @@ def test_party_names_its_service() -> None:
         Party.model_validate(entry)
 
 
-def test_gemeentecode_is_forbidden_for_other_roles() -> None:
-    with pytest.raises(ValidationError, match="only for gemeenten"):
-        Party.model_validate({**DUO, "gemeentecode": "0363"})
+def test_namens_is_forbidden_for_other_roles() -> None:
+    with pytest.raises(ValidationError, match="namens is for gemeente clients only"):
+        Party.model_validate({**DUO, "namens": "0363"})
 
 
 def test_registry_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -430,6 +437,7 @@ def test_registry_from_yaml_file_merged_with_env(tmp_path: Path) -> None:
         f"  service: {SERVICE}\n"
         "  oin: '00000001003214345001'\n"
         "  rol: coa\n"
+        "  doelen: [koppeling-en-klantprofiel]\n"
         f"  secret: {DUO_SECRET}-coa\n",
         encoding="utf-8",
     )

@@ -53,7 +53,9 @@ ENTRIES = [
         "service": DOSSIER_BRON,
         "oin": "00000001002564440000",
         "rol": "gemeente",
-        "gemeentecode": "0363",
+        "functie": "medewerker-inburgering",
+        "namens": "0363",
+        "doelen": ["uitvoering-inburgering"],
         "secret": DOSSIER_BRON_SECRET,
     },
     {
@@ -61,7 +63,9 @@ ENTRIES = [
         "service": DUO_ADAPTER,
         "oin": "00000001002564440000",
         "rol": "gemeente",
-        "gemeentecode": "0363",
+        "functie": "medewerker-inburgering",
+        "namens": "0363",
+        "doelen": ["uitvoering-inburgering"],
         "secret": DUO_ADAPTER_SECRET,
     },
 ]

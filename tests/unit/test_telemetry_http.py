@@ -309,6 +309,7 @@ import httpx, structlog, uvicorn
 from fastapi import Depends, Request
 from opentelemetry import trace
 
+from keten_contracts.clients import Doel
 from keten_contracts.parties import Rol
 from keten_core.auth import AuthenticatedCaller, Party, PartyRegistry, ZGWTokenAuth, require_party
 from keten_core.http import create_service_app
@@ -322,6 +323,7 @@ registry = PartyRegistry(
             service="dossier-bron",
             oin="00000001003214345000",
             rol=Rol.DUO,
+            doelen=frozenset({Doel.PLICHT_EN_TERMIJNEN}),
             secret=SECRET,
         )
     ]
