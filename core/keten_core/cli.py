@@ -45,6 +45,7 @@ COMMANDS: tuple[str, ...] = (
     "keten_core.dlq:register",
     "keten_core.bench:register",
     "keten_core.verwerkingslog:register",
+    "keten_core.run:register",
 )
 
 

@@ -48,6 +48,10 @@ class KetenSettings(BaseSettings):
     # Key of the processing log's subject pseudonyms (HMAC-SHA256, at least 32 bytes). Without
     # it a source serves no personal data (keten_core.source_read refuses every read).
     verwerkingslog_sleutel: SecretStr | None = None
+    # The control API of a simulator (coa-adapter, duo-adapter): chain testers script the
+    # emulated portal through it. Off unless enabled; only the service's own organisation's
+    # clients (its registry entries with the owner's rol) may call it.
+    control_api: bool = False
     # Sandbox mode: the chain's clock (keten_core.clock) may be moved, by scenario tests.
     sandbox: bool = False
 
