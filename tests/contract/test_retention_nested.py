@@ -28,6 +28,7 @@ from pydantic.fields import FieldInfo
 from keten_contracts.classification import Bewaartermijn, Classificatie, tags_of, veld
 from keten_contracts.common import Bsn, ContractModel
 from keten_contracts.events import all_event_types
+from keten_contracts.grondslagen import annotation_metadata
 from keten_contracts.parties import Rol
 from keten_contracts.policy import view_model
 from keten_contracts.resources import all_resources
@@ -108,26 +109,12 @@ def knopen(pad: str, model: type[BaseModel], stack: tuple[type, ...] = ()) -> It
                 yield from knopen(here, inner, (*stack, model))
 
 
-def _metadata(node: object) -> Iterator[object]:
-    if isinstance(node, FieldInfo):
-        for item in node.metadata:
-            yield item
-            yield from _metadata(item)
-        yield from _metadata(node.annotation)
-        return
-    for item in getattr(node, "__metadata__", ()) or ():
-        yield item
-        yield from _metadata(item)
-    for arg in typing.get_args(node):
-        yield from _metadata(arg)
-
-
 # The validator that makes a string a BSN (elfproef): found by type, never by field name.
 _BSN_VALIDATOR = next(m for m in typing.get_args(Bsn)[1:] if isinstance(m, AfterValidator))
 
 
 def _is_bsn(info: FieldInfo) -> bool:
-    return any(m == _BSN_VALIDATOR for m in _metadata(info))
+    return any(m == _BSN_VALIDATOR for m in annotation_metadata(info))
 
 
 def overtredingen(root: str, model: type[BaseModel], items: frozenset[str]) -> list[str]:

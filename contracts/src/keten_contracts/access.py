@@ -183,6 +183,17 @@ def _compleet(toegang: Toegang | None, rij: Rij | None) -> tuple[Toegang, Rij] |
     return toegang, rij
 
 
+def _veldvraag(
+    toegang: Toegang | None, rij: Rij | None, resource: str, field: str
+) -> tuple[Client, Doel, Rij, str] | None:
+    """The complete context of a question about one field, or None (a refusal)."""
+    context = _compleet(toegang, rij)
+    naam = veldnaam(resource, field)
+    if context is None or naam is None:
+        return None
+    return context[0].client, context[0].doel, context[1], naam
+
+
 def _eigen_gemeente(client: Client, rij: Rij) -> bool:
     """The schotten: a gemeente client reads and writes only rows of its mandated gemeente."""
     return client.rol is Rol.GEMEENTE and client.namens == rij.gemeentecode
@@ -270,14 +281,10 @@ def mag_lezen(toegang: Toegang | None, resource: str, field: str, rij: Rij | Non
     (rule 14): a gemeente reads language efforts only of a row stated to be an
     asielstatushouder's (``rij.doelgroep``).
     """
-    context = _compleet(toegang, rij)
-    if context is None:
+    vraag = _veldvraag(toegang, rij, resource, field)
+    if vraag is None:
         return False
-    toegang, rij = context
-    naam = veldnaam(resource, field)
-    if naam is None:
-        return False
-    client, doel = toegang.client, toegang.doel
+    client, doel, rij, naam = vraag
     if doel is Doel.HANDHAVINGSVERZOEK:
         # Rules 3, 4: DUO reads a fine's DUO_OP_VERZOEK_VELDEN for its request, nothing else.
         return (
@@ -466,14 +473,10 @@ def mag_wijzigen(toegang: Toegang | None, resource: str, field: str, rij: Rij | 
     - Everything else: its owner (DUO, COA, CBS) under its own purpose; DUO's request under
       ``handhavingsverzoek``. Purpose-bound reads (``verhuizing-overdracht``) never write.
     """
-    context = _compleet(toegang, rij)
-    if context is None:
+    vraag = _veldvraag(toegang, rij, resource, field)
+    if vraag is None:
         return False
-    toegang, rij = context
-    naam = veldnaam(resource, field)
-    if naam is None:
-        return False
-    client, doel = toegang.client, toegang.doel
+    client, doel, rij, naam = vraag
     if client.rol is Rol.GEMEENTE and not _eigen_gemeente(client, rij):
         return False
     eigenaar = get_resource(resource).owner

@@ -39,6 +39,7 @@ __all__ = [
     "Grondslag",
     "SeedRij",
     "TechnischeGrond",
+    "annotation_metadata",
     "grondslag_van",
     "grondslagen_tabel",
     "render_grondslagen_markdown",
@@ -1782,24 +1783,24 @@ def _python_name(resource: str, veldnaam: str) -> str:
     return next((n for n, f in model.model_fields.items() if f.alias == veldnaam), veldnaam)
 
 
-def _metadata(node: object) -> Iterator[object]:
+def annotation_metadata(node: object) -> Iterator[object]:
     """Every metadata object in a field's annotation: through Optional, lists, unions and
     ``Annotated`` (pydantic nests ``Field(...)`` metadata as a FieldInfo)."""
     if isinstance(node, FieldInfo):
         for item in node.metadata:
             yield item
-            yield from _metadata(item)
-        yield from _metadata(node.annotation)
+            yield from annotation_metadata(item)
+        yield from annotation_metadata(node.annotation)
         return
     for item in getattr(node, "__metadata__", ()) or ():
         yield item
-        yield from _metadata(item)
+        yield from annotation_metadata(item)
     for arg in typing.get_args(node):
-        yield from _metadata(arg)
+        yield from annotation_metadata(arg)
 
 
 def _is_opaque_id(info: FieldInfo) -> bool:
-    return any(getattr(m, "pattern", None) == OPAQUE_ID_PATTERN for m in _metadata(info))
+    return any(getattr(m, "pattern", None) == OPAQUE_ID_PATTERN for m in annotation_metadata(info))
 
 
 def grondslag_van(resource: str, rol: Rol, veldnaam: str) -> list[Grondslag]:
