@@ -46,6 +46,7 @@ COMMANDS: tuple[str, ...] = (
     "keten_core.bench:register",
     "keten_core.verwerkingslog:register",
     "keten_core.run:register",
+    "keten_core.scenario:register",
 )
 
 
