@@ -151,7 +151,9 @@ class KetenService:
         app.include_router(metrics_router())
         app.include_router(contracts_router())
         # One clock per process: domain dates, event times and jobs all read it.
-        self.clock = use_clock(Clock.from_settings(self.settings))
+        # use_clock returns the PREVIOUS clock: keep the new one, not what it returns.
+        self.clock = Clock.from_settings(self.settings)
+        use_clock(self.clock)
         if self.settings.sandbox:
             app.include_router(sandbox_clock_router(self.clock))
         for router in self.routers:

@@ -334,3 +334,20 @@ async def test_router_without_a_clock_uses_the_process_clock(process_clock: Cloc
     response = await call(app, "PUT", {"advance": "P1D"})
     assert response.status_code == 200, response.text
     assert process_clock.now() == T0 + timedelta(days=1)
+
+
+def test_a_sandbox_service_moves_the_clock_its_code_reads() -> None:
+    # KetenService.app() installs one clock per process; the sandbox router must move THAT
+    # clock (use_clock returns the previous one: keeping its result moved a stale clock).
+    from keten_core.service import KetenService
+
+    previous = get_clock()
+    try:
+        service = KetenService("svc-clock", settings=KetenSettings(sandbox=True))
+        service.app()
+        assert service.clock is get_clock()
+        before = clock_module.now()
+        service.clock.advance(timedelta(days=10))
+        assert clock_module.now() - before >= timedelta(days=10)
+    finally:
+        use_clock(previous)
