@@ -32,6 +32,11 @@ async def test_migrated_schema_matches_the_models(postgres_server_url):
         await _assert_migration_matches_models(url)
 
 
+def _core_only(obj: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:
+    table = getattr(obj, "table", obj) if kind != "table" else obj
+    return (getattr(table, "name", None) or name or "").startswith("keten_")
+
+
 async def _assert_migration_matches_models(url: str) -> None:
     engine = create_engine(url)
     try:
@@ -39,7 +44,10 @@ async def _assert_migration_matches_models(url: str) -> None:
         await migrate(engine)  # idempotent: already at head
 
         def diff(connection):
-            return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            # Only the core's tables: a service's models share Base.metadata once imported in
+            # this process, and each service checks its own branch in its own test.
+            context = MigrationContext.configure(connection, opts={"include_object": _core_only})
+            return compare_metadata(context, Base.metadata)
 
         async with engine.connect() as connection:
             differences = await connection.run_sync(diff)
