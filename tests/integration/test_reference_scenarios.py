@@ -1,0 +1,324 @@
+"""The reference scenarios (``scenarios/*.yaml``) end to end: coa-adapter and duo-adapter as
+their own processes (``keten run``), the gemeente played by the test stand-in
+(``tests/integration/gemeente_standin.py``, its own process too), and ``keten scenario run``
+driving them, as a chain tester would from the command line.
+
+Afterwards every read of personal data the journeys made (the stand-in keeps each read it
+made at coa-adapter and duo-adapter as the gemeente) must have its record in that source's
+processing log (``keten_verwerkingslog``): the same client, the same resource id, the outcome
+that matches the answer, and no record without a read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from keten_core.auth import ZGWTokenAuth
+from keten_core.testing import fresh_database
+from tests.integration.test_service import free_port
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600)]
+
+ROOT = Path(__file__).resolve().parents[2]
+KETEN = str(Path(sys.executable).with_name("keten"))
+SCENARIOS = ROOT / "scenarios"
+
+COA_OIN = "00000001003214345000"
+DUO_OIN = "00000001800866472000"
+AMSTERDAM_OIN = "00000001002564440000"
+ROTTERDAM_OIN = "00000001002220647000"
+GEMEENTEN = {"0363": ("amsterdam", AMSTERDAM_OIN), "0599": ("rotterdam", ROTTERDAM_OIN)}
+ADAPTERS = ("coa-adapter", "duo-adapter")
+BSNS = ("111222333", "123456782")
+
+
+def _secret(client_id: str) -> str:
+    return f"{client_id}-{secrets.token_hex(24)}"
+
+
+def _party(client_id: str, service: str, oin: str, rol: str, doel: str, **extra: str) -> dict:
+    return {
+        "client_id": client_id,
+        "service": service,
+        "oin": oin,
+        "rol": rol,
+        "doelen": [doel],
+        "secret": _secret(client_id),
+        **extra,
+    }
+
+
+def parties() -> list[dict[str, Any]]:
+    """The registry of both adapters: their own control clients and, per gemeente, a
+    medewerker-inburgering client at each adapter."""
+    entries = [
+        _party("coa-control", "coa-adapter", COA_OIN, "coa", "koppeling-en-klantprofiel"),
+        _party("duo-control", "duo-adapter", DUO_OIN, "duo", "plicht-en-termijnen"),
+    ]
+    for code, (naam, oin) in GEMEENTEN.items():
+        for service in ADAPTERS:
+            entries.append(
+                _party(
+                    f"{naam}-{service.split('-')[0]}",
+                    service,
+                    oin,
+                    "gemeente",
+                    "uitvoering-inburgering",
+                    functie="medewerker-inburgering",
+                    namens=code,
+                )
+            )
+    return entries
+
+
+@contextmanager
+def process(
+    name: str, argv: list[str], env: Mapping[str, str], logs: Path, url: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A process with its output in ``logs/<name>.log``, ready when ``url`` answers 200;
+    terminated (then killed) on the way out."""
+    log_file = (logs / f"{name}.log").open("wb")
+    proc = subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} not ready at {url} within 90 s")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log_file.close()
+
+
+def print_logs(logs: Path) -> None:
+    for log in sorted(logs.glob("*.log")):
+        print(f"===== {log.name} =====\n{log.read_text(errors='replace')[-20000:]}")
+
+
+async def verwerkingslog(database: str) -> list[dict[str, Any]]:
+    engine = create_async_engine(database)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(
+                text(
+                    "SELECT client_id, resource, resource_id, uitkomst, doel, betrokkene, "
+                    "gebruiker FROM keten_verwerkingslog ORDER BY id"
+                )
+            )
+            return [dict(row._mapping) for row in result]
+    finally:
+        await engine.dispose()
+
+
+def run_journeys(
+    databases: Mapping[str, str], kafka_bootstrap_servers: str, logs: Path
+) -> list[dict[str, Any]]:
+    """Start the adapters and the stand-in, run both scenario files, stop everything; the
+    reads the stand-in made, as it kept them."""
+    prefix = f"ref{secrets.token_hex(4)}."
+    registry = parties()
+    by_id = {p["client_id"]: p for p in registry}
+    gemeente_systeem = {"client_id": "gemeente-systeem", "secret": _secret("gemeente-systeem")}
+    duo_bij_bron = {"client_id": "duo-bij-dossier-bron", "secret": _secret("duo-bij-bron")}
+    ports = {name: free_port() for name in (*ADAPTERS, "dossier-bron")}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    oins = {"coa-adapter": COA_OIN, "duo-adapter": DUO_OIN}
+    common = {
+        "KETEN_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+        "KETEN_TOPIC_PREFIX": prefix,
+        "KETEN_DEAD_LETTER_TOPIC": f"{prefix}deadletter",
+        "KETEN_SANDBOX": "true",
+        "KETEN_LOG_JSON": "false",
+    }
+    with ExitStack() as stack:
+        for service in ADAPTERS:
+            env = {
+                **common,
+                "KETEN_DATABASE_URL": databases[service],
+                "KETEN_OIN": oins[service],
+                "KETEN_HTTP_PORT": str(ports[service]),
+                "KETEN_PARTIES": json.dumps(registry),
+                "KETEN_CONTROL_API": "true",
+                "KETEN_VERWERKINGSLOG_SLEUTEL": _secret("verwerkingslog"),
+                "KETEN_DUO_BRON_CLIENT_ID": duo_bij_bron["client_id"],
+                "KETEN_DUO_BRON_SECRET": duo_bij_bron["secret"],
+            }
+            ready = urls[service] + "/health/ready"
+            stack.enter_context(process(service, [KETEN, "run", service], env, logs, ready))
+        lezers = [
+            {
+                "dienst": service,
+                "url": urls[service],
+                "gemeentecode": code,
+                "client_id": f"{naam}-{service.split('-')[0]}",
+                "secret": by_id[f"{naam}-{service.split('-')[0]}"]["secret"],
+            }
+            for code, (naam, _) in GEMEENTEN.items()
+            for service in ADAPTERS
+        ]
+        standin_env = {
+            **common,
+            "KETEN_OIN": AMSTERDAM_OIN,
+            "KETEN_HTTP_PORT": str(ports["dossier-bron"]),
+            "GEMEENTE_STANDIN_CLIENTS": json.dumps(
+                [{**gemeente_systeem, "rol": "gemeente"}, {**duo_bij_bron, "rol": "duo"}]
+            ),
+            "GEMEENTE_STANDIN_LEZERS": json.dumps(lezers),
+        }
+        stack.enter_context(
+            process(
+                "dossier-bron-standin",
+                [sys.executable, "-m", "tests.integration.gemeente_standin"],
+                standin_env,
+                logs,
+                urls["dossier-bron"] + "/health/ready",
+            )
+        )
+
+        scenario_env = {
+            **os.environ,
+            "SCENARIO_COA_CLIENT_ID": "coa-control",
+            "SCENARIO_COA_SECRET": by_id["coa-control"]["secret"],
+            "SCENARIO_DUO_CLIENT_ID": "duo-control",
+            "SCENARIO_DUO_SECRET": by_id["duo-control"]["secret"],
+            "SCENARIO_GEMEENTE_CLIENT_ID": gemeente_systeem["client_id"],
+            "SCENARIO_GEMEENTE_SECRET": gemeente_systeem["secret"],
+        }
+        for bestand, diensten in (
+            ("asielstatushouder.yaml", ("coa-adapter", "duo-adapter", "dossier-bron")),
+            ("gezinsmigrant.yaml", ("duo-adapter", "dossier-bron")),
+        ):
+            argv = [KETEN, "scenario", "run", str(SCENARIOS / bestand)]
+            for dienst in diensten:
+                argv += ["--dienst", f"{dienst}={urls[dienst]}"]
+            run = subprocess.run(
+                argv,
+                cwd=ROOT,
+                env=scenario_env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            (logs / f"scenario-{bestand}.log").write_text(run.stdout + run.stderr)
+            assert run.returncode == 0, f"{bestand}:\n{run.stdout}\n{run.stderr}"
+            assert "steps passed" in run.stdout
+
+        lezingen: list[dict[str, Any]] = httpx.get(
+            urls["dossier-bron"] + "/control/v1/lezingen",
+            auth=ZGWTokenAuth(gemeente_systeem["client_id"], gemeente_systeem["secret"]),
+        ).json()
+    return lezingen
+
+
+async def test_reference_scenarios_run_end_to_end_and_every_read_is_logged(
+    postgres_server_url: str, kafka_bootstrap_servers: str, tmp_path: Path
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    failed = True
+    async with (
+        fresh_database(postgres_server_url) as coa_db,
+        fresh_database(postgres_server_url) as duo_db,
+    ):
+        databases = {"coa-adapter": coa_db, "duo-adapter": duo_db}
+        try:
+            # Every process is stopped when it returns: the logs hold all the journeys read.
+            lezingen = await asyncio.to_thread(
+                run_journeys, databases, kafka_bootstrap_servers, logs
+            )
+            await assert_every_read_logged(lezingen, databases)
+            failed = False
+        finally:
+            if failed:
+                print_logs(logs)
+
+
+async def assert_every_read_logged(
+    lezingen: list[dict[str, Any]], databases: Mapping[str, str]
+) -> None:
+    for service, database in databases.items():
+        reads = [lezing for lezing in lezingen if lezing["dienst"] == service]
+        rows = await verwerkingslog(database)
+        # What the journeys read at this source, as the gemeente: ids served (200) or refused.
+        geleverd = Counter(
+            (lezing["client_id"], rid)
+            for lezing in reads
+            if lezing["status"] == 200
+            for rid in lezing["resource_ids"]
+        )
+        geweigerd = Counter(
+            (lezing["client_id"], rid)
+            for lezing in reads
+            if lezing["status"] == 404
+            for rid in lezing["resource_ids"]
+        )
+        assert all(lezing["status"] in (200, 404) for lezing in reads), reads
+        assert (
+            Counter((r["client_id"], r["resource_id"]) for r in rows if r["uitkomst"] == "geleverd")
+            == geleverd
+        ), service
+        assert (
+            Counter(
+                (r["client_id"], r["resource_id"])
+                for r in rows
+                if r["uitkomst"] in ("geweigerd", "niet-gevonden")
+            )
+            == geweigerd
+        ), service
+        assert len(rows) == sum(geleverd.values()) + sum(geweigerd.values())
+        assert all(r["doel"] == "uitvoering-inburgering" for r in rows)
+        # The subject is pseudonymised: no BSN in the log.
+        assert not any(bsn in json.dumps(rows, default=str) for bsn in BSNS)
+
+    # What the journeys read, per source (a check that the comparison above compared something).
+    resources = {
+        (row["resource"], row["client_id"], row["uitkomst"])
+        for database in databases.values()
+        for row in await verwerkingslog(database)
+    }
+    assert {
+        ("klantprofiel", "amsterdam-coa", "geleverd"),
+        ("inburgeringsplicht", "amsterdam-duo", "geleverd"),
+        ("termijn", "amsterdam-duo", "geleverd"),
+        ("verlenging", "amsterdam-duo", "geleverd"),
+        ("signaal", "amsterdam-duo", "geleverd"),
+        ("inburgeringsplicht", "rotterdam-duo", "geleverd"),
+        ("inburgeringsplicht", "amsterdam-duo", "geweigerd"),
+    } <= resources, resources
