@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +112,7 @@ class KetenService:
         version: str = "0.1.0",
         parties: PartyRegistry | None = None,
         shutdown_timeout_s: float = 15.0,
+        on_stop: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         if not name:
             raise ValueError("a service needs a name: it is its consumer group and inbox name")
@@ -131,6 +132,9 @@ class KetenService:
         self.version = version
         self.parties = parties
         self.shutdown_timeout_s = shutdown_timeout_s
+        # Closers of what the service's own parts hold (e.g. a DatarefLezer's connection pool),
+        # awaited after the consumers stopped, so no handler still uses them.
+        self.on_stop = list(on_stop)
         self.runtime: ServiceRuntime | None = None  # set while the app runs
 
     @property
@@ -194,6 +198,11 @@ class KetenService:
         finally:
             state.stopping = True
             await self._stop(state, kafka, signal)
+            for close in self.on_stop:
+                try:
+                    await close()
+                except Exception as exc:  # one failing closer must not keep the rest open
+                    log.warning("service_closer_failed", service=self.name, error=repr(exc))
             await engine.dispose()
 
     async def _start_kafka(

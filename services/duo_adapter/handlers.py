@@ -14,22 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, date
 from typing import Any
 
-import httpx
 import structlog
-from pydantic import SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select
 
-from keten_contracts.common import Doelgroep, Leerroute, tolerant
+from keten_contracts.common import Doelgroep, Leerroute
 from keten_contracts.envelope import EnvelopeAttributes
-from keten_contracts.parties import Rol
-from keten_contracts.policy import view_model
 from keten_contracts.resources import duo as contract
 from keten_contracts.resources import get_resource
 from keten_core import clock
-from keten_core.auth import ZGWTokenAuth
 from keten_core.clock import AMSTERDAM
-from keten_core.errors import PermanentError, TransientError
+from keten_core.dataref import DatarefLezer
+from keten_core.errors import PermanentError
 from keten_core.routing import EventRouter
 from keten_core.uow import UnitOfWork
 
@@ -39,40 +34,6 @@ from .api import dataref
 log = structlog.get_logger(__name__)
 
 TYPE = "nl.inburgering."
-
-
-# --- DUO's credential at the gemeente's source ----------------------------------------------
-
-
-class GemeenteBron(BaseSettings):
-    """DUO's client at the gemeente's source (dossier-bron): ``KETEN_DUO_BRON_CLIENT_ID`` and
-    ``KETEN_DUO_BRON_SECRET``, issued by that source's client registry (rol duo, doel
-    plicht-en-termijnen). Without them DUO cannot fetch, and every gemeente event waits
-    (transient) until it is configured."""
-
-    model_config = SettingsConfigDict(env_prefix="KETEN_DUO_BRON_", extra="ignore")
-
-    client_id: str | None = None
-    secret: SecretStr | None = None
-    timeout_s: float = 10.0
-
-    async def haal(self, url: str, resource: str) -> Any:
-        """The DUO view of ``resource`` at ``url``, parsed tolerantly (unknown fields
-        ignored). Raises ``httpx.HTTPStatusError`` for an error status (the consumer sorts
-        it: 403/404/410 permanent, 5xx/429 transient)."""
-        if self.client_id is None or self.secret is None:
-            # Retried until an operator configures it: the event itself is fine.
-            raise TransientError("KETEN_DUO_BRON_CLIENT_ID/SECRET are not configured")
-        auth = ZGWTokenAuth(self.client_id, self.secret)
-        async with httpx.AsyncClient(timeout=self.timeout_s, auth=auth) as client:
-            answer = await client.get(url, headers={"Accept": "application/json"})
-        answer.raise_for_status()
-        model = view_model(resource, Rol.DUO)
-        assert model is not None, f"DUO reads nothing of {resource}"
-        try:
-            return tolerant(model).model_validate(answer.json())
-        except (ValidationError, ValueError) as exc:
-            raise PermanentError(f"{url} is not a {resource} view: {exc}") from exc
 
 
 def bron_url(dataref_url: str, resource: str, resource_id: str) -> str:
@@ -256,9 +217,11 @@ def controleer_registratie(
 # --- consuming the gemeente's events ---------------------------------------------------------
 
 
-def build_events(base_url: str, bron: GemeenteBron) -> EventRouter:
+def build_events(base_url: str, bron: DatarefLezer) -> EventRouter:
     """The event router of duo-adapter; ``base_url`` is where DUO's own source answers (for
-    the ``dataref`` of what it emits)."""
+    the ``dataref`` of what it emits); ``bron`` fetches what the gemeente's events point at,
+    with DUO's credential at that gemeente's source (core ``DatarefLezer``, ``KETEN_BRONNEN``;
+    a source without a configured credential is retried, never dead-lettered)."""
     events = EventRouter()
 
     async def dossier_van(uow: UnitOfWork, dataref_url: str, dossier_id: str) -> Persoon:

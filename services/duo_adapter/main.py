@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from keten_contracts.parties import Rol
 from keten_core.auth import PartyRegistry
+from keten_core.dataref import DatarefLezer
 from keten_core.service import KetenService
 from keten_core.settings import KetenSettings
 
 from . import api, control
-from .handlers import GemeenteBron, build_events
+from .handlers import build_events
 
 NAME = "duo-adapter"
 MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
@@ -29,17 +31,19 @@ def build_service(
     settings: KetenSettings | None = None,
     *,
     parties: PartyRegistry | None = None,
-    gemeente_bron: GemeenteBron | None = None,
+    bronnen: DatarefLezer | None = None,
 ) -> KetenService:
-    """The service; ``parties`` and ``gemeente_bron`` (DUO's credential at the gemeente's
-    source) default to the environment (``KETEN_PARTIES*``, ``KETEN_DUO_BRON_*``)."""
+    """The service; ``parties`` and ``bronnen`` (DUO's credentials at the gemeenten's sources,
+    to fetch what their events point at) default to the environment (``KETEN_PARTIES*``,
+    ``KETEN_BRONNEN``)."""
     settings = settings or KetenSettings()
     routers = [api.router]
     if settings.control_api:
         routers.append(control.router)
     # The base URL is fixed before the service copies its settings: the service name does not
     # change it.
-    events = build_events(settings.base_url, gemeente_bron or GemeenteBron())
+    lezer = bronnen or DatarefLezer.from_settings(Rol.DUO)
+    events = build_events(settings.base_url, lezer)
     return KetenService(
         NAME,
         settings=settings,
@@ -48,6 +52,7 @@ def build_service(
         migrations=[MIGRATIONS],
         title="duo-adapter",
         parties=parties,
+        on_stop=[lezer.aclose],
     )
 
 

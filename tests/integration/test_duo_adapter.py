@@ -25,10 +25,10 @@ from aiokafka import AIOKafkaConsumer
 from dateutil.relativedelta import relativedelta
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from duo_adapter.handlers import GemeenteBron
 from duo_adapter.main import build_service
 from keten_contracts.clients import Doel, Functie
 from keten_contracts.envelope import EnvelopeAttributes, source_urn
@@ -37,6 +37,7 @@ from keten_contracts.resources import get_resource
 from keten_core.auth import Party, PartyRegistry, ZGWTokenAuth
 from keten_core.clock import AMSTERDAM as NL_TIJD
 from keten_core.clock import get_clock, use_clock
+from keten_core.dataref import BronCredential, DatarefLezer
 from keten_core.envelope import decode_binary, new_event
 from keten_core.kafka import EventProducer
 from keten_core.service import KetenService
@@ -85,9 +86,14 @@ UTRECHT = party(
     **MEDEWERKER,
 )
 PARTIES = [DUO_TESTER, AMSTERDAM, UTRECHT]
-# DUO's credential at the gemeente's source (issued by that source, not by duo-adapter).
-BRON = GemeenteBron(
-    client_id="duo-bij-dossier-bron", secret="duo-bij-dossier-bron-secret-0123456789abcdef"
+# The gemeente's source (a test app) listens here in every test of this module, so DUO's
+# credential for it (issued by that source, not by duo-adapter) can name its base URL.
+BRON_PORT = free_port()
+BRON_URL = f"http://127.0.0.1:{BRON_PORT}"
+BRON = BronCredential(
+    base_url=f"{BRON_URL}/api/v1",
+    client_id="duo-bij-dossier-bron",
+    secret=SecretStr("duo-bij-dossier-bron-secret-0123456789abcdef"),
 )
 
 
@@ -123,7 +129,7 @@ class GemeenteBronApp:
             try:
                 claims = jwt.decode(
                     header.removeprefix("Bearer "),
-                    BRON.secret.get_secret_value(),  # type: ignore[union-attr]
+                    BRON.secret.get_secret_value(),
                     algorithms=["HS256"],
                 )
             except jwt.PyJWTError:
@@ -142,8 +148,8 @@ class GemeenteBronApp:
 @asynccontextmanager
 async def gemeente_bron() -> AsyncIterator[GemeenteBronApp]:
     bron = GemeenteBronApp()
-    port = free_port()
-    bron.url = f"http://127.0.0.1:{port}"
+    port = BRON_PORT
+    bron.url = BRON_URL
     server = uvicorn.Server(
         uvicorn.Config(bron.app(), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -245,7 +251,7 @@ def duo(database: str, bootstrap: str, topic_prefix: str, port: int, **extra: An
     return build_service(
         settings(database, bootstrap, topic_prefix, port, **extra),
         parties=PartyRegistry(PARTIES),
-        gemeente_bron=BRON,
+        bronnen=DatarefLezer([BRON], rol=Rol.DUO),
     )
 
 

@@ -176,8 +176,10 @@ def run_journeys(
                 "KETEN_PARTIES": json.dumps(registry),
                 "KETEN_CONTROL_API": "true",
                 "KETEN_VERWERKINGSLOG_SLEUTEL": _secret("verwerkingslog"),
-                "KETEN_DUO_BRON_CLIENT_ID": duo_bij_bron["client_id"],
-                "KETEN_DUO_BRON_SECRET": duo_bij_bron["secret"],
+                # DUO's credential at the gemeente's source (core DatarefLezer).
+                "KETEN_BRONNEN": json.dumps(
+                    [{"base_url": urls["dossier-bron"] + "/api/v1", **duo_bij_bron}]
+                ),
             }
             ready = urls[service] + "/health/ready"
             stack.enter_context(process(service, [KETEN, "run", service], env, logs, ready))
