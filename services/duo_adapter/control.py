@@ -802,7 +802,7 @@ async def handhavingsverzoek_indienen(
 ) -> Any:
     """Seed 002 section 4.7: "Indien het nodig is om deze gegevens te delen, neemt DUO contact
     op met de gemeente en kan de gemeente deze alsnog delen." The event goes to the gemeente
-    asked. The chain's signaal code list has no code for it (see the report)."""
+    asked, with an actie-vereist signaal (code list version 2) naming the request."""
     base = keten.settings.base_url
     async with keten.unit_of_work() as uow:
         wie = await _met_plicht(uow, inburgeringsplichtige_id, lopend=False)
@@ -825,6 +825,18 @@ async def handhavingsverzoek_indienen(
             row.handhavingsverzoek_id,
             wie.persoon,
             pid,
+            gemeentecode=row.gemeentecode,
+        )
+        signaal_afgeven(
+            uow,
+            base,
+            wie.persoon,
+            pid,
+            contract.Signaalcode.HANDHAVINGSGEGEVENS_AANLEVEREN,
+            # The fines are the gemeente's, named in the request (handhavingsverzoek.ingediend).
+            betreft_id=(
+                row.handhavingsmaatregel_ids[0] if len(row.handhavingsmaatregel_ids) == 1 else None
+            ),
             gemeentecode=row.gemeentecode,
         )
     return _aangemaakt(instance)

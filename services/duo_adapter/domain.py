@@ -147,15 +147,14 @@ def te_laat_geregistreerd(gebeurtenis: date, geregistreerd: date) -> bool:
     return werkdagen_tussen(gebeurtenis, geregistreerd) > REGISTRATIE_WERKDAGEN
 
 
-# The late registration of a resource raises the actie-vereist signaal about that resource:
-# the code list (contracts, version 1) has no code of its own for "registered late", so the
-# signaal asks the gemeente to check the delivery (see the report: a code is missing).
+# The late registration of a resource raises the informatief signaal of the code list
+# (version 2) for that resource: the data is there, it came late.
 _TE_LAAT_CODES = {
-    "pip": Signaalcode.PIP_AANLEVEREN,
-    "pip-wijziging": Signaalcode.PIP_WIJZIGING_AANLEVEREN,
-    "inburgeringsaanbod": Signaalcode.INBURGERINGSAANBOD_AANLEVEREN,
-    "map": Signaalcode.MAP_GEGEVENS_AANLEVEREN,
-    "pvt": Signaalcode.PVT_GEGEVENS_AANLEVEREN,
+    "pip": Signaalcode.PIP_TE_LAAT_GEREGISTREERD,
+    "pip-wijziging": Signaalcode.PIP_TE_LAAT_GEREGISTREERD,
+    "inburgeringsaanbod": Signaalcode.INBURGERINGSAANBOD_TE_LAAT_GEREGISTREERD,
+    "map": Signaalcode.MAP_TE_LAAT_GEREGISTREERD,
+    "pvt": Signaalcode.PVT_TE_LAAT_GEREGISTREERD,
 }
 
 

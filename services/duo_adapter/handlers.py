@@ -95,16 +95,19 @@ def signaal_afgeven(
     *,
     betreft_id: str | None = None,
     dossier_id: str | None = None,
+    gemeentecode: str | None = None,
 ) -> models.Signaal:
     """Raise a signaal for the linked gemeente and announce it (``signaal.aangemaakt``).
 
     Seed 002 section 3.1: "Een signaal wordt afgegeven als er nieuwe relevante informatie
     beschikbaar is of als er van de gemeente actie is gewenst voor het aanleveren van
-    gegevens." Klasse and betreft follow from the code (the contracts' code list)."""
+    gegevens." Klasse and betreft follow from the code (the contracts' code list). The
+    signaal is for the linked gemeente unless ``gemeentecode`` names another (the gemeente a
+    handhavingsverzoek asks)."""
     definitie = contract.SIGNAALCODELIJST[code]
     signaal = models.Signaal(
         signaal_id=domain.nieuw_id("sig"),
-        gemeentecode=persoon.gemeentecode,
+        gemeentecode=gemeentecode or persoon.gemeentecode,
         inburgeringsplicht_id=plicht_id,
         dossier_id=dossier_id,
         klasse=definitie.klasse.value,
@@ -117,7 +120,16 @@ def signaal_afgeven(
     )
     signaal.to_contract()  # the contract's checks (code list, status) before anything is kept
     uow.session.add(signaal)
-    emit(uow, base_url, "signaal.aangemaakt.v1", "signaal", signaal.signaal_id, persoon, plicht_id)
+    emit(
+        uow,
+        base_url,
+        "signaal.aangemaakt.v1",
+        "signaal",
+        signaal.signaal_id,
+        persoon,
+        plicht_id,
+        gemeentecode=signaal.gemeentecode,
+    )
     return signaal
 
 

@@ -61,10 +61,16 @@ def test_every_code_concerns_a_resource_of_the_catalogue():
     for definitie in SIGNAALCODELIJST.values():
         assert definitie.betreft.value in RESOURCES, definitie
     assert {b.value for b in SignaalBetreft} <= set(RESOURCES)
-    # An action DUO needs is data the gemeente delivers: a gemeente resource.
+    # An action DUO needs is data the gemeente delivers: a gemeente resource. New information
+    # is DUO's own, except the news that a gemeente's delivery came late (code list v2).
     for d in SIGNAALCODELIJST.values():
         owner = get_resource(d.betreft.value).owner
-        assert owner is (Rol.GEMEENTE if d.klasse is Signaalklasse.ACTIE_VEREIST else Rol.DUO), d
+        if d.klasse is Signaalklasse.ACTIE_VEREIST:
+            assert owner is Rol.GEMEENTE, d
+        elif owner is Rol.GEMEENTE:
+            assert d.code.value.endswith("-te-laat-geregistreerd") and d.sinds_versie == 2, d
+        else:
+            assert owner is Rol.DUO, d
 
 
 def test_a_signaal_names_its_code_list_version_and_matches_the_code():

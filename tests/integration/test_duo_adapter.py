@@ -531,17 +531,17 @@ async def test_pip_to_termijn_late_offer_late_registration_and_tick_off(
         )
         signalen = await duo_topic.wait("signaal.aangemaakt.v1", 2, inburgeringsplichtId=ibp)
         open_ = await client.get(
-            "/api/v1/signalen", params={"code": "map-gegevens-aanleveren"}, auth=auth(AMSTERDAM)
+            "/api/v1/signalen", params={"code": "map-te-laat-geregistreerd"}, auth=auth(AMSTERDAM)
         )
         assert open_.status_code == 200, open_.text
         [signaal] = open_.json()
-        assert signaal["klasse"] == "actie-vereist" and signaal["betreft"] == "map"
+        assert signaal["klasse"] == "informatief" and signaal["betreft"] == "map"
         assert signaal["betreftId"] == "map-1" and signaal["dossierId"] == "dos-1"
-        assert signaal["status"] == "open" and signaal["codelijstVersie"] == 1
+        assert signaal["status"] == "open" and signaal["codelijstVersie"] == 2
         assert signaal["aangemaaktOp"].startswith("2026-05-19")  # DUO's (moved) clock
         assert signaal["signaalId"] in {s.data["signaalId"] for s in signalen}
         pvt_signalen = await client.get(
-            "/api/v1/signalen", params={"code": "pvt-gegevens-aanleveren"}, auth=auth(AMSTERDAM)
+            "/api/v1/signalen", params={"code": "pvt-te-laat-geregistreerd"}, auth=auth(AMSTERDAM)
         )
         assert pvt_signalen.json() == []
         # Another gemeente sees none of them.
@@ -563,7 +563,7 @@ async def test_pip_to_termijn_late_offer_late_registration_and_tick_off(
         assert again.status_code == 409
         assert again.headers["content-type"] == "application/problem+json"
         still_open = await client.get(
-            "/api/v1/signalen", params={"code": "map-gegevens-aanleveren"}, auth=auth(AMSTERDAM)
+            "/api/v1/signalen", params={"code": "map-te-laat-geregistreerd"}, auth=auth(AMSTERDAM)
         )
         assert still_open.json() == []
 
@@ -750,6 +750,7 @@ async def test_control_api_decisions_emit_their_events_and_moves_notify_the_new_
             "verlenging.besloten",
             "signaal.aangemaakt",
             "handhavingsverzoek.ingediend",
+            "signaal.aangemaakt",  # handhavingsgegevens-aanleveren (code list version 2)
             "signaal.aangemaakt",
             "verhuizing.gemeld",
             "diploma.uitgereikt",
@@ -798,6 +799,8 @@ async def test_control_api_decisions_emit_their_events_and_moves_notify_the_new_
             "verlengingsinformatie-aanleveren",
             "urenverantwoording-aanleveren",
             "pip-aanleveren",
+            # The handhavingsverzoek asks the gemeente that imposed the fines for them.
+            "handhavingsgegevens-aanleveren",
         }
         # An asielstatushouder's vestiging is COA's to report.
         asiel, _ = await new_plicht(client, bsn="123456782")

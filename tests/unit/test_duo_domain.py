@@ -84,11 +84,15 @@ def test_a_registration_on_the_day_or_before_the_event_is_in_time() -> None:
     assert not domain.te_laat_geregistreerd(date(2026, 3, 2), date(2026, 2, 20))
 
 
-def test_a_late_registration_raises_an_action_signaal_about_that_resource() -> None:
-    for soort, betreft in (("pip", "pip"), ("map", "map"), ("pvt", "pvt")):
+def test_a_late_registration_raises_its_own_informatief_signaal_about_that_resource() -> None:
+    # Code list version 2: the data arrived (late); nothing is asked of the gemeente.
+    soorten = (("pip", "pip"), ("pip-wijziging", "pip"), ("inburgeringsaanbod",
+               "inburgeringsaanbod"), ("map", "map"), ("pvt", "pvt"))
+    for soort, betreft in soorten:
         definitie = SIGNAALCODELIJST[domain.signaalcode_te_laat(soort)]
-        assert definitie.klasse is Signaalklasse.ACTIE_VEREIST
+        assert definitie.klasse is Signaalklasse.INFORMATIEF
         assert definitie.betreft.value == betreft
+        assert definitie.code.value.endswith("-te-laat-geregistreerd")
 
 
 # --- the plicht needs a BSN (seed 002 section 3.2) ------------------------------------------

@@ -308,6 +308,8 @@ class SignaalBetreft(StrEnum):
     PVT = "pvt"
     VERLENGINGSINFORMATIE = "verlengingsinformatie"
     URENVERANTWOORDING = "urenverantwoording"
+    # Code list version 2: the gemeente's fines DUO asks for (handhavingsverzoek).
+    HANDHAVINGSMAATREGEL = "handhavingsmaatregel"
 
 
 class Signaalcode(StrEnum):
@@ -330,6 +332,16 @@ class Signaalcode(StrEnum):
     PVT_GEGEVENS_AANLEVEREN = "pvt-gegevens-aanleveren"
     VERLENGINGSINFORMATIE_AANLEVEREN = "verlengingsinformatie-aanleveren"
     URENVERANTWOORDING_AANLEVEREN = "urenverantwoording-aanleveren"
+    # Version 2. Seed 002 (section 4.4): the gemeente registers chain data "ten hoogste tien
+    # werkdagen" after the event; DUO tells it when a registration came later (the data is
+    # there, so nothing is asked: new information about the delivery itself).
+    PIP_TE_LAAT_GEREGISTREERD = "pip-te-laat-geregistreerd"
+    INBURGERINGSAANBOD_TE_LAAT_GEREGISTREERD = "inburgeringsaanbod-te-laat-geregistreerd"
+    MAP_TE_LAAT_GEREGISTREERD = "map-te-laat-geregistreerd"
+    PVT_TE_LAAT_GEREGISTREERD = "pvt-te-laat-geregistreerd"
+    # Version 2. Seed 002 (section 4.7): "Indien het nodig is om deze gegevens te delen, neemt
+    # DUO contact op met de gemeente" -- the action DUO asks for with a handhavingsverzoek.
+    HANDHAVINGSGEGEVENS_AANLEVEREN = "handhavingsgegevens-aanleveren"
 
 
 @dataclass(frozen=True)
@@ -344,7 +356,7 @@ class SignaalcodeDefinitie:
 
 # Raise on every change to the list below (a new code is a compatible change: consumers treat
 # an unknown code as "other"); a signaal names the version it was raised under.
-SIGNAALCODELIJST_VERSIE: Final = 1
+SIGNAALCODELIJST_VERSIE: Final = 2
 
 _INF = Signaalklasse.INFORMATIEF
 _ACT = Signaalklasse.ACTIE_VEREIST
@@ -396,6 +408,41 @@ _SIGNAALCODES: Final = (
     ),
     SignaalcodeDefinitie(
         _C.URENVERANTWOORDING_AANLEVEREN, _ACT, _B.URENVERANTWOORDING, "Deliver realised hours."
+    ),
+    SignaalcodeDefinitie(
+        _C.PIP_TE_LAAT_GEREGISTREERD,
+        _INF,
+        _B.PIP,
+        "The PIP (or its change) reached DUO more than 10 workdays after its date.",
+        sinds_versie=2,
+    ),
+    SignaalcodeDefinitie(
+        _C.INBURGERINGSAANBOD_TE_LAAT_GEREGISTREERD,
+        _INF,
+        _B.INBURGERINGSAANBOD,
+        "The inburgeringsaanbod reached DUO more than 10 workdays after its date.",
+        sinds_versie=2,
+    ),
+    SignaalcodeDefinitie(
+        _C.MAP_TE_LAAT_GEREGISTREERD,
+        _INF,
+        _B.MAP,
+        "The MAP result reached DUO more than 10 workdays after its date.",
+        sinds_versie=2,
+    ),
+    SignaalcodeDefinitie(
+        _C.PVT_TE_LAAT_GEREGISTREERD,
+        _INF,
+        _B.PVT,
+        "The PVT result reached DUO more than 10 workdays after its date.",
+        sinds_versie=2,
+    ),
+    SignaalcodeDefinitie(
+        _C.HANDHAVINGSGEGEVENS_AANLEVEREN,
+        _ACT,
+        _B.HANDHAVINGSMAATREGEL,
+        "DUO asks for the fines named in its handhavingsverzoek.",
+        sinds_versie=2,
     ),
 )
 SIGNAALCODELIJST: Final[Mapping[Signaalcode, SignaalcodeDefinitie]] = {
