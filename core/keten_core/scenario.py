@@ -7,14 +7,24 @@ A scenario file (validated against ``scenario.schema.json``; every error names i
     naam: Gezinsmigrant, korte reis
     diensten:                       # service name -> base URL (null: give it at run time)
       dossier-bron: http://127.0.0.1:8001
-    client:                         # names of environment variables, never the secrets
-      dossier-bron: {client_id_env: SCENARIO_DOSSIER_CLIENT_ID, secret_env: SCENARIO_DOSSIER_SECRET}
+    client:                         # client name -> names of environment variables, never secrets
+      dossier-bron:                 # named like a service: that service's default client
+        {client_id_env: SCENARIO_DOSSIER_CLIENT_ID, secret_env: SCENARIO_DOSSIER_SECRET}
+      medewerker:                   # any other name: only for steps that name it
+        client_id_env: SCENARIO_MEDEWERKER_CLIENT_ID
+        secret_env: SCENARIO_MEDEWERKER_SECRET
+        user_id: mdw-0001           # or user_id_env: VARIABLE; optional, as user_representation
     stappen:
       - dienst: dossier-bron
         operatie: maakPersoon        # an operationId of the service's /openapi.json
         met: {naam: Amal}            # path/query/header parameters by name, the rest is the body
         als: persoon                 # keep the response JSON under this name
         verwacht: {status: 201}      # optional; without it any 2xx passes
+      - dienst: dossier-bron
+        als_client: medewerker       # this step's token: that client's (and its user)
+        operatie: leesSignalen
+        verwacht:
+          json: {bevat: {code: x}}   # a list with at least one element that matches {code: x}
       - klok: {vooruit: P3M}         # or {naar: 2026-06-01T09:00:00+02:00}, or {herstel: true}
       - wacht:                       # poll a GET operation until the condition holds
           dienst: dossier-bron
@@ -25,8 +35,14 @@ A scenario file (validated against ``scenario.schema.json``; every error names i
           binnen: PT30S
 
 URLs: ``--dienst NAME=URL`` beats ``KETEN_<NAME>_URL`` (``dossier-bron`` ->
-``KETEN_DOSSIER_BRON_URL``) beats the file. Each request to a service with a ``client`` entry
-carries a fresh ZGW JWT (``keten_core.auth.ZGWTokenAuth``).
+``KETEN_DOSSIER_BRON_URL``) beats the file.
+
+Clients: every request of a step carries a fresh ZGW JWT (``keten_core.auth.ZGWTokenAuth``) of
+the client the step names with ``als_client`` (in a ``wacht``: inside ``wacht``), else of the
+client named like the step's service, else none. So one file acts as several parties at one
+service (a DUO control client and a gemeente medewerker at duo-adapter). ``user_id`` (or
+``user_id_env``) and ``user_representation`` go into the token's claims of the same name: the
+user on whose behalf the client acts. ``klok`` steps use each service's default client.
 
 A ``klok`` step moves the sandbox clock (``keten_core.clock.sandbox_clock_router``) of every
 service in ``diensten``, or of those in its own ``diensten`` list. A duration with years or
@@ -38,6 +54,14 @@ and is the clock's own ``advance``.
 Placeholders ``${name}`` / ``${name.field.0.sub}`` may stand in ``met``, ``verwacht`` and
 ``tot``; a string that is one placeholder becomes the value itself (a number stays a number).
 In YAML flow style (``{...}``) quote them: ``met: {id: "${persoon.id}"}``.
+
+``json`` under ``verwacht``/``tot`` is a subset of the response: an object may have more
+members; a list must match in length, item by item, except ``{bevat: X}`` (a mapping with the
+one key ``bevat``), which holds for a list with at least one element that contains ``X``.
+
+``--json`` prints one JSON object per line instead of text: ``{"soort": "verzoek", ...}`` for
+every HTTP request a call or wacht step made (each poll; the client, its user, the status and
+the response body) and ``{"soort": "stap", ...}`` per step, so a test can check what was read.
 
 Exit status: 0 all steps passed, 1 a step failed (the message names the step and its line), 2 the
 file or the configuration is not valid.
@@ -152,6 +176,8 @@ class Aanroep:
     met: dict[str, Any]
     als: str | None
     verwacht: Verwachting
+    # The name of the client whose token the requests carry; None: no token.
+    client: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +205,7 @@ class Wacht:
     binnen: timedelta
     interval: timedelta
     als: str | None
+    client: str | None = None
 
 
 Stap: TypeAlias = Aanroep | Klok | Wacht
@@ -189,6 +216,10 @@ class Client:
     client_id_env: str
     secret_env: str
     audience: str | None = None
+    # The user the client acts for (the token's user_id): a literal, or read from user_id_env.
+    user_id: str | None = None
+    user_id_env: str | None = None
+    user_representation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +231,10 @@ class Scenario:
     stappen: tuple[Stap, ...]
     # Line of each service's entry under ``diensten``, for configuration errors.
     dienst_regels: dict[str, int]
+
+    def standaard_client(self, dienst: str) -> str | None:
+        """The client a step at ``dienst`` uses when it names none: the one named like it."""
+        return dienst if dienst in self.clients else None
 
 
 # --- reading: YAML with line numbers, the schema, the semantic checks ----------------------
@@ -340,7 +375,7 @@ def _schema_bevindingen(data: Any, wortel: Node) -> list[Bevinding]:
                     bevinding = Bevinding(_regel(node), melding, stap)
                     gevonden.setdefault((bevinding.regel or 0, melding), bevinding)
             continue
-        if fout.validator in ("oneOf", "anyOf") and "description" in fout.schema:
+        if fout.validator in ("oneOf", "anyOf", "not") and "description" in fout.schema:
             # jsonschema's own text for these repeats the whole instance; say what is allowed.
             melding = f"{_pad_tekst(pad)}: expected {fout.schema['description']}"
         else:
@@ -384,18 +419,27 @@ def _bouw(data: dict[str, Any], wortel: Node, bron: str) -> Scenario:
         if naam not in diensten:
             fout(pad, f"service {naam!r} is not declared under diensten ({', '.join(diensten)})")
 
-    clients: dict[str, Client] = {}
-    for naam, waarde in (data.get("client") or {}).items():
-        if naam not in diensten:
-            bevindingen.append(
-                Bevinding(
-                    _regel(_sleutel_node(wortel, ["client"], naam)),
-                    f"client for {naam!r}, which is not declared under diensten",
-                )
-            )
-        clients[naam] = Client(
-            waarde["client_id_env"], waarde["secret_env"], waarde.get("audience")
+    clients: dict[str, Client] = {
+        naam: Client(
+            waarde["client_id_env"],
+            waarde["secret_env"],
+            waarde.get("audience"),
+            user_id=waarde.get("user_id"),
+            user_id_env=waarde.get("user_id_env"),
+            user_representation=waarde.get("user_representation"),
         )
+        for naam, waarde in (data.get("client") or {}).items()
+    }
+
+    def client_van(ruw: Mapping[str, Any], dienst: str, pad: Sequence[str | int]) -> str | None:
+        """The step's client: its ``als_client`` (which must be declared), else the default."""
+        naam = ruw.get("als_client")
+        if naam is None:
+            return dienst if dienst in clients else None
+        if naam not in clients:
+            weet = ", ".join(clients) if clients else "none"
+            fout([*pad, "als_client"], f"client {naam!r} is not declared under client ({weet})")
+        return str(naam)
 
     bekend: list[str] = []  # the ``als`` names of the steps so far, in order
 
@@ -492,6 +536,7 @@ def _bouw(data: dict[str, Any], wortel: Node, bron: str) -> Scenario:
                     binnen=tijden["binnen"],
                     interval=tijden["interval"],
                     als=ruw.get("als"),
+                    client=client_van(wacht, wacht["dienst"], [*pad, "wacht"]),
                 )
             )
         else:
@@ -508,6 +553,7 @@ def _bouw(data: dict[str, Any], wortel: Node, bron: str) -> Scenario:
                     met=ruw.get("met", {}),
                     als=ruw.get("als"),
                     verwacht=_verwachting(ruw.get("verwacht", {})),
+                    client=client_van(ruw, ruw["dienst"], pad),
                 )
             )
         if ruw.get("als"):
@@ -566,21 +612,36 @@ def dienst_urls(
     return urls
 
 
-def _authenticatie(scenario: Scenario, omgeving: Mapping[str, str]) -> dict[str, httpx.Auth]:
+def _authenticatie(
+    scenario: Scenario, omgeving: Mapping[str, str]
+) -> dict[str, ZGWTokenAuth]:
+    """Every declared client's token signer, by client name; a missing variable of any of them
+    stops the run before the first request (a half-run journey is worse than none)."""
     bevindingen: list[Bevinding] = []
-    auth: dict[str, httpx.Auth] = {}
-    for dienst, client in scenario.clients.items():
+    auth: dict[str, ZGWTokenAuth] = {}
+    for naam, client in scenario.clients.items():
         client_id = omgeving.get(client.client_id_env)
         secret = omgeving.get(client.secret_env)
-        for variabele, waarde in ((client.client_id_env, client_id), (client.secret_env, secret)):
+        nodig = [(client.client_id_env, client_id), (client.secret_env, secret)]
+        user_id = client.user_id
+        if client.user_id_env is not None:
+            user_id = omgeving.get(client.user_id_env)
+            nodig.append((client.user_id_env, user_id))
+        for variabele, waarde in nodig:
             if not waarde:
                 bevindingen.append(
                     Bevinding(
-                        None, f"client for {dienst!r}: environment variable {variabele} is not set"
+                        None, f"client {naam!r}: environment variable {variabele} is not set"
                     )
                 )
         if client_id and secret:
-            auth[dienst] = ZGWTokenAuth(client_id, secret, audience=client.audience)
+            auth[naam] = ZGWTokenAuth(
+                client_id,
+                secret,
+                user_id=user_id or "",
+                user_representation=client.user_representation or "",
+                audience=client.audience,
+            )
     if bevindingen:
         raise ScenarioFout(scenario.bron, bevindingen)
     return auth
@@ -716,10 +777,23 @@ def vul_in(waarde: Any, resultaten: Mapping[str, Any], stap: Stap) -> Any:
     return waarde
 
 
+# ``{bevat: X}``: a list with an element that contains X. A one-key mapping, so that a journey
+# need not know a list's length or order (DUO's open signalen grow as the rules do).
+BEVAT = "bevat"
+
+
 def _deelschema(verwacht: Any) -> dict[str, Any]:
     """A JSON Schema that holds when the instance contains ``verwacht``: objects may have more
-    members; arrays have as many items, each matched the same way; values are equal (JSON
-    equality: ``true`` is not ``1``)."""
+    members; arrays have as many items, each matched the same way; ``{bevat: X}`` is an array
+    with at least one item that contains X; values are equal (JSON equality: ``true`` is not
+    ``1``)."""
+    if isinstance(verwacht, dict) and list(verwacht) == [BEVAT]:
+        # The pattern rides along (an unknown keyword, ignored by the validator) for the message.
+        return {
+            "type": "array",
+            "contains": _deelschema(verwacht[BEVAT]),
+            "x-bevat": verwacht[BEVAT],
+        }
     if isinstance(verwacht, dict):
         return {
             "type": "object",
@@ -745,6 +819,11 @@ def json_verschil(verwacht: Any, echt: Any) -> str | None:
         return (
             f"{fout.json_path}: expected {json.dumps(fout.validator_value)}, "
             f"got {json.dumps(fout.instance)}"
+        )
+    if fout.validator == "contains":
+        return (
+            f"{fout.json_path}: no element contains {json.dumps(fout.schema['x-bevat'])} "
+            f"(got {_kort(fout.instance)})"
         )
     return f"{fout.json_path}: {fout.message}"
 
@@ -787,6 +866,9 @@ class _Sessie:
     http: dict[str, httpx.AsyncClient]
     operaties: dict[tuple[str, str], Operatie]
     resultaten: dict[str, Any]
+    auth: Mapping[str, ZGWTokenAuth]
+    # Gets every request a call or wacht step made (``--json``); None: nobody listens.
+    verzoeken: Callable[[dict[str, Any]], None] | None = None
 
 
 async def _los_operaties_op(
@@ -850,16 +932,36 @@ async def _roep_aan(
         pad, query, headers, body = operatie.verzoek(met)
     except ValueError as exc:
         raise StapMislukt(stap, str(exc)) from exc
+    auth = sessie.auth.get(stap.client) if stap.client is not None else None
     try:
         antwoord = await sessie.http[stap.dienst].request(
-            operatie.methode, pad, params=query, headers=headers, json=body
+            operatie.methode, pad, params=query, headers=headers, json=body, auth=auth
         )
     except httpx.HTTPError as exc:
         raise StapMislukt(
             stap, f"{stap.dienst} at {sessie.urls[stap.dienst]} did not answer: {exc!r}"
         ) from exc
+    inhoud = _inhoud(antwoord)
+    if sessie.verzoeken is not None:
+        sessie.verzoeken(
+            {
+                "soort": "verzoek",
+                "stap": stap.nummer,
+                "regel": stap.regel,
+                "dienst": stap.dienst,
+                "operatie": stap.operatie,
+                "client": stap.client,
+                "client_id": auth.client_id if auth is not None else None,
+                "gebruiker": (auth.user_id or None) if auth is not None else None,
+                "methode": operatie.methode,
+                "pad": pad,
+                "query": query,
+                "status": antwoord.status_code,
+                "antwoord": inhoud,
+            }
+        )
     wat = f"{stap.dienst} {stap.operatie}: {operatie.methode} {pad} -> {antwoord.status_code}"
-    return wat, antwoord, _inhoud(antwoord)
+    return wat, antwoord, inhoud
 
 
 async def _aanroep(sessie: _Sessie, stap: Aanroep) -> str:
@@ -920,8 +1022,9 @@ async def _klok(sessie: _Sessie, stap: Klok) -> str:
     standen: list[str] = []
     for dienst in stap.diensten:
         client = sessie.http[dienst]
+        standaard = sessie.scenario.standaard_client(dienst)
         try:
-            antwoord = await _verzet(client, stap)
+            antwoord = await _verzet(client, stap, sessie.auth.get(standaard or ""))
         except httpx.HTTPError as exc:
             raise StapMislukt(
                 stap, f"klok {wat}: {dienst} at {sessie.urls[dienst]} did not answer: {exc!r}"
@@ -943,24 +1046,28 @@ async def _klok(sessie: _Sessie, stap: Klok) -> str:
     return f"klok {wat}: {', '.join(standen)}"
 
 
-async def _verzet(client: httpx.AsyncClient, stap: Klok) -> httpx.Response:
+async def _verzet(
+    client: httpx.AsyncClient, stap: Klok, auth: httpx.Auth | None
+) -> httpx.Response:
     if stap.herstel:
-        return await client.delete(CLOCK_PATH)
+        return await client.delete(CLOCK_PATH, auth=auth)
     if stap.naar is not None:
         return await client.put(
-            CLOCK_PATH, json={"now": stap.naar.isoformat(), "frozen": stap.bevroren}
+            CLOCK_PATH, json={"now": stap.naar.isoformat(), "frozen": stap.bevroren}, auth=auth
         )
     assert stap.vooruit is not None
     if isinstance(stap.vooruit, timedelta):
-        return await client.put(CLOCK_PATH, json={"advance": stap.vooruit.total_seconds()})
+        return await client.put(
+            CLOCK_PATH, json={"advance": stap.vooruit.total_seconds()}, auth=auth
+        )
     # Years or months: the clock's timedelta cannot say "a month", so compute the instant.
-    huidig = await client.get(CLOCK_PATH)
+    huidig = await client.get(CLOCK_PATH, auth=auth)
     if huidig.status_code != 200:
         return huidig
     stand = huidig.json()
     doel = datetime.fromisoformat(stand["now"]).astimezone(AMSTERDAM) + stap.vooruit
     return await client.put(
-        CLOCK_PATH, json={"now": doel.isoformat(), "frozen": bool(stand.get("frozen"))}
+        CLOCK_PATH, json={"now": doel.isoformat(), "frozen": bool(stand.get("frozen"))}, auth=auth
     )
 
 
@@ -975,19 +1082,30 @@ async def voer_uit(
     *,
     omgeving: Mapping[str, str] | None = None,
     schrijf: Callable[[str], None] = print,
+    verzoeken: Callable[[dict[str, Any]], None] | None = None,
     http_timeout: float = 30.0,
 ) -> dict[str, Any]:
-    """Run the steps in order; ``schrijf`` gets one line per step. Returns the kept results.
+    """Run the steps in order; ``schrijf`` gets one line per step, ``verzoeken`` (if given) a
+    record of every request a call or wacht step made. Returns the kept results.
     ``ScenarioFout`` before the first step (credentials, unknown operations), ``StapMislukt``
     at the first step that fails."""
     auth = _authenticatie(scenario, os.environ if omgeving is None else omgeving)
     async with AsyncExitStack() as stapel:
         http: dict[str, httpx.AsyncClient] = {}
         for dienst, url in urls.items():
+            # No client-wide auth: each request carries the token of its step's client.
             http[dienst] = await stapel.enter_async_context(
-                httpx.AsyncClient(base_url=url, auth=auth.get(dienst), timeout=http_timeout)
+                httpx.AsyncClient(base_url=url, timeout=http_timeout)
             )
-        sessie = _Sessie(scenario, urls, http, await _los_operaties_op(scenario, http), {})
+        sessie = _Sessie(
+            scenario,
+            urls,
+            http,
+            await _los_operaties_op(scenario, http),
+            {},
+            auth,
+            verzoeken,
+        )
         for stap in scenario.stappen:
             try:
                 if isinstance(stap, Klok):
@@ -1035,6 +1153,11 @@ def register(subparsers: Subparsers) -> None:
         help="base URL of a service (beats KETEN_<NAME>_URL and the file); repeatable",
     )
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON lines: every request (client, user, status, response body) and step",
+    )
     run.set_defaults(handler=run_command)
     check = acties.add_parser("check", help="validate the file only (no service is called)")
     check.add_argument("bestand", metavar="FILE", type=Path)
@@ -1055,6 +1178,21 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         scenario = laad_scenario(args.bestand)
         urls = dienst_urls(scenario, dict(args.dienst), os.environ)
+        if args.json:
+            # Machine-readable: the step lines become records too; the verdict is the exit
+            # status (and stderr on failure).
+            def schrijf(regel: str) -> None:
+                print(json.dumps({"soort": "stap", "tekst": regel}), flush=True)
+
+            def verzoek(record: dict[str, Any]) -> None:
+                print(json.dumps(record, default=str), flush=True)
+
+            asyncio.run(
+                voer_uit(
+                    scenario, urls, schrijf=schrijf, verzoeken=verzoek, http_timeout=args.timeout
+                )
+            )
+            return 0
         print(f"scenario {scenario.naam!r} ({args.bestand}): {len(scenario.stappen)} steps")
         asyncio.run(
             voer_uit(

@@ -1,20 +1,19 @@
 """A TEST STAND-IN for the gemeente's side of the chain, until dossier-bron exists.
 
-It plays two roles for the reference scenarios (``scenarios/``), as its own process::
+It plays dossier-bron for the reference scenarios (``scenarios/``), as its own process::
 
     python -m tests.integration.gemeente_standin      # from the repository root
 
-1. **The gemeente's source** (dossier-bron): control operations (called by the scenario runner
-   as service ``dossier-bron``) store a dossier, a PIP, an inburgeringsaanbod or a MAP traject
-   and publish the gemeente's thin event on the (prefixed) gemeente topic, with the ``dataref``
-   pointing here. ``GET /api/v1/<collection>/<id>`` serves the resource (the contracts' model)
-   to DUO's credential only.
-2. **The gemeente's employee**: it reads COA's and DUO's topics (there is no notificatie-router
-   yet) and keeps the notifications for its gemeenten; read operations fetch a notification's
-   ``dataref`` at coa-adapter or duo-adapter with that gemeente's credential and answer what
-   the source answered (status and body), and tick a DUO signaal off. Every read it makes is
-   kept, so a test can compare them with the sources' processing logs (``GET
-   /control/v1/lezingen``).
+1. **The gemeente's source**: control operations (called by the scenario runner as service
+   ``dossier-bron``) store a dossier, a PIP, an inburgeringsaanbod or a MAP traject and publish
+   the gemeente's thin event on the (prefixed) gemeente topic, with the ``dataref`` pointing
+   here. ``GET /api/v1/<collection>/<id>`` serves the resource (the contracts' model) to DUO's
+   credential only.
+2. **The gemeente's inbox**, in place of the notificatie-router that does not exist yet: it
+   reads COA's and DUO's topics and lists the thin notifications (ids and datarefs, no personal
+   data) per gemeente and person (``meldingen-zoeken``), so a journey learns an id it was only
+   told in a notification (a termijn, a verlenging). It reads nothing at COA or DUO: the
+   scenario does that itself, with the gemeente's own clients, at the adapters' source APIs.
 
 Everything is in memory; nothing here is production code. Configuration (environment):
 
@@ -22,10 +21,7 @@ Everything is in memory; nothing here is production code. Configuration (environ
   ``KETEN_HTTP_PORT``, ``KETEN_PUBLIC_URL``, ``KETEN_SANDBOX`` (the sandbox clock) and
   ``KETEN_OIN`` (the gemeente organisation whose system emits the events), as for a service;
 - ``GEMEENTE_STANDIN_CLIENTS``: JSON list of ``{"client_id", "secret", "rol"}`` that may call
-  it: rol ``gemeente`` the control operations, rol ``duo`` the source;
-- ``GEMEENTE_STANDIN_LEZERS``: JSON list of ``{"dienst", "url", "gemeentecode", "client_id",
-  "secret"}``: the gemeente's credential at ``coa-adapter`` / ``duo-adapter`` (base URL) per
-  gemeentecode.
+  it: rol ``gemeente`` the control operations, rol ``duo`` the source.
 """
 
 from __future__ import annotations
@@ -39,7 +35,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import httpx
 import jwt
 import structlog
 import uvicorn
@@ -55,7 +50,6 @@ from keten_contracts.envelope import source_urn
 from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.resources import get_resource
 from keten_core import clock
-from keten_core.auth import ZGWTokenAuth
 from keten_core.envelope import InvalidEvent, decode_binary, new_event
 from keten_core.kafka import EventProducer
 from keten_core.settings import KetenSettings
@@ -64,30 +58,18 @@ log = structlog.get_logger(__name__)
 
 T = "nl.inburgering."
 API = "/api/v1"
-# The user who ticks signalen off: a reference in the gemeente's identity provider.
-GEBRUIKER = "usr-standin-0001"
 
 
-class Credential(BaseModel):
+class Aanroeper(BaseModel):
     client_id: str
     secret: SecretStr
-
-
-class Aanroeper(Credential):
     rol: Literal["gemeente", "duo"]
-
-
-class Lezer(Credential):
-    dienst: Literal["coa-adapter", "duo-adapter"]
-    url: str
-    gemeentecode: str
 
 
 class StandinSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GEMEENTE_STANDIN_", extra="ignore")
 
     clients: list[Aanroeper] = Field(default_factory=list)
-    lezers: list[Lezer] = Field(default_factory=list)
 
 
 class Body(BaseModel):
@@ -144,25 +126,11 @@ class Melding:
 
 
 @dataclass
-class Lezing:
-    """A read this stand-in made at a source, for the comparison with its processing log."""
-
-    dienst: str
-    client_id: str
-    url: str
-    status: int
-    # The ids of the personal-data rows the source served (200), or of the row refused (404).
-    resource_ids: list[str]
-
-
-@dataclass
 class Standin:
     settings: KetenSettings
     config: StandinSettings
     resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     meldingen: list[Melding] = field(default_factory=list)
-    lezingen: list[Lezing] = field(default_factory=list)
-    termijnsoort: dict[str, str] = field(default_factory=dict)
     producer: EventProducer | None = None
 
     @property
@@ -207,31 +175,6 @@ class Standin:
         assert self.producer is not None
         await self.producer.publish(self.settings.topic_prefix + TOPICS["gemeente"], event)
 
-    def lezer(self, dienst: str, gemeentecode: str) -> Lezer:
-        for lezer in self.config.lezers:
-            if lezer.dienst == dienst and lezer.gemeentecode == gemeentecode:
-                return lezer
-        raise _Antwoord(422, f"no credential of gemeente {gemeentecode} at {dienst}")
-
-    async def lees(
-        self, dienst: str, gemeentecode: str, url: str, *, methode: str = "GET", **params: Any
-    ) -> tuple[int, Any]:
-        """Read at a source as the gemeente; keeps the read."""
-        lezer = self.lezer(dienst, gemeentecode)
-        if url.startswith("/"):
-            url = lezer.url.rstrip("/") + url
-        auth = ZGWTokenAuth(lezer.client_id, lezer.secret, user_id=GEBRUIKER)
-        async with httpx.AsyncClient(auth=auth, timeout=10) as client:
-            answer = await client.request(methode, url, params=params or None)
-        body = answer.json() if answer.content else None
-        if answer.status_code == 200:
-            rows = body if isinstance(body, list) else [body]
-            ids = [_resource_id(row) for row in rows]
-        else:
-            ids = [url.rstrip("/").split("/")[-1]] if answer.status_code == 404 else []
-        self.lezingen.append(Lezing(dienst, lezer.client_id, url, answer.status_code, ids))
-        return answer.status_code, body
-
     async def ontvang(self) -> None:
         """Keep the notifications of COA and DUO for the gemeenten it plays (in place of the
         notificatie-router)."""
@@ -265,11 +208,6 @@ class Standin:
                         )
         finally:
             await consumer.stop()
-
-
-def _resource_id(row: Any) -> str:
-    """The id of a served row: its first ``...Id`` field (the contracts put it first)."""
-    return next((str(v) for k, v in row.items() if k.endswith("Id")), "") if row else ""
 
 
 class _Antwoord(Exception):
@@ -436,126 +374,36 @@ def build_app(settings: KetenSettings | None = None, config: StandinSettings | N
         await standin.meld("map.afgerond", "map", traject, dossier)
         return {k: traject[k] for k in ("mapId", "dossierId", "datumAfgerond")}
 
-    # --- control: the gemeente reads at COA and DUO --------------------------------------
-
-    def _gelezen(status: int, body: Any) -> JSONResponse:
-        return JSONResponse(body, status_code=status)
+    # --- the gemeente's inbox (in place of the notificatie-router) -------------------------
 
     @app.get(
-        "/control/v1/meldingen/laatste",
-        operation_id="melding-ophalen",
+        "/control/v1/meldingen",
+        operation_id="meldingen-zoeken",
         dependencies=gemeente,
-        summary="Fetch the dataref of the latest notification of a type for one person, as "
-        "the gemeente it was sent to (425: no such notification yet)",
+        summary="The thin notifications of a type for one person that reached a gemeente, in "
+        "order of arrival (type without prefix and version, e.g. termijn.vastgesteld)",
     )
-    async def melding_ophalen(
+    async def meldingen_zoeken(
         type_: Annotated[str, Query(alias="type")],
         sleutel: Annotated[str, Query(description="The partitionkey: the person at the source")],
         gemeentecode: str,
-    ) -> JSONResponse:
-        gevonden = [
-            m
+    ) -> list[dict[str, Any]]:
+        # Ids and datarefs only: what the gemeente then reads, it reads itself at the source.
+        return [
+            {
+                "type": type_,
+                "subject": m.subject,
+                "gemeentecode": m.gemeentecode,
+                "dataref": m.dataref,
+                "data": m.data,
+            }
             for m in standin.meldingen
             if m.type == f"{T}{type_}.v1"
             and m.sleutel == sleutel
             and m.gemeentecode == gemeentecode
         ]
-        if not gevonden:
-            raise _Antwoord(425, f"no {type_} notification for {sleutel} yet")
-        dienst = "coa-adapter" if type_ in _COA_TYPES else "duo-adapter"
-        return _gelezen(*await standin.lees(dienst, gemeentecode, gevonden[-1].dataref))
-
-    @app.get(
-        "/control/v1/termijnen",
-        operation_id="termijn-ophalen",
-        dependencies=gemeente,
-        summary="Fetch one termijn of a plicht at DUO, found through DUO's termijn "
-        "notifications (425: none of that soort announced yet)",
-    )
-    async def termijn_ophalen(
-        inburgeringsplicht_id: Annotated[str, Query(alias="inburgeringsplichtId")],
-        soort: str,
-        gemeentecode: str,
-    ) -> JSONResponse:
-        datarefs: dict[str, str] = {}
-        for m in standin.meldingen:
-            if (
-                m.type in (f"{T}termijn.vastgesteld.v1", f"{T}termijn.gewijzigd.v1")
-                and m.data.get("inburgeringsplichtId") == inburgeringsplicht_id
-                and m.gemeentecode == gemeentecode
-            ):
-                datarefs[m.subject] = m.dataref
-        for termijn_id, dataref in datarefs.items():
-            if termijn_id not in standin.termijnsoort:
-                status, body = await standin.lees("duo-adapter", gemeentecode, dataref)
-                if status != 200:
-                    return _gelezen(status, body)
-                standin.termijnsoort[termijn_id] = body["soort"]
-                if body["soort"] == soort:
-                    return _gelezen(status, body)
-        for termijn_id, dataref in datarefs.items():
-            if standin.termijnsoort[termijn_id] == soort:
-                return _gelezen(*await standin.lees("duo-adapter", gemeentecode, dataref))
-        raise _Antwoord(425, f"no termijn {soort} of {inburgeringsplicht_id} announced yet")
-
-    @app.get(
-        "/control/v1/signalen",
-        operation_id="signalen-ophalen",
-        dependencies=gemeente,
-        summary="The gemeente's signalen at DUO (DUO's signalen-zoeken)",
-    )
-    async def signalen_ophalen(
-        gemeentecode: str,
-        inburgeringsplicht_id: Annotated[str | None, Query(alias="inburgeringsplichtId")] = None,
-        code: str | None = None,
-        status: str | None = None,
-    ) -> JSONResponse:
-        params = {"inburgeringsplichtId": inburgeringsplicht_id, "code": code, "status": status}
-        return _gelezen(
-            *await standin.lees(
-                "duo-adapter",
-                gemeentecode,
-                f"{API}/signalen",
-                **{k: v for k, v in params.items() if v is not None},
-            )
-        )
-
-    @app.post(
-        "/control/v1/signalen/{signaalId}/afvinken",
-        operation_id="signaal-afvinken",
-        dependencies=gemeente,
-        summary="A gemeente user ticks a signaal off at DUO (DUO's signaal-afhandelen)",
-    )
-    async def signaal_afvinken(
-        signaal_id: Annotated[str, Path(alias="signaalId")], gemeentecode: str
-    ) -> JSONResponse:
-        return _gelezen(
-            *await standin.lees(
-                "duo-adapter",
-                gemeentecode,
-                f"{API}/signalen/{signaal_id}/afhandelen",
-                methode="POST",
-            )
-        )
-
-    @app.get("/control/v1/lezingen", operation_id="lezingen", dependencies=gemeente)
-    async def lezingen() -> list[dict[str, Any]]:
-        return [vars(lezing) for lezing in standin.lezingen]
 
     return app
-
-
-_COA_TYPES = frozenset(
-    {
-        "koppeling.vastgesteld",
-        "klantprofiel.aangeboden",
-        "klantprofiel.gewijzigd",
-        "nareisprofiel.aangeboden",
-        "warme-overdracht.gepland",
-        "warme-overdracht.gehouden",
-        "vestiging.gemeld",
-    }
-)
 
 
 def main() -> None:

@@ -1,12 +1,15 @@
 """The reference scenarios (``scenarios/*.yaml``) end to end: coa-adapter and duo-adapter as
-their own processes (``keten run``), the gemeente played by the test stand-in
+their own processes (``keten run``), dossier-bron played by the test stand-in
 (``tests/integration/gemeente_standin.py``, its own process too), and ``keten scenario run``
-driving them, as a chain tester would from the command line.
+driving them, as a chain tester would from the command line. The scenarios act as several
+parties: COA's and DUO's control clients, the gemeente's system at the stand-in, and each
+gemeente's own clients (with a medewerker in the token) at the adapters' source APIs.
 
-Afterwards every read of personal data the journeys made (the stand-in keeps each read it
-made at coa-adapter and duo-adapter as the gemeente) must have its record in that source's
-processing log (``keten_verwerkingslog``): the same client, the same resource id, the outcome
-that matches the answer, and no record without a read.
+Afterwards every read of personal data the journeys made must have its record in that
+source's processing log (``keten_verwerkingslog``): the same client, the same user, the same
+resource id, the outcome that matches the answer, and no record without a read. The reads are
+what the runner reports with ``--json``: every request it sent (each poll of a ``wacht`` too),
+so the expectation follows the journeys without a list here to keep in step with them.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from keten_core.auth import ZGWTokenAuth
 from keten_core.testing import fresh_database
 from tests.integration.test_service import free_port
 
@@ -46,6 +48,10 @@ ROTTERDAM_OIN = "00000001002220647000"
 GEMEENTEN = {"0363": ("amsterdam", AMSTERDAM_OIN), "0599": ("rotterdam", ROTTERDAM_OIN)}
 ADAPTERS = ("coa-adapter", "duo-adapter")
 BSNS = ("111222333", "123456782")
+# The adapters' source API root (their dataref base); /control/... is their control API.
+API = "/api/v1"
+# The processing log's outcomes of a 404: another gemeente's row, or no row at all.
+GEWEIGERD = ("geweigerd", "niet-gevonden")
 
 
 def _secret(client_id: str) -> str:
@@ -149,8 +155,8 @@ async def verwerkingslog(database: str) -> list[dict[str, Any]]:
 def run_journeys(
     databases: Mapping[str, str], kafka_bootstrap_servers: str, logs: Path
 ) -> list[dict[str, Any]]:
-    """Start the adapters and the stand-in, run both scenario files, stop everything; the
-    reads the stand-in made, as it kept them."""
+    """Start the adapters and the stand-in, run both scenario files, stop everything; every
+    request the runner sent, as ``keten scenario run --json`` reported it."""
     prefix = f"ref{secrets.token_hex(4)}."
     registry = parties()
     by_id = {p["client_id"]: p for p in registry}
@@ -166,6 +172,7 @@ def run_journeys(
         "KETEN_SANDBOX": "true",
         "KETEN_LOG_JSON": "false",
     }
+    verzoeken: list[dict[str, Any]] = []
     with ExitStack() as stack:
         for service in ADAPTERS:
             env = {
@@ -183,17 +190,6 @@ def run_journeys(
             }
             ready = urls[service] + "/health/ready"
             stack.enter_context(process(service, [KETEN, "run", service], env, logs, ready))
-        lezers = [
-            {
-                "dienst": service,
-                "url": urls[service],
-                "gemeentecode": code,
-                "client_id": f"{naam}-{service.split('-')[0]}",
-                "secret": by_id[f"{naam}-{service.split('-')[0]}"]["secret"],
-            }
-            for code, (naam, _) in GEMEENTEN.items()
-            for service in ADAPTERS
-        ]
         standin_env = {
             **common,
             "KETEN_OIN": AMSTERDAM_OIN,
@@ -201,7 +197,6 @@ def run_journeys(
             "GEMEENTE_STANDIN_CLIENTS": json.dumps(
                 [{**gemeente_systeem, "rol": "gemeente"}, {**duo_bij_bron, "rol": "duo"}]
             ),
-            "GEMEENTE_STANDIN_LEZERS": json.dumps(lezers),
         }
         stack.enter_context(
             process(
@@ -222,11 +217,18 @@ def run_journeys(
             "SCENARIO_GEMEENTE_CLIENT_ID": gemeente_systeem["client_id"],
             "SCENARIO_GEMEENTE_SECRET": gemeente_systeem["secret"],
         }
+        # Each gemeente's own clients at the adapters: SCENARIO_AMSTERDAM_DUO_CLIENT_ID, ...
+        for naam, _ in GEMEENTEN.values():
+            for service in ADAPTERS:
+                client_id = f"{naam}-{service.split('-')[0]}"
+                variabele = f"SCENARIO_{client_id.upper().replace('-', '_')}"
+                scenario_env[f"{variabele}_CLIENT_ID"] = client_id
+                scenario_env[f"{variabele}_SECRET"] = by_id[client_id]["secret"]
         for bestand, diensten in (
             ("asielstatushouder.yaml", ("coa-adapter", "duo-adapter", "dossier-bron")),
             ("gezinsmigrant.yaml", ("duo-adapter", "dossier-bron")),
         ):
-            argv = [KETEN, "scenario", "run", str(SCENARIOS / bestand)]
+            argv = [KETEN, "scenario", "run", "--json", str(SCENARIOS / bestand)]
             for dienst in diensten:
                 argv += ["--dienst", f"{dienst}={urls[dienst]}"]
             run = subprocess.run(
@@ -240,13 +242,11 @@ def run_journeys(
             )
             (logs / f"scenario-{bestand}.log").write_text(run.stdout + run.stderr)
             assert run.returncode == 0, f"{bestand}:\n{run.stdout}\n{run.stderr}"
-            assert "steps passed" in run.stdout
-
-        lezingen: list[dict[str, Any]] = httpx.get(
-            urls["dossier-bron"] + "/control/v1/lezingen",
-            auth=ZGWTokenAuth(gemeente_systeem["client_id"], gemeente_systeem["secret"]),
-        ).json()
-    return lezingen
+            records = [json.loads(regel) for regel in run.stdout.splitlines()]
+            stappen = [r for r in records if r["soort"] == "stap"]
+            assert stappen and all(r["tekst"].endswith("  ok") for r in stappen), bestand
+            verzoeken += [r for r in records if r["soort"] == "verzoek"]
+    return verzoeken
 
 
 async def test_reference_scenarios_run_end_to_end_and_every_read_is_logged(
@@ -262,65 +262,86 @@ async def test_reference_scenarios_run_end_to_end_and_every_read_is_logged(
         databases = {"coa-adapter": coa_db, "duo-adapter": duo_db}
         try:
             # Every process is stopped when it returns: the logs hold all the journeys read.
-            lezingen = await asyncio.to_thread(
+            verzoeken = await asyncio.to_thread(
                 run_journeys, databases, kafka_bootstrap_servers, logs
             )
-            await assert_every_read_logged(lezingen, databases)
+            await assert_every_read_logged(verzoeken, databases)
             failed = False
         finally:
             if failed:
                 print_logs(logs)
 
 
+def verwachte_rijen(verzoek: dict[str, Any]) -> tuple[str, list[str]]:
+    """The processing-log rows one request to a source API must have left: (uitkomst, resource
+    ids). A served row (200) is logged as geleverd, a list row by row; a refused or unknown id
+    (404) as geweigerd or niet-gevonden; a request refused before any data was touched (422: a
+    tick-off without a user) leaves none."""
+    # /api/v1/<collection>/<id>[/<action>]: the id is the second segment below the API root.
+    delen = verzoek["pad"].removeprefix(API).strip("/").split("/")
+    if verzoek["status"] == 200:
+        antwoord = verzoek["antwoord"]
+        if isinstance(antwoord, list):
+            # A search (signalen-zoeken): the id of each row served, its first ...Id field.
+            return "geleverd", [
+                next(str(v) for k, v in row.items() if k.endswith("Id")) for row in antwoord
+            ]
+        return "geleverd", [delen[1]]
+    if verzoek["status"] == 404:
+        return "geweigerd", [delen[1]]
+    assert verzoek["status"] == 422, verzoek
+    return "geen", []
+
+
 async def assert_every_read_logged(
-    lezingen: list[dict[str, Any]], databases: Mapping[str, str]
+    verzoeken: list[dict[str, Any]], databases: Mapping[str, str]
 ) -> None:
     for service, database in databases.items():
-        reads = [lezing for lezing in lezingen if lezing["dienst"] == service]
+        # The runner's requests at this source's API as a gemeente (not its control API).
+        reads = [
+            v for v in verzoeken if v["dienst"] == service and v["pad"].startswith(API + "/")
+        ]
         rows = await verwerkingslog(database)
-        # What the journeys read at this source, as the gemeente: ids served (200) or refused.
-        geleverd = Counter(
-            (lezing["client_id"], rid)
-            for lezing in reads
-            if lezing["status"] == 200
-            for rid in lezing["resource_ids"]
-        )
-        geweigerd = Counter(
-            (lezing["client_id"], rid)
-            for lezing in reads
-            if lezing["status"] == 404
-            for rid in lezing["resource_ids"]
-        )
-        assert all(lezing["status"] in (200, 404) for lezing in reads), reads
-        assert (
-            Counter((r["client_id"], r["resource_id"]) for r in rows if r["uitkomst"] == "geleverd")
-            == geleverd
-        ), service
-        assert (
-            Counter(
-                (r["client_id"], r["resource_id"])
+        verwacht: dict[str, Counter[tuple[str, str, str | None]]] = {
+            "geleverd": Counter(),
+            "geweigerd": Counter(),
+            "geen": Counter(),
+        }
+        for read in reads:
+            uitkomst, ids = verwachte_rijen(read)
+            verwacht[uitkomst].update((read["client_id"], rid, read["gebruiker"]) for rid in ids)
+        for uitkomsten, soort in ((("geleverd",), "geleverd"), (GEWEIGERD, "geweigerd")):
+            gelogd = Counter(
+                (r["client_id"], r["resource_id"], r["gebruiker"])
                 for r in rows
-                if r["uitkomst"] in ("geweigerd", "niet-gevonden")
+                if r["uitkomst"] in uitkomsten
             )
-            == geweigerd
-        ), service
-        assert len(rows) == sum(geleverd.values()) + sum(geweigerd.values())
+            # (client, resource id, user): read but not logged, and logged but never read.
+            assert gelogd == verwacht[soort], (
+                f"{service} {soort}: not logged {dict(verwacht[soort] - gelogd)}, "
+                f"logged without a read {dict(gelogd - verwacht[soort])}"
+            )
+        assert len(rows) == sum(verwacht["geleverd"].values()) + sum(
+            verwacht["geweigerd"].values()
+        )
         assert all(r["doel"] == "uitvoering-inburgering" for r in rows)
         # The subject is pseudonymised: no BSN in the log.
         assert not any(bsn in json.dumps(rows, default=str) for bsn in BSNS)
 
-    # What the journeys read, per source (a check that the comparison above compared something).
+    # What the journeys read, per source (a check that the comparison above compared something),
+    # each as the medewerker the scenario names in its client.
     resources = {
-        (row["resource"], row["client_id"], row["uitkomst"])
+        (row["resource"], row["client_id"], row["gebruiker"], row["uitkomst"])
         for database in databases.values()
         for row in await verwerkingslog(database)
     }
     assert {
-        ("klantprofiel", "amsterdam-coa", "geleverd"),
-        ("inburgeringsplicht", "amsterdam-duo", "geleverd"),
-        ("termijn", "amsterdam-duo", "geleverd"),
-        ("verlenging", "amsterdam-duo", "geleverd"),
-        ("signaal", "amsterdam-duo", "geleverd"),
-        ("inburgeringsplicht", "rotterdam-duo", "geleverd"),
-        ("inburgeringsplicht", "amsterdam-duo", "geweigerd"),
+        ("klantprofiel", "amsterdam-coa", "mdw-ams-0001", "geleverd"),
+        ("inburgeringsplicht", "amsterdam-duo", "mdw-ams-0001", "geleverd"),
+        ("termijn", "amsterdam-duo", "mdw-ams-0001", "geleverd"),
+        ("verlenging", "amsterdam-duo", "mdw-ams-0001", "geleverd"),
+        ("signaal", "amsterdam-duo", "mdw-ams-0001", "geleverd"),
+        ("signaal", "amsterdam-duo", "mdw-ams-0002", "geleverd"),
+        ("inburgeringsplicht", "rotterdam-duo", "mdw-rtm-0001", "geleverd"),
+        ("inburgeringsplicht", "amsterdam-duo", "mdw-ams-0002", "geweigerd"),
     } <= resources, resources

@@ -1,10 +1,11 @@
 """`keten scenario run` against a real HTTP service: a small FastAPI app on a loopback port with
-two operations, ZGW JWT authentication, an effect that appears a moment after the call and the
-kit's sandbox clock router on a clock of its own."""
+a few operations, ZGW JWT authentication of two registered clients, an effect that appears a
+moment after the call and the kit's sandbox clock router on a clock of its own."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,6 +38,9 @@ VOORBEELD = Path(__file__).parents[1] / "data" / "scenario_voorbeeld.yaml"
 CLIENT_ID = "scenario-test"
 SECRET = "s" * 40
 OMGEVING = {"SCENARIO_TEST_CLIENT_ID": CLIENT_ID, "SCENARIO_TEST_SECRET": SECRET}
+# A second party the same file acts as (e.g. a gemeente medewerker beside a control client).
+MEDEWERKER_ID = "scenario-medewerker"
+MEDEWERKER_SECRET = "m" * 40
 # Every operation of the test service needs the runner's ZGW token.
 Caller = Annotated[AuthenticatedCaller, Depends(authenticated_party)]
 
@@ -55,18 +59,21 @@ class Testdienst:
     def app(self) -> FastAPI:
         app = FastAPI()
         install_problem_handlers(app)
-        party = Party.model_validate(
-            {
-                "client_id": CLIENT_ID,
-                "service": "testdienst",
-                "oin": "00000001003214345000",
-                "rol": "duo",
-                "doelen": ["plicht-en-termijnen"],
-                "secret": SECRET,
-            }
-        )
+        parties = [
+            Party.model_validate(
+                {
+                    "client_id": client_id,
+                    "service": "testdienst",
+                    "oin": "00000001003214345000",
+                    "rol": "duo",
+                    "doelen": ["plicht-en-termijnen"],
+                    "secret": secret,
+                }
+            )
+            for client_id, secret in ((CLIENT_ID, SECRET), (MEDEWERKER_ID, MEDEWERKER_SECRET))
+        ]
         app.state.token_verifier = TokenVerifier(
-            PartyRegistry([party], service="testdienst"), service="testdienst"
+            PartyRegistry(parties, service="testdienst"), service="testdienst"
         )
         app.include_router(sandbox_clock_router(self.clock))
 
@@ -84,6 +91,22 @@ class Testdienst:
                 0.3, self.personen[persoon_id].__setitem__, "verwerkt", True
             )
             return {"id": persoon_id}
+
+        @app.get("/wie", operation_id="wieBenIk")
+        async def wie(caller: Caller) -> dict[str, str]:
+            # What the token said: which client, for which user.
+            return {
+                "client_id": caller.client_id,
+                "user_id": caller.user_id,
+                "user_representation": caller.user_representation,
+            }
+
+        @app.get("/personen", operation_id="zoekPersonen")
+        async def zoek(caller: Caller) -> list[dict[str, Any]]:
+            return [
+                {"id": p["id"], "naam": p["naam"], "verwerkt": p["verwerkt"]}
+                for p in self.personen.values()
+            ]
 
         @app.get("/personen/{persoon_id}", operation_id="leesPersoon")
         async def lees(persoon_id: str, caller: Caller) -> dict[str, Any]:
@@ -259,6 +282,117 @@ stappen:
     assert melding.startswith("step 2 (line 10) failed: wacht testdienst leesPersoon: ")
     assert 'not within PT0.5S' in melding
     assert 'last: $.status: expected "termijn-verstreken", got "lopend"' in melding
+
+
+TWEE_CLIENTS = """\
+naam: twee partijen
+diensten: {testdienst: null}
+client:
+  testdienst: {client_id_env: SCENARIO_TEST_CLIENT_ID, secret_env: SCENARIO_TEST_SECRET}
+  medewerker:
+    client_id_env: SCENARIO_MEDEWERKER_CLIENT_ID
+    secret_env: SCENARIO_MEDEWERKER_SECRET
+    user_id_env: SCENARIO_MEDEWERKER
+    user_representation: M. de Wit
+stappen:
+  - dienst: testdienst
+    operatie: wieBenIk
+    verwacht: {json: {client_id: scenario-test, user_id: ""}}
+  - dienst: testdienst
+    als_client: medewerker
+    operatie: wieBenIk
+    verwacht:
+      json: {client_id: scenario-medewerker, user_id: mdw-0001, user_representation: M. de Wit}
+  - {dienst: testdienst, operatie: maakPersoon, met: {naam: Amal}}
+  - {dienst: testdienst, operatie: maakPersoon, met: {naam: Sara}, als: sara}
+  - wacht:
+      dienst: testdienst
+      als_client: medewerker
+      operatie: zoekPersonen
+      tot: {json: {bevat: {id: "${sara.id}", verwerkt: true}}}
+      binnen: PT10S
+      interval: PT0.1S
+"""
+
+
+async def test_one_file_acts_as_two_clients_one_with_a_user(dienst):
+    _, url = dienst
+    omgeving = {
+        **OMGEVING,
+        "SCENARIO_MEDEWERKER_CLIENT_ID": MEDEWERKER_ID,
+        "SCENARIO_MEDEWERKER_SECRET": MEDEWERKER_SECRET,
+        "SCENARIO_MEDEWERKER": "mdw-0001",
+    }
+    verzoeken: list[dict[str, Any]] = []
+    regels: list[str] = []
+    await voer_uit(
+        lees_scenario(TWEE_CLIENTS),
+        {"testdienst": url},
+        omgeving=omgeving,
+        schrijf=regels.append,
+        verzoeken=verzoeken.append,
+    )
+    assert len(regels) == 5 and all(regel.endswith("  ok") for regel in regels)
+    # Every request is reported with the client (and user) whose token it carried; the wacht
+    # reports each poll.
+    per_stap = [(v["stap"], v["client"], v["client_id"], v["gebruiker"]) for v in verzoeken]
+    assert per_stap[:4] == [
+        (1, "testdienst", CLIENT_ID, None),
+        (2, "medewerker", MEDEWERKER_ID, "mdw-0001"),
+        (3, "testdienst", CLIENT_ID, None),
+        (4, "testdienst", CLIENT_ID, None),
+    ]
+    assert {s[1:] for s in per_stap[4:]} == {("medewerker", MEDEWERKER_ID, "mdw-0001")}
+    laatste = verzoeken[-1]
+    assert (laatste["operatie"], laatste["methode"], laatste["pad"], laatste["status"]) == (
+        "zoekPersonen",
+        "GET",
+        "/personen",
+        200,
+    )
+    assert {"id": "p-2", "naam": "Sara", "verwerkt": True} in laatste["antwoord"]
+
+
+async def test_a_bevat_that_never_holds_names_the_pattern(dienst):
+    _, url = dienst
+    scenario = lees_scenario(
+        """\
+naam: bevat
+diensten: {testdienst: null}
+client:
+  testdienst: {client_id_env: SCENARIO_TEST_CLIENT_ID, secret_env: SCENARIO_TEST_SECRET}
+stappen:
+  - {dienst: testdienst, operatie: maakPersoon, met: {naam: Amal}}
+  - dienst: testdienst
+    operatie: zoekPersonen
+    verwacht: {json: {bevat: {naam: Sara}}}
+"""
+    )
+    with pytest.raises(StapMislukt) as info:
+        await voer_uit(scenario, {"testdienst": url}, omgeving=OMGEVING, schrijf=lambda _: None)
+    assert str(info.value).startswith(
+        'step 2 (line 7) failed: testdienst zoekPersonen: GET /personen -> 200: $: no element '
+        'contains {"naam": "Sara"} (got [{"id": "p-1", "naam": "Amal"'
+    )
+
+
+async def test_the_command_prints_json_lines_with_json(dienst, capsys, monkeypatch):
+    _, url = dienst
+    for naam, waarde in OMGEVING.items():
+        monkeypatch.setenv(naam, waarde)
+    argumenten = ["scenario", "run", "--json", str(VOORBEELD), "--dienst", f"testdienst={url}"]
+    assert await asyncio.to_thread(cli.main, argumenten) == 0
+    records = [json.loads(regel) for regel in capsys.readouterr().out.splitlines()]
+    assert [r["soort"] for r in records if r["soort"] == "stap"] == ["stap"] * 4
+    eerste = records[0]
+    assert eerste["soort"] == "verzoek"
+    assert (eerste["stap"], eerste["regel"], eerste["client_id"], eerste["status"]) == (
+        1,
+        11,
+        CLIENT_ID,
+        201,
+    )
+    assert eerste["antwoord"] == {"id": "p-1"}
 
 
 async def test_without_a_token_the_service_refuses(dienst):

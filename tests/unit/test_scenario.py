@@ -4,6 +4,7 @@ placeholders and JSON subset expectations, URLs and credentials, the `keten scen
 
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ from keten_core.scenario import (
     verschil,
     voer_uit,
     vul_in,
+    vul_in_verwachting,
 )
 
 VOORBEELD = Path(__file__).parents[1] / "data" / "scenario_voorbeeld.yaml"
@@ -173,8 +175,6 @@ def test_services_durations_and_instants_are_checked_with_their_line():
         naam: test
         diensten:
           demo: http://127.0.0.1:9
-        client:
-          ander: {client_id_env: A, secret_env: B}  # undeclared client
         stappen:
           - dienst: elders  # undeclared service
             operatie: x
@@ -185,12 +185,90 @@ def test_services_durations_and_instants_are_checked_with_their_line():
         """
     )
     per_regel = {b.regel: b.melding for b in fout_van(tekst).bevindingen}
-    assert "client for 'ander'" in per_regel[regel_van(tekst, "# undeclared client")]
     assert "service 'elders' is not declared" in per_regel[regel_van(tekst, "# undeclared service")]
     assert "not an ISO 8601 duration" in per_regel[regel_van(tekst, "# bad duration")]
     assert "with offset" in per_regel[regel_van(tekst, "# no offset")]
     assert "'weg' is not declared" in per_regel[regel_van(tekst, "# undeclared in klok")]
     assert "without years or months" in per_regel[regel_van(tekst, "# months")]
+
+
+CLIENTS = """\
+naam: test
+diensten:
+  demo: http://127.0.0.1:9
+  ander: http://127.0.0.1:9
+client:
+  demo: {client_id_env: DEMO_ID, secret_env: DEMO_SECRET}
+  medewerker:
+    client_id_env: MDW_ID
+    secret_env: MDW_SECRET
+    user_id: mdw-0001
+    user_representation: M. de Wit
+stappen:
+"""
+
+
+def test_a_step_uses_the_client_it_names_else_the_one_named_like_its_service():
+    tekst = CLIENTS + textwrap.dedent(
+        """\
+          - {dienst: demo, operatie: a}
+          - {dienst: demo, operatie: b, als_client: medewerker}
+          - {dienst: ander, operatie: c}
+          - wacht: {dienst: ander, operatie: d, als_client: demo, tot: {status: 200}}
+        """
+    )
+    scenario = lees_scenario(tekst)
+    assert [s.client for s in scenario.stappen] == ["demo", "medewerker", None, "demo"]
+    assert scenario.clients["medewerker"].user_id == "mdw-0001"
+    assert scenario.clients["medewerker"].user_representation == "M. de Wit"
+
+
+def test_an_unknown_client_names_its_line_in_a_call_and_in_a_wacht():
+    tekst = CLIENTS + textwrap.dedent(
+        """\
+          - dienst: demo
+            als_client: medewerkr  # typo
+            operatie: a
+          - wacht:
+              dienst: demo
+              operatie: b
+              als_client: niemand  # unknown
+              tot: {status: 200}
+        """
+    )
+    fout = fout_van(tekst)
+    per_regel = {b.regel: b for b in fout.bevindingen}
+    typo = per_regel[regel_van(tekst, "# typo")]
+    assert typo.stap == 1
+    assert typo.melding == (
+        "client 'medewerkr' is not declared under client (demo, medewerker)"
+    )
+    assert per_regel[regel_van(tekst, "# unknown")].stap == 2
+    assert f"t.yaml:{regel_van(tekst, '# typo')}: step 1: client 'medewerkr'" in str(fout)
+
+
+def test_a_client_has_a_literal_user_or_a_variable_not_both():
+    tekst = textwrap.dedent(
+        """\
+        naam: test
+        diensten: {demo: null}
+        client:
+          demo:
+            client_id_env: A
+            secret_env: B
+            user_id: mdw-1  # both
+            user_id_env: USER
+            user: x  # unknown key
+        stappen:
+          - klok: {herstel: true}
+        """
+    )
+    per_regel = {b.regel: b.melding for b in fout_van(tekst).bevindingen}
+    # The schema error of the mapping lands on its first key's line.
+    assert "at most one of user_id and user_id_env" in per_regel[regel_van(tekst, "client_id_env")]
+    assert "client.demo.user: unknown key (did you mean 'user_id'?)" in (
+        per_regel[regel_van(tekst, "# unknown key")]
+    )
 
 
 def test_timestamps_stay_strings_until_the_runner_reads_them():
@@ -266,6 +344,34 @@ def test_json_expectations_are_subsets():
     assert json_verschil({"lijst": []}, echt) is not None  # arrays match in length
 
 
+def test_bevat_holds_for_a_list_with_one_element_that_contains_the_pattern():
+    signalen = [
+        {"code": "termijn-gewijzigd", "status": "open"},
+        {"code": "map-te-laat-geregistreerd", "status": "open", "betreftId": "map-1"},
+    ]
+    assert json_verschil({"bevat": {"code": "map-te-laat-geregistreerd"}}, signalen) is None
+    assert json_verschil({"bevat": {"status": "open"}}, signalen) is None
+    # Nested: a list inside an object, a placeholder-free subset of one element.
+    assert json_verschil({"lijst": {"bevat": {"betreftId": "map-1"}}}, {"lijst": signalen}) is None
+    # Not there: the message names the pattern and what came.
+    assert json_verschil({"bevat": {"code": "pip-aanleveren"}}, signalen) == (
+        '$: no element contains {"code": "pip-aanleveren"} '
+        f"(got {json.dumps(signalen)})"
+    )
+    assert json_verschil({"bevat": {"code": "x"}}, []).startswith("$: no element contains")
+    # Only a list contains: an object is not one, whatever its members.
+    assert "is not of type 'array'" in json_verschil({"bevat": {"a": 1}}, {"a": 1})
+    # {bevat: ...} with another key beside it is an ordinary object expectation.
+    assert json_verschil({"bevat": 1, "x": 2}, {"bevat": 1, "x": 2}) is None
+
+
+def test_bevat_holds_placeholders_like_any_expectation():
+    verwachting = Verwachting(json={"bevat": {"id": "${p.id}"}}, heeft_json=True)
+    ingevuld = vul_in_verwachting(verwachting, {"p": {"id": 7}}, stap())
+    assert ingevuld.json == {"bevat": {"id": 7}}
+    assert json_verschil(ingevuld.json, [{"id": 6}, {"id": 7}]) is None
+
+
 def test_without_an_expected_status_any_2xx_passes():
     ok = httpx.Response(204)
     fout = httpx.Response(404, json={"detail": "weg"})
@@ -291,6 +397,16 @@ def test_urls_come_from_the_command_line_then_the_environment_then_the_file():
         dienst_urls(scenario, {}, {})
     with pytest.raises(ScenarioFout, match="declares no service 'cbs'"):
         dienst_urls(scenario, {"cbs": "http://x"}, omgeving)
+
+
+async def test_a_missing_user_variable_stops_the_run_before_any_request():
+    scenario = lees_scenario(
+        "naam: t\ndiensten: {demo: null}\nclient:\n"
+        "  mdw: {client_id_env: A, secret_env: B, user_id_env: MDW_USER}\n"
+        "stappen:\n  - klok: {herstel: true}\n"
+    )
+    with pytest.raises(ScenarioFout, match="client 'mdw': environment variable MDW_USER is not"):
+        await voer_uit(scenario, {"demo": "http://127.0.0.1:9"}, omgeving={"A": "a", "B": "b"})
 
 
 async def test_missing_credentials_stop_the_run_before_any_request():
