@@ -134,6 +134,47 @@ for _resource, _model, _operation in (
     _read_route(_resource, _model, _operation)
 
 
+TERMIJNEN_LEZEN = bron_lezing("termijn", Doel.UITVOERING_INBURGERING)
+
+
+@router.get(
+    "/inburgeringsplichten/{inburgeringsplichtId}/termijnen",
+    operation_id="termijnen-van-plicht",
+    summary="The termijnen of one plicht (the plicht's own, MAP and PVT deadlines)",
+    response_model=list[contract.Termijn],
+    response_model_exclude_none=True,
+    responses=READ_ERRORS,
+)
+async def termijnen_van_plicht(
+    plicht_id: Annotated[str, Path(alias="inburgeringsplichtId", max_length=100)],
+    keten: Annotated[ServiceRuntime, Depends(runtime)],
+    lezing: Annotated[BronLezing, Depends(TERMIJNEN_LEZEN)],
+) -> Any:
+    """A gemeente (or its dossier-bron) finds a person's termijnen without having kept every
+    notification; a plicht it may not read answers 404 like one that does not exist."""
+    async with keten.unit_of_work() as uow:
+        persoon = await _persoon(uow.session, plicht_id)
+        rows = (
+            []
+            if persoon is None
+            else (
+                await uow.session.execute(
+                    select(models.Termijn)
+                    .where(models.Termijn.inburgeringsplicht_id == plicht_id)
+                    .order_by(models.Termijn.termijn_id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    if persoon is None or persoon.gemeentecode != lezing.caller.gemeentecode:
+        await lezing.niet_gevonden(plicht_id)
+    views = await lezing.lever_alle(
+        (row.to_contract(), _rij(persoon), _betrokkene(persoon)) for row in rows
+    )
+    return served_json(views)
+
+
 HANDHAVINGSVERZOEK_LEZEN = bron_lezing("handhavingsverzoek", Doel.UITVOERING_INBURGERING)
 
 

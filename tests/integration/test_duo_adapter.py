@@ -438,6 +438,19 @@ async def test_pip_to_termijn_late_offer_late_registration_and_tick_off(
         assert plicht_termijn["begindatum"] == "2026-01-15"
         assert plicht_termijn["einddatum"] == "2029-01-15"  # PIP date + 3 years
         assert termijnen["map"]["einddatum"] == termijnen["pvt"]["einddatum"] == "2029-01-15"
+        # The gemeente also finds them by the plicht, without its notifications; another
+        # gemeente gets 404 for the plicht.
+        listed = await client.get(
+            f"/api/v1/inburgeringsplichten/{ibp}/termijnen", auth=auth(AMSTERDAM)
+        )
+        assert listed.status_code == 200, listed.text
+        assert {t["soort"]: t["einddatum"] for t in listed.json()} == {
+            soort: t["einddatum"] for soort, t in termijnen.items()
+        }
+        other = await client.get(
+            f"/api/v1/inburgeringsplichten/{ibp}/termijnen", auth=auth(UTRECHT)
+        )
+        assert other.status_code == 404
         assert not duo_topic.of("signaal.aangemaakt.v1")  # registered in time
 
         # 2. The offer came four months after the PIP (one month late): DUO extends the termijn
