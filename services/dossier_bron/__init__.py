@@ -1,0 +1,1 @@
+"""dossier-bron: the gemeente's source registration of the inburgering dossier (issue 10)."""

@@ -1,0 +1,242 @@
+"""The source API of the gemeente's dossier: every read through the read kit
+(``keten_core.source_read``) for ``Doel.UITVOERING_INBURGERING``, with the dossier's
+gemeentecode and doelgroep as the row's facts and the BSN as the betrokkene of the processing
+log. Another gemeente gets 404, the same answer as for an id that does not exist, and the
+attempt is logged.
+
+A search by BSN goes in a POST body only (issue 10: "never in a URL, an access log line or a
+span attribute"): ``POST /dossiers/zoeken``. The list takes no query parameters at all, so a
+BSN put in a URL is refused (400) and never used. Unknown fields in a body are refused with
+problem+json that names the field but never echoes its content (``keten_core.problems``).
+
+A dossier DUO opened (gezins- or overige migrant) has only the BSN until the gemeente registers
+the person's BRP data (``POST /dossiers/persoonsgegevens``, BSN in the body): DUO's plicht
+carries no name, birth date or address, and the Dossier contract requires them. Until then it
+is not served, listed or found.
+
+Paths are the contracts' collection paths (``keten_contracts.resources``) below ``/api/v1``:
+the ``dataref`` of every dossier-bron event will point here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import Field
+from sqlalchemy import select
+
+from keten_contracts.access import Rij, mag_wijzigen
+from keten_contracts.clients import Doel
+from keten_contracts.common import OPAQUE_ID_PATTERN, Bsn, ContractModel, Doelgroep
+from keten_contracts.parties import Rol
+from keten_contracts.policy import view_model
+from keten_contracts.resources import get_resource
+from keten_contracts.resources.gemeente import Adres
+from keten_core import clock
+from keten_core.problems import Problem
+from keten_core.service import ServiceRuntime, runtime
+from keten_core.source_read import BronLezing, bron_lezing, served_json
+from keten_core.verwerkingslog import Betrokkene
+
+from . import domain
+from .models import DossierRij
+
+__all__ = ["API_PREFIX", "PROBLEM_RESPONSES", "dataref", "router"]
+
+API_PREFIX: Final = "/api/v1"
+
+# RFC 9457: every error is a problem detail (keten_core.problems answers them).
+_PROBLEM: Final = {
+    "application/problem+json": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "instance": {"type": "string"},
+            },
+            "required": ["type", "title", "status"],
+        }
+    }
+}
+PROBLEM_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"description": "The request is malformed (e.g. a query parameter)", "content": _PROBLEM},
+    401: {"description": "No valid ZGW token", "content": _PROBLEM},
+    403: {"description": "The client may not use this endpoint", "content": _PROBLEM},
+    404: {"description": "Not found, or not this caller's to read", "content": _PROBLEM},
+    422: {"description": "The request is not valid", "content": _PROBLEM},
+    503: {"description": "The processing log cannot be written", "content": _PROBLEM},
+}
+_READ_ERRORS: Final = {s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 422, 503)}
+
+Runtime = Annotated[ServiceRuntime, Depends(runtime)]
+
+DOSSIER_LEZEN = bron_lezing("dossier", Doel.UITVOERING_INBURGERING)
+DOSSIER_ZOEKEN = bron_lezing("dossier", Doel.UITVOERING_INBURGERING, activiteit="dossier zoeken")
+PERSOONSGEGEVENS_VASTLEGGEN = bron_lezing(
+    "dossier", Doel.UITVOERING_INBURGERING, activiteit="persoonsgegevens uit de BRP vastleggen"
+)
+
+# What the linked gemeente may read: the documented answer (the kit projects per call).
+DossierView: Any = view_model("dossier", Rol.GEMEENTE, same_gemeente=True)
+
+router = APIRouter(prefix=API_PREFIX, tags=["bron"])
+
+
+def dataref(base_url: str, resource: str, resource_id: str) -> str:
+    """Where a party fetches ``resource_id`` at this source (the ``dataref`` of events)."""
+    return get_resource(resource).dataref(base_url.rstrip("/") + API_PREFIX, resource_id)
+
+
+def _rij(dossier: DossierRij) -> Rij:
+    doelgroep = Doelgroep(dossier.doelgroep) if dossier.doelgroep else None
+    return Rij(gemeentecode=dossier.gemeentecode, doelgroep=doelgroep)
+
+
+def _betrokkene(dossier: DossierRij) -> Betrokkene:
+    """Whose data is read, for the processing log (the log pseudonymises it)."""
+    return Betrokkene("bsn", dossier.bsn)
+
+
+async def _lijst(keten: ServiceRuntime, lezing: BronLezing, *where: Any) -> list[Any]:
+    """The complete dossiers of the caller's gemeente matching ``where``, as the caller's
+    views (the gemeente is in the query; the kit checks each row again)."""
+    gemeentecode = lezing.caller.gemeentecode
+    rows: list[DossierRij] = []
+    if gemeentecode is not None:
+        async with keten.unit_of_work() as uow:
+            result = await uow.session.execute(
+                select(DossierRij)
+                .where(DossierRij.gemeentecode == gemeentecode, *where)
+                .order_by(DossierRij.geopend_op, DossierRij.dossier_id)
+                .limit(500)
+            )
+            rows = [d for d in result.scalars() if d.volledig]
+    views = await lezing.lever_alle((d.als_contract(), _rij(d), _betrokkene(d)) for d in rows)
+    return served_json(views)
+
+
+@router.get(
+    "/dossiers",
+    operation_id="dossiers-lijst",
+    summary="The dossiers of the caller's gemeente (no query parameters: search by POST)",
+    responses={200: {"model": list[DossierView]}, 400: PROBLEM_RESPONSES[400], **_READ_ERRORS},
+)
+async def dossiers_lijst(
+    request: Request, keten: Runtime, lezing: Annotated[BronLezing, Depends(DOSSIER_LEZEN)]
+) -> Response:
+    if request.query_params:
+        # A BSN (or anything else) in a URL ends up in access logs and spans: refused, and
+        # neither its name nor its value is repeated.
+        raise Problem(
+            400,
+            detail="This list takes no query parameters; search with POST /dossiers/zoeken.",
+        )
+    return JSONResponse(await _lijst(keten, lezing))
+
+
+class Zoekvraag(ContractModel):
+    """A search within the caller's gemeente, in the body (never in the URL)."""
+
+    bsn: Bsn = Field(description="Burgerservicenummer of the person.")
+
+
+@router.post(
+    "/dossiers/zoeken",
+    operation_id="dossiers-zoeken",
+    summary="Search the caller's gemeente's dossiers by BSN (in the body, never in the URL)",
+    responses={200: {"model": list[DossierView]}, **_READ_ERRORS},
+)
+async def dossiers_zoeken(
+    vraag: Zoekvraag,
+    keten: Runtime,
+    lezing: Annotated[BronLezing, Depends(DOSSIER_ZOEKEN)],
+) -> Response:
+    return JSONResponse(await _lijst(keten, lezing, DossierRij.bsn == vraag.bsn))
+
+
+@router.get(
+    "/dossiers/{dossierId}",
+    operation_id="dossier-lezen",
+    summary="One dossier (the caller's view)",
+    responses={200: {"model": DossierView}, **_READ_ERRORS},
+)
+async def dossier_lezen(
+    dossier_id: Annotated[str, Path(alias="dossierId", pattern=OPAQUE_ID_PATTERN)],
+    keten: Runtime,
+    lezing: Annotated[BronLezing, Depends(DOSSIER_LEZEN)],
+) -> Response:
+    async with keten.unit_of_work() as uow:
+        dossier = await uow.session.get(DossierRij, dossier_id)
+    if dossier is None or not dossier.volledig:
+        await lezing.niet_gevonden(dossier_id)
+    view = await lezing.lever(
+        dossier.als_contract(), rij=_rij(dossier), betrokkene=_betrokkene(dossier)
+    )
+    return JSONResponse(served_json(view))
+
+
+class Persoonsgegevens(ContractModel):
+    """The person's data from the gemeente's BRP, for a dossier DUO opened (DUO's plicht
+    carries only the BSN)."""
+
+    bsn: Bsn = Field(description="Burgerservicenummer: which dossier (never in the URL).")
+    voornamen: str = Field(min_length=1, max_length=200)
+    geslachtsnaam: str = Field(min_length=1, max_length=200)
+    geboortedatum: date
+    adres: Adres
+
+
+@router.post(
+    "/dossiers/persoonsgegevens",
+    operation_id="persoonsgegevens-vastleggen",
+    summary="Register the person's BRP data on the caller's gemeente's dossier (by BSN)",
+    responses={200: {"model": DossierView}, **_READ_ERRORS},
+)
+async def persoonsgegevens_vastleggen(
+    body: Persoonsgegevens,
+    keten: Runtime,
+    lezing: Annotated[BronLezing, Depends(PERSOONSGEGEVENS_VASTLEGGEN)],
+) -> Response:
+    from .handlers import feiten_vastleggen  # the handlers module imports this one
+
+    gemeentecode = lezing.caller.gemeentecode
+    async with keten.unit_of_work() as uow:
+        dossier = (
+            await uow.session.execute(
+                select(DossierRij)
+                .where(DossierRij.gemeentecode == (gemeentecode or ""))
+                .where(DossierRij.bsn == body.bsn)
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if dossier is None:
+            # No resource id to log: the BSN goes to the log as the (pseudonymised) subject
+            # only, never as an id.
+            await lezing.niet_gevonden("-")
+        velden = {
+            "voornamen": body.voornamen,
+            "geslachtsnaam": body.geslachtsnaam,
+            "geboortedatum": body.geboortedatum,
+            "adres": body.adres,
+        }
+        if not all(mag_wijzigen(lezing.toegang, "dossier", v, _rij(dossier)) for v in velden):
+            # E.g. Participatiewet staff: they read inburgering data but never change it.
+            raise Problem(403, detail="This client may not change the dossier's personal data.")
+        herkomst = domain.Herkomst("brp", "persoonslijst", dossier.dossier_id, clock.now())
+        feiten_vastleggen(
+            uow,
+            dossier,
+            [domain.Feit(k, domain.waarde_json(v), herkomst) for k, v in velden.items()],
+        )
+        await uow.session.flush()
+        # Served (and logged) before the commit: a failing log write undoes the change.
+        view = await lezing.lever(
+            dossier.als_contract(), rij=_rij(dossier), betrokkene=_betrokkene(dossier)
+        )
+    return JSONResponse(served_json(view))

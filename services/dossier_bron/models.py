@@ -1,0 +1,130 @@
+"""dossier-bron's tables (its own database; Alembic branch ``dossier_bron``) and their
+contract form (``keten_contracts.resources.gemeente.Dossier``): a row becomes a contract model
+only here.
+
+- ``dossier``: one per person per gemeente (unique gemeentecode + BSN), with the current value
+  of each field the Dossier contract serves. The personal fields may be empty while no source
+  has told them (DUO's plicht carries no name or address): such a dossier is not yet complete
+  and is not served (the contract needs them).
+- ``dossier_feit``: the history behind those values, append-only: every field value with the
+  source system, resource, resource id (and version) and the moment the source registered it.
+  A repeated value adds no row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from keten_contracts.common import Doelgroep
+from keten_contracts.resources.gemeente import Adres, Dossier, Dossierstatus
+from keten_core.db import Base
+
+__all__ = ["VELDEN", "DossierFeit", "DossierRij"]
+
+# Contract field (wire name) -> column of ``dossier``: the fields a fact can set.
+VELDEN: dict[str, str] = {
+    "bsn": "bsn",
+    "voornamen": "voornamen",
+    "geslachtsnaam": "geslachtsnaam",
+    "geboortedatum": "geboortedatum",
+    "adres": "adres",
+    "telefoon": "telefoon",
+    "email": "email",
+    "doelgroep": "doelgroep",
+    "vestigingsdatum": "vestigingsdatum",
+    "koppelingId": "koppeling_id",
+    "klantprofielId": "klantprofiel_id",
+    "inburgeringsplichtId": "inburgeringsplicht_id",
+    "rechtMaatschappelijkeBegeleiding": "recht_maatschappelijke_begeleiding",
+}
+
+
+class DossierRij(Base):
+    __tablename__ = "dossier"
+    # Domain primer: one dossier per person per gemeente (the partition key's promise); the
+    # constraint is what makes a COA and a DUO event racing for one person open one dossier.
+    __table_args__ = (UniqueConstraint("gemeentecode", "bsn"),)
+
+    dossier_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    gemeentecode: Mapped[str] = mapped_column(String(4), index=True)
+    bsn: Mapped[str] = mapped_column(String(9))
+    doelgroep: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20))
+    voornamen: Mapped[str | None] = mapped_column(String(200))
+    geslachtsnaam: Mapped[str | None] = mapped_column(String(200))
+    geboortedatum: Mapped[date | None] = mapped_column(Date)
+    adres: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    telefoon: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    vestigingsdatum: Mapped[date | None] = mapped_column(Date)
+    koppeling_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    klantprofiel_id: Mapped[str | None] = mapped_column(String(100))
+    inburgeringsplicht_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    recht_maatschappelijke_begeleiding: Mapped[bool | None]
+    geopend_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    gewijzigd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def zet(self, veld: str, waarde: Any) -> None:
+        """Set the column of contract field ``veld`` from its JSON value."""
+        column = VELDEN[veld]
+        if column in ("geboortedatum", "vestigingsdatum") and waarde is not None:
+            waarde = date.fromisoformat(waarde)
+        setattr(self, column, waarde)
+
+    def waarde(self, veld: str) -> Any:
+        """The current JSON value of contract field ``veld``."""
+        value = getattr(self, VELDEN[veld])
+        return value.isoformat() if isinstance(value, date) else value
+
+    @property
+    def volledig(self) -> bool:
+        """The contract's required personal fields are known (a DUO-opened dossier has only
+        the BSN until the gemeente registers the person's BRP data)."""
+        return None not in (
+            self.voornamen,
+            self.geslachtsnaam,
+            self.geboortedatum,
+            self.adres,
+            self.doelgroep,
+        )
+
+    def als_contract(self) -> Dossier:
+        if not self.volledig:
+            raise ValueError(f"dossier {self.dossier_id} is not complete yet")
+        return Dossier(
+            dossier_id=self.dossier_id,
+            gemeentecode=self.gemeentecode,
+            bsn=self.bsn,
+            voornamen=self.voornamen,
+            geslachtsnaam=self.geslachtsnaam,
+            geboortedatum=self.geboortedatum,
+            adres=Adres.model_validate(self.adres),
+            telefoon=self.telefoon,
+            email=self.email,
+            doelgroep=Doelgroep(self.doelgroep),
+            vestigingsdatum=self.vestigingsdatum,
+            status=Dossierstatus(self.status),
+            koppeling_id=self.koppeling_id,
+            inburgeringsplicht_id=self.inburgeringsplicht_id,
+        )
+
+
+class DossierFeit(Base):
+    __tablename__ = "dossier_feit"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), index=True)
+    veld: Mapped[str] = mapped_column(String(60))
+    waarde: Mapped[Any] = mapped_column(JSONB)
+    bronsysteem: Mapped[str] = mapped_column(String(60))
+    bron_resource: Mapped[str] = mapped_column(String(60))
+    bron_resource_id: Mapped[str] = mapped_column(String(100))
+    bron_versie: Mapped[int | None] = mapped_column(Integer)
+    # When the source registered it (the event's time) and when dossier-bron stored it.
+    moment: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
