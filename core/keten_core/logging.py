@@ -27,6 +27,27 @@ REDACTED = "[redacted]"
 _TAKEN_OVER = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
+def without_query(target: str) -> str:
+    """A request target without its query string: a query can hold personal data (a BSN
+    someone put in a URL), and the query is the caller's text, not ours to keep."""
+    path, sep, _query = target.partition("?")
+    return f"{path}?{REDACTED}" if sep else path
+
+
+class DropQueryStrings(logging.Filter):
+    """On ``uvicorn.access``: the logged request line loses its query string (uvicorn's
+    record args are ``(client, method, full_path, http_version, status)``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], without_query(args[2]), args[3], args[4])
+        return True
+
+
+_DROP_QUERY_STRINGS = DropQueryStrings()
+
+
 def add_trace_context(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """Add ``trace_id``/``span_id`` (W3C hex form) of the current span, when there is one."""
     span_context = trace.get_current_span().get_span_context()
@@ -124,3 +145,6 @@ def configure_logging(
         taken = logging.getLogger(name)
         taken.handlers.clear()
         taken.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if _DROP_QUERY_STRINGS not in access.filters:
+        access.addFilter(_DROP_QUERY_STRINGS)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Final, Literal
 
 import httpx
 import structlog
@@ -32,6 +32,8 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
+
+from keten_core.logging import REDACTED, without_query
 
 Exporter = Literal["none", "console", "otlp"]
 TRACE_HEADERS = ("traceparent", "tracestate")
@@ -208,7 +210,28 @@ def instrument_app(
         excluded_urls=excluded_urls,
         # One span per ASGI send/receive message only adds noise to every request.
         exclude_spans=["receive", "send"],
+        server_request_hook=_drop_query_strings,
     )
+
+
+# Span attributes that carry the request's query string, in the old and new HTTP semantic
+# conventions (the instrumentation may set either).
+_URL_ATTRIBUTES: Final = ("http.url", "http.target", "url.full", "url.query")
+
+
+def _drop_query_strings(span: trace.Span, scope: dict[str, Any]) -> None:
+    """A query string never reaches a span: it can hold personal data (a BSN put in a URL),
+    and spans are exported to systems outside the processing log's protection."""
+    if not span.is_recording() or not scope.get("query_string"):
+        return
+    attributes = getattr(span, "attributes", None) or {}
+    for name in _URL_ATTRIBUTES:
+        value = attributes.get(name)
+        if isinstance(value, str):
+            span.set_attribute(
+                name, REDACTED if name == "url.query" else without_query(value)
+            )
+
 
 
 def instrument_httpx() -> None:

@@ -413,3 +413,37 @@ def test_service_app_end_to_end() -> None:
     assert read["client_id"] == "duo"
     # uvicorn's own loggers come out as JSON lines too.
     assert any(entry.get("logger") == "uvicorn.access" for entry in logs)
+
+
+async def test_a_query_string_never_reaches_a_server_span(
+    app_b: FastAPI, exporter: InMemorySpanExporter
+) -> None:
+    # A BSN someone put in a URL must not be exported with the trace.
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app_b), base_url="http://duo-adapter.test"
+    ) as client:
+        response = await client.get("/termijnen/t-1", params={"bsn": "111222333"})
+    assert response.status_code == 200
+    [span] = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
+    values = [str(v) for v in (span.attributes or {}).values()]
+    assert values and not any("111222333" in v for v in values), values
+    assert span.attributes is not None and span.attributes.get("http.route") == "/termijnen/{ref}"
+
+
+def test_the_access_log_line_loses_its_query_string() -> None:
+    import logging
+
+    from keten_core.logging import REDACTED, DropQueryStrings
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/v1/dossiers?bsn=111222333", "1.1", 400),
+        None,
+    )
+    assert DropQueryStrings().filter(record)
+    line = record.getMessage()
+    assert "111222333" not in line and f"/api/v1/dossiers?{REDACTED}" in line
