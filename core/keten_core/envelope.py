@@ -123,22 +123,26 @@ def new_event(
             if schema_base_url is None
             else f"{schema_base_url.rstrip('/')}/{et.schema_file}"
         )
-    attributes = EnvelopeAttributes(
-        id=id or uuid.uuid4(),
-        source=source,
-        type=type,
-        time=time or clock.now(),
-        dataschema=dataschema,  # type: ignore[arg-type]
-        subject=subject,
-        partitionkey=partitionkey,
-        dataref=dataref,  # type: ignore[arg-type]
-        sequence=sequence,
-        gemeentecode=gemeentecode,
-        aanbiedersoort=aanbiedersoort,
-        aanbiederoin=aanbiederoin,
-        traceparent=carrier.get(EXT_TRACEPARENT),
-        tracestate=carrier.get(EXT_TRACESTATE) or None,
-    )
+    try:
+        attributes = EnvelopeAttributes(
+            id=id or uuid.uuid4(),
+            source=source,
+            type=type,
+            time=time or clock.now(),
+            dataschema=dataschema,  # type: ignore[arg-type]
+            subject=subject,
+            partitionkey=partitionkey,
+            dataref=dataref,  # type: ignore[arg-type]
+            sequence=sequence,
+            gemeentecode=gemeentecode,
+            aanbiedersoort=aanbiedersoort,
+            aanbiederoin=aanbiederoin,
+            traceparent=carrier.get(EXT_TRACEPARENT),
+            tracestate=carrier.get(EXT_TRACESTATE) or None,
+        )
+    except ValidationError as exc:
+        # The same error a consumer gets for the same attributes: InvalidEvent naming them.
+        raise InvalidEvent(_profile_problems(exc)) from exc
     conform_to_catalogue(attributes.model_dump(mode="json", exclude_none=True), data)
     return CloudEvent(attributes.as_cloudevent_attributes(), dict(data))
 
@@ -154,11 +158,14 @@ def validate_envelope(attributes: Mapping[str, Any]) -> EnvelopeAttributes:
     try:
         return EnvelopeAttributes.model_validate(dict(attributes))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'event'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise InvalidEvent(f"envelope does not follow the NL GOV profile: {problems}") from exc
+        raise InvalidEvent(_profile_problems(exc)) from exc
+
+
+def _profile_problems(exc: ValidationError) -> str:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'event'}: {err['msg']}" for err in exc.errors()
+    )
+    return f"envelope does not follow the NL GOV profile: {problems}"
 
 
 def event_to_kafka(event: CloudEvent) -> KafkaRecord:

@@ -95,11 +95,17 @@ class UnitOfWork:
         gemeentecode: str | None = None,
         aanbiedersoort: Rol | None = None,
         aanbiederoin: str | None = None,
+        source: str | None = None,
     ) -> CloudEvent:
         """Build an event from this service (``source``) at the chain clock's time, check it
         against the catalogue and stage it; raises ``InvalidEvent`` and stages nothing when it
-        breaks its entry."""
-        if self._source is None:
+        breaks its entry.
+
+        ``source`` overrides the service's own for this event: a dossier-bron of a
+        shared-service centre emits each dossier's events under ITS gemeente's OIN
+        (``urn:nld:oin:<OIN of the gemeente>:systeem:dossier-bron``)."""
+        source = source or self._source
+        if source is None:
             raise RuntimeError("this unit of work has no event source; pass source=")
         payload = (
             data.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -108,7 +114,7 @@ class UnitOfWork:
         )
         event = new_event(
             type=type,
-            source=self._source,
+            source=source,
             subject=subject,
             partitionkey=partitionkey,
             dataref=dataref,

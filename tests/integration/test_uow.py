@@ -94,3 +94,38 @@ async def test_emit_refuses_what_the_catalogue_does_not_allow_and_stages_nothing
         rows = (await session.execute(text("SELECT topic, key FROM keten_outbox"))).all()
     # The topic is the catalogue's, never the caller's choice.
     assert [tuple(r) for r in rows] == [("nl.inburgering.gemeente", "pip-2")]
+
+
+async def test_an_event_may_carry_the_source_of_the_gemeente_its_dossier_belongs_to(sessions):
+    # A shared-service centre's dossier-bron emits each dossier's events under its gemeente's
+    # OIN; the service's own source is the default.
+    utrecht = "urn:nld:oin:00000001002220647001:systeem:dossier-bron"
+    async with uow(sessions) as work:
+        own = work.emit(
+            "nl.inburgering.pip.gewijzigd.v1",
+            subject="pip-3",
+            partitionkey="dos-3",
+            dataref="https://dossier.example.nl/api/v1/pips/pip-3",
+            data={"pipId": "pip-3", "dossierId": "dos-3", "versie": 2},
+            gemeentecode="0363",
+        )
+        other = work.emit(
+            "nl.inburgering.pip.gewijzigd.v1",
+            subject="pip-4",
+            partitionkey="dos-4",
+            dataref="https://dossier.example.nl/api/v1/pips/pip-4",
+            data={"pipId": "pip-4", "dossierId": "dos-4", "versie": 2},
+            gemeentecode="0344",
+            source=utrecht,
+        )
+        with pytest.raises(InvalidEvent, match="source"):
+            work.emit(
+                "nl.inburgering.pip.gewijzigd.v1",
+                subject="pip-5",
+                partitionkey="dos-5",
+                dataref="https://dossier.example.nl/api/v1/pips/pip-5",
+                data={"pipId": "pip-5", "dossierId": "dos-5", "versie": 2},
+                gemeentecode="0344",
+                source="gemeente-utrecht",  # not a NL GOV source URN
+            )
+    assert own.get_source() == SOURCE and other.get_source() == utrecht
