@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 import structlog
@@ -23,6 +23,42 @@ PROBLEM_JSON = "application/problem+json"
 ABOUT_BLANK = "about:blank"
 
 log = structlog.get_logger(__name__)
+
+# RFC 9457 in the OpenAPI documents: every error a service answers is a problem detail.
+_PROBLEM_CONTENT: Final[dict[str, Any]] = {
+    PROBLEM_JSON: {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "instance": {"type": "string"},
+            },
+            "required": ["type", "title", "status"],
+        }
+    }
+}
+# What each status means at a source of this chain (the read kit and the control APIs).
+_PROBLEM_DESCRIPTIONS: Final[dict[int, str]] = {
+    400: "The request is not well-formed",
+    401: "No valid ZGW token",
+    403: "The client may not use this endpoint (not registered for its purpose)",
+    404: "Not found, or not this caller's to read",
+    409: "Not allowed in the resource's current state",
+    422: "The request is not valid",
+    503: "The processing log cannot be written, or a dependency is down",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for ``statuses``, each a problem+json answer, for a route's
+    ``responses=`` (one definition for every service)."""
+    return {
+        status: {"description": _PROBLEM_DESCRIPTIONS[status], "content": _PROBLEM_CONTENT}
+        for status in statuses
+    }
 
 
 def status_phrase(status: int) -> str:

@@ -26,6 +26,7 @@ from keten_contracts.common import OPAQUE_ID_PATTERN
 from keten_contracts.parties import Rol
 from keten_contracts.policy import view_model
 from keten_contracts.resources.coa import Koppelingstatus
+from keten_core.problems import problem_responses
 from keten_core.service import ServiceRuntime, runtime
 from keten_core.source_read import BronLezing, bron_lezing, served_json
 from keten_core.verwerkingslog import Betrokkene
@@ -38,31 +39,8 @@ __all__ = ["PROBLEM_RESPONSES", "api_base_url", "router"]
 API_PREFIX: Final = "/api/v1"
 
 # RFC 9457: every error is a problem detail (keten_core.problems answers them).
-_PROBLEM: Final = {
-    "application/problem+json": {
-        "schema": {
-            "type": "object",
-            "properties": {
-                "type": {"type": "string"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "instance": {"type": "string"},
-            },
-            "required": ["type", "title", "status"],
-        }
-    }
-}
-PROBLEM_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    400: {"description": "The body is not JSON", "content": _PROBLEM},
-    401: {"description": "No valid ZGW token", "content": _PROBLEM},
-    403: {"description": "The client may not use this endpoint", "content": _PROBLEM},
-    404: {"description": "Not found, or not this caller's to read", "content": _PROBLEM},
-    409: {"description": "Not allowed in the person's current state", "content": _PROBLEM},
-    422: {"description": "The request is not valid", "content": _PROBLEM},
-    503: {"description": "The processing log cannot be written", "content": _PROBLEM},
-}
-_SOURCE_ERRORS: Final = {status: PROBLEM_RESPONSES[status] for status in (401, 403, 404, 422, 503)}
+PROBLEM_RESPONSES: Final = problem_responses(400, 401, 403, 404, 409, 422, 503)
+_SOURCE_ERRORS: Final = problem_responses(401, 403, 404, 422, 503)
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 

@@ -10,7 +10,7 @@ records (who, when) and announces (``signaal.afgehandeld``).
 # No "from __future__ import annotations": the read routes are built in a function, and
 # FastAPI must see their dependency annotations as objects, not strings.
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
@@ -23,7 +23,7 @@ from keten_contracts.common import OPAQUE_ID_PATTERN
 from keten_contracts.resources import duo as contract
 from keten_contracts.resources import get_resource
 from keten_core import clock
-from keten_core.problems import Problem
+from keten_core.problems import Problem, problem_responses
 from keten_core.service import ServiceRuntime, runtime
 from keten_core.source_read import BronLezing, bron_lezing, served_json
 from keten_core.verwerkingslog import Betrokkene
@@ -36,14 +36,7 @@ __all__ = ["API_PREFIX", "dataref", "router"]
 # (keten_contracts.resources: collection per resource).
 API_PREFIX = "/api/v1"
 
-PROBLEM = {"content": {"application/problem+json": {}}}
-READ_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid token", **PROBLEM},
-    403: {"description": "Not registered for this purpose", **PROBLEM},
-    404: {"description": "No such resource for this caller", **PROBLEM},
-    422: {"description": "Invalid request", **PROBLEM},
-    503: {"description": "The processing log cannot be written", **PROBLEM},
-}
+READ_ERRORS: Final = problem_responses(401, 403, 404, 422, 503)
 
 
 def dataref(base_url: str, resource: str, resource_id: str) -> str:
@@ -320,11 +313,8 @@ async def signaal_lezen(
     summary="Tick a signaal off (afgehandeld): records who and when, emits signaal.afgehandeld",
     response_model=contract.Signaal,
     response_model_exclude_none=True,
-    responses={
-        **READ_ERRORS,
-        409: {"description": "The signaal was already ticked off", **PROBLEM},
-        422: {"description": "The token names no user (user_id)", **PROBLEM},
-    },
+    # 409: already ticked off; 422: the token names no user (user_id).
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def signaal_afhandelen(
     signaal_id: Annotated[str, Path(alias="signaalId", max_length=100)],

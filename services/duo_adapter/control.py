@@ -9,7 +9,7 @@ commit together. The scenario runner calls the routes by their operationId.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import Field, model_validator
@@ -31,7 +31,7 @@ from keten_contracts.resources import duo as contract
 from keten_contracts.resources import gemeente
 from keten_core import clock
 from keten_core.auth import require_party
-from keten_core.problems import Problem
+from keten_core.problems import Problem, problem_responses
 from keten_core.service import ServiceRuntime, runtime
 from keten_core.uow import UnitOfWork
 
@@ -47,15 +47,7 @@ from .handlers import (
 
 __all__ = ["router"]
 
-PROBLEM = {"content": {"application/problem+json": {}}}
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The body is not JSON", **PROBLEM},
-    401: {"description": "No valid token", **PROBLEM},
-    403: {"description": "Not a DUO client", **PROBLEM},
-    404: {"description": "No such inburgeringsplichtige", **PROBLEM},
-    409: {"description": "The state does not allow it", **PROBLEM},
-    422: {"description": "Invalid request", **PROBLEM},
-}
+ERRORS: Final = problem_responses(400, 401, 403, 404, 409, 422)
 
 router = APIRouter(
     prefix="/control",

@@ -7,92 +7,26 @@ or 403 (then it was never really exercised)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from keten_core.auth import encode_zgw_token
 from keten_core.testing import fresh_database
 from tests.integration.test_duo_adapter import AMSTERDAM, DUO_OIN, DUO_TESTER, PARTIES, SLEUTEL
-from tests.integration.test_service import free_port
+from tests.schemathesis_support import (
+    schemathesis,
+    service_process,
+    statuses_per_operation,
+    token,
+)
 
 pytest.importorskip("schemathesis")
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
-
-SEED = 20261130
-EXAMPLES = 50
-CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance"
-BIN = Path(sys.executable).parent
-
-
-def token(party: Any) -> str:
-    return encode_zgw_token(
-        party.client_id, party.secret, user_id="schemathesis", lifetime=timedelta(hours=2)
-    )
-
-
-def schemathesis(
-    url: str, party: Any, tag: str, report: Path, config: Path
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(BIN / "schemathesis"),
-            "--config-file",
-            str(config),
-            "run",
-            f"{url}/openapi.json",
-            "--include-tag",
-            tag,
-            "--checks",
-            CHECKS,
-            "--seed",
-            str(SEED),
-            "--max-examples",
-            str(EXAMPLES),
-            "--phases",
-            "examples,coverage,fuzzing,stateful",
-            "--header",
-            f"Authorization: Bearer {token(party)}",
-            "--workers",
-            "1",
-            "--report",
-            "ndjson",
-            "--report-ndjson-path",
-            str(report),
-            "--no-color",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-
-
-def statuses_per_operation(report: Path) -> dict[str, set[int]]:
-    """ "METHOD /path/template" -> every status it answered, from the ndjson event stream."""
-    found: dict[str, set[int]] = defaultdict(set)
-    for line in report.read_text(encoding="utf-8").splitlines():
-        finished = json.loads(line).get("ScenarioFinished")
-        if not finished:
-            continue
-        recorder = finished["recorder"]
-        for case_id, interaction in recorder.get("interactions", {}).items():
-            case = recorder["cases"][case_id]["value"]
-            if interaction.get("response"):
-                label = f"{case['method']} {case['path']}"
-                found[label].add(int(interaction["response"]["status_code"]))
-    return found
 
 
 @pytest.fixture
@@ -104,45 +38,16 @@ async def database(postgres_server_url: str) -> AsyncIterator[str]:
 @pytest.fixture
 def duo_adapter(database: str, kafka_bootstrap_servers: str, tmp_path: Path) -> Iterator[str]:
     """duo-adapter as its own process (``keten run duo-adapter``), configured by KETEN_*."""
-    port = free_port()
-    parties = [
-        {**p.model_dump(mode="json"), "secret": p.secret.get_secret_value()} for p in PARTIES
-    ]
-    env = {
-        **os.environ,
-        "KETEN_DATABASE_URL": database,
-        "KETEN_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
-        "KETEN_TOPIC_PREFIX": f"st{port}.",
-        "KETEN_DEAD_LETTER_TOPIC": f"st{port}.deadletter",
-        "KETEN_OIN": DUO_OIN,
-        "KETEN_CONTROL_API": "true",
-        "KETEN_VERWERKINGSLOG_SLEUTEL": SLEUTEL,
-        "KETEN_PARTIES": json.dumps(parties),
-        "KETEN_LOG_LEVEL": "WARNING",
-    }
-    with (tmp_path / "service.log").open("w") as log:
-        process = subprocess.Popen(
-            [str(BIN / "keten"), "run", "duo-adapter", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, (tmp_path / "service.log").read_text()
-                assert time.monotonic() < deadline, "duo-adapter did not become ready"
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
+    with service_process(
+        "duo-adapter",
+        database=database,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        oin=DUO_OIN,
+        parties=PARTIES,
+        sleutel=SLEUTEL,
+        log_path=tmp_path / "service.log",
+    ) as url:
+        yield url
 
 
 def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(duo_adapter, tmp_path):
