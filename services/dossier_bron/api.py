@@ -20,6 +20,7 @@ the ``dataref`` of every dossier-bron event will point here.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, Final
 
@@ -36,10 +37,11 @@ from keten_contracts.policy import view_model
 from keten_contracts.resources import get_resource
 from keten_contracts.resources.gemeente import Adres
 from keten_core import clock
-from keten_core.problems import Problem
+from keten_core.auth import AuthenticatedCaller, authenticated_party
+from keten_core.problems import Problem, problem_responses
 from keten_core.service import ServiceRuntime, runtime
-from keten_core.source_read import BronLezing, bron_lezing, served_json
-from keten_core.verwerkingslog import Betrokkene
+from keten_core.source_read import BronLezing, bron_lezing, get_verwerkingslog, served_json
+from keten_core.verwerkingslog import Betrokkene, Verwerkingslog
 
 from . import domain
 from .models import DossierRij
@@ -49,34 +51,33 @@ __all__ = ["API_PREFIX", "PROBLEM_RESPONSES", "dataref", "router"]
 API_PREFIX: Final = "/api/v1"
 
 # RFC 9457: every error is a problem detail (keten_core.problems answers them).
-_PROBLEM: Final = {
-    "application/problem+json": {
-        "schema": {
-            "type": "object",
-            "properties": {
-                "type": {"type": "string"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "instance": {"type": "string"},
-            },
-            "required": ["type", "title", "status"],
-        }
-    }
-}
-PROBLEM_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    400: {"description": "The request is malformed (e.g. a query parameter)", "content": _PROBLEM},
-    401: {"description": "No valid ZGW token", "content": _PROBLEM},
-    403: {"description": "The client may not use this endpoint", "content": _PROBLEM},
-    404: {"description": "Not found, or not this caller's to read", "content": _PROBLEM},
-    422: {"description": "The request is not valid", "content": _PROBLEM},
-    503: {"description": "The processing log cannot be written", "content": _PROBLEM},
-}
+PROBLEM_RESPONSES: Final = problem_responses(400, 401, 403, 404, 409, 422, 503)
 _READ_ERRORS: Final = {s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 422, 503)}
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 
 DOSSIER_LEZEN = bron_lezing("dossier", Doel.UITVOERING_INBURGERING)
+
+
+def lezing_per_rol(resource: str) -> Callable[..., Awaitable[BronLezing]]:
+    """A read open to the gemeente (its regie) and to DUO (its standing read: seed 001, row
+    "Minister van SZW/DUO": BSN, naam/adres, PIP, MAP, PVT, leerroute), each under its own
+    purpose; the read kit projects the view per role and logs it."""
+    gemeente = bron_lezing(resource, Doel.UITVOERING_INBURGERING)
+    duo = bron_lezing(resource, Doel.PLICHT_EN_TERMIJNEN)
+
+    async def dependency(
+        caller: Annotated[AuthenticatedCaller, Depends(authenticated_party)],
+        verwerkingslog: Annotated[Verwerkingslog, Depends(get_verwerkingslog)],
+    ) -> BronLezing:
+        kies = duo if caller.rol is Rol.DUO else gemeente
+        return await kies(caller, verwerkingslog)
+
+    return dependency
+
+
+# DUO resolves the dossier of a PIP it is told about (duo-adapter's ``dossier_van``).
+DOSSIER_LEZEN_PER_ROL = lezing_per_rol("dossier")
 DOSSIER_ZOEKEN = bron_lezing("dossier", Doel.UITVOERING_INBURGERING, activiteit="dossier zoeken")
 PERSOONSGEGEVENS_VASTLEGGEN = bron_lezing(
     "dossier", Doel.UITVOERING_INBURGERING, activiteit="persoonsgegevens uit de BRP vastleggen"
@@ -169,7 +170,7 @@ async def dossiers_zoeken(
 async def dossier_lezen(
     dossier_id: Annotated[str, Path(alias="dossierId", pattern=OPAQUE_ID_PATTERN)],
     keten: Runtime,
-    lezing: Annotated[BronLezing, Depends(DOSSIER_LEZEN)],
+    lezing: Annotated[BronLezing, Depends(DOSSIER_LEZEN_PER_ROL)],
 ) -> Response:
     async with keten.unit_of_work() as uow:
         dossier = await uow.session.get(DossierRij, dossier_id)

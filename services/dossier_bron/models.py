@@ -16,15 +16,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keten_contracts.common import Doelgroep
-from keten_contracts.resources.gemeente import Adres, Dossier, Dossierstatus
+from keten_contracts.resources.gemeente import Adres, Dossier, Dossierstatus, Intake, Pip
 from keten_core.db import Base
 
-__all__ = ["VELDEN", "DossierFeit", "DossierRij"]
+__all__ = ["VELDEN", "DossierFeit", "DossierRij", "IntakeRij", "PipVersieRij"]
 
 # Contract field (wire name) -> column of ``dossier``: the fields a fact can set.
 VELDEN: dict[str, str] = {
@@ -128,3 +137,64 @@ class DossierFeit(Base):
     # When the source registered it (the event's time) and when dossier-bron stored it.
     moment: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IntakeRij(Base):
+    """The brede intake of a dossier (one per dossier): the invitations with their attendance,
+    and on completion the intake items (``gegevens``: the 0.2 contract's code-list items in
+    wire form, validated by the contract before they are stored)."""
+
+    __tablename__ = "intake"
+
+    intake_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), unique=True)
+    # [{"datum": "2026-01-05", "volgnummer": 1, "verschenen": null}, ...] (at most 3)
+    uitnodigingen: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    eerste_gesprek_op: Mapped[date | None] = mapped_column(Date)
+    afgerond_op: Mapped[date | None] = mapped_column(Date)
+    afgerond_zonder_medewerking: Mapped[bool] = mapped_column(Boolean)
+    gegevens: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    gewijzigd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def als_contract(self) -> Intake:
+        return Intake.model_validate(
+            {
+                **self.gegevens,
+                "intakeId": self.intake_id,
+                "dossierId": self.dossier_id,
+                "uitnodigingen": self.uitnodigingen,
+                "eersteGesprekOp": self.eerste_gesprek_op,
+                "afgerondOp": self.afgerond_op,
+                "afgerondZonderMedewerking": self.afgerond_zonder_medewerking,
+            }
+        )
+
+
+class PipVersieRij(Base):
+    """One version of the PIP (a beschikking; each version its own ``pip_id``, as the
+    ``pip.*`` events name a version). Append-only: a change adds a row, never edits one.
+    ``gebaseerd_op`` is what the decision rested on (domain primer section 6: "history must
+    show on which data a decision was based"): the intake id and the ids of the dossier facts
+    current at the time, plus inputs of the decision such as the hours followed."""
+
+    __tablename__ = "pip_versie"
+    __table_args__ = (UniqueConstraint("dossier_id", "versie"),)
+
+    pip_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), index=True)
+    versie: Mapped[int] = mapped_column(Integer)
+    # The contract's fields in wire form (validated by ``Pip`` before storing).
+    gegevens: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    gebaseerd_op: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_door: Mapped[str] = mapped_column(String(200))
+
+    def als_contract(self) -> Pip:
+        return Pip.model_validate(
+            {
+                **self.gegevens,
+                "pipId": self.pip_id,
+                "dossierId": self.dossier_id,
+                "versie": self.versie,
+            }
+        )

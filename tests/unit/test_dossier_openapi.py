@@ -36,6 +36,17 @@ def test_every_operation_has_an_explicit_operation_id_and_problem_responses():
         "dossiers-zoeken",
         "dossier-lezen",
         "persoonsgegevens-vastleggen",
+        "intake-uitnodigen",
+        "intake-aanwezigheid-vastleggen",
+        "intake-uitnodigingsbrief",
+        "intake-afronden",
+        "intake-lezen",
+        "pip-vaststellen",
+        "pip-wijzigen",
+        "leerroute-wisselen",
+        "leerroute-afschalen",
+        "pip-lezen",
+        "pip-versies",
     }
     for path, method in ids.values():
         responses = document["paths"][path][method]["responses"]
