@@ -30,7 +30,7 @@ from keten_core.dataref import DatarefLezer
 from keten_core.service import KetenService
 from keten_core.settings import KetenSettings
 
-from . import api, beschikkingen
+from . import api, beschikkingen, opdrachten
 from .domain import Gemeenten
 from .handlers import build_events
 
@@ -64,7 +64,11 @@ def build_service(
     return KetenService(
         SERVICE,
         settings=settings,
-        routers=[api.router, beschikkingen.build_router(bediend)],
+        routers=[
+            api.router,
+            beschikkingen.build_router(bediend),
+            opdrachten.build_router(bediend),
+        ],
         events=build_events(bediend, lezer),
         migrations=[MIGRATIONS],
         title=SERVICE,

@@ -33,7 +33,15 @@ from keten_contracts.common import Doelgroep
 from keten_contracts.resources.gemeente import Adres, Dossier, Dossierstatus, Intake, Pip
 from keten_core.db import Base
 
-__all__ = ["VELDEN", "DossierFeit", "DossierRij", "IntakeRij", "PipVersieRij"]
+__all__ = [
+    "VELDEN",
+    "AanbiederRapportRij",
+    "DossierFeit",
+    "DossierRij",
+    "IntakeRij",
+    "OpdrachtRij",
+    "PipVersieRij",
+]
 
 # Contract field (wire name) -> column of ``dossier``: the fields a fact can set.
 VELDEN: dict[str, str] = {
@@ -198,3 +206,43 @@ class PipVersieRij(Base):
                 "versie": self.versie,
             }
         )
+
+
+class OpdrachtRij(Base):
+    """An opdracht to one aanbieder. It copies none of the person's data: the contact data and
+    (for the language part of a leerroute only) the BSN are the dossier's, put in at each read
+    (``opdrachten.als_opdracht``), so an opdracht for a MAP, PVT, MB or LBT aanbieder never
+    holds a BSN to leak. ``gegevens``: the gemeente's content of the contract, wire form."""
+
+    __tablename__ = "opdracht"
+
+    opdracht_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), index=True)
+    soort: Mapped[str] = mapped_column(String(40))
+    aanbiedersoort: Mapped[str] = mapped_column(String(40))
+    aanbieder_oin: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    gegevens: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_door: Mapped[str] = mapped_column(String(200))
+
+
+class AanbiederRapportRij(Base):
+    """A report an aanbieder submitted on its opdracht (``soort``: the contract resource, e.g.
+    ``voortgang-rapport``), validated for its kind before it is stored. Only accepted reports
+    are here: a refused one leaves no row. ``idempotentiesleutel`` is the aanbieder's
+    ``Idempotency-Key``, unique per aanbieder: a retried POST finds its first report here
+    instead of adding (and counting the hours of) a second one."""
+
+    __tablename__ = "aanbieder_rapport"
+    __table_args__ = (UniqueConstraint("aanbieder_oin", "idempotentiesleutel"),)
+
+    rapport_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    soort: Mapped[str] = mapped_column(String(40))
+    opdracht_id: Mapped[str] = mapped_column(ForeignKey("opdracht.opdracht_id"), index=True)
+    versie: Mapped[int] = mapped_column(Integer)
+    aanbieder_oin: Mapped[str] = mapped_column(String(20))
+    idempotentiesleutel: Mapped[str] = mapped_column(String(100))
+    # The full contract in wire form (validated by its model before storing).
+    gegevens: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    ontvangen_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -442,4 +442,4 @@ async def test_the_intake_and_pip_migration_creates_exactly_what_the_models_decl
         finally:
             await engine.dispose()
     assert differences == []
-    assert heads == {"dossier_bron_0002"}
+    assert heads == {"dossier_bron_0003"}

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from dossier_bron.main import openapi_document
+from dossier_bron.opdrachten import RAPPORTSOORTEN
 
 COMMITTED = Path(__file__).parents[2] / "services" / "dossier_bron" / "openapi.json"
 
@@ -47,6 +48,9 @@ def test_every_operation_has_an_explicit_operation_id_and_problem_responses():
         "leerroute-afschalen",
         "pip-lezen",
         "pip-versies",
+        "opdracht-verstrekken",
+        "opdracht-lezen",
+        *(f"{kind}-{op}" for kind in RAPPORTSOORTEN for op in ("indienen", "lijst", "lezen")),
     }
     for path, method in ids.values():
         responses = document["paths"][path][method]["responses"]
