@@ -29,7 +29,7 @@ A route declares what it serves and why; the kit does the rest, the same way eve
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, NoReturn
 
@@ -40,6 +40,7 @@ from pydantic import BaseModel
 from keten_contracts.access import Rij, Toegang, projecteer, toegang
 from keten_contracts.clients import Doel
 from keten_contracts.common import ContractModel
+from keten_contracts.parties import Rol
 from keten_core.auth import AuthenticatedCaller, authenticated_party
 from keten_core.problems import Problem
 from keten_core.verwerkingslog import Betrokkene, Verwerkingslog, VerwerkingslogOnbeschikbaar
@@ -191,31 +192,42 @@ def _resource_id(instance: BaseModel) -> str | None:
 
 
 def bron_lezing(
-    resource: str, doel: Doel, *, activiteit: str | None = None
+    resource: str,
+    doel: Doel,
+    *,
+    activiteit: str | None = None,
+    per_rol: Mapping[Rol, Doel] | None = None,
 ) -> Callable[..., Awaitable[BronLezing]]:
     """FastAPI dependency factory for a route that serves ``resource`` for ``doel``.
 
+    ``per_rol`` gives the purpose of callers in other roles where one endpoint serves several
+    parties each under its own purpose (DUO reads a PIP for plicht-en-termijnen, an aanbieder
+    its opdracht for opdracht-uitvoering); a role not listed reads under ``doel``. The purpose
+    still comes from the endpoint, never from the caller.
+
     ``activiteit`` names the processing activity in the log (default ``"<resource> lezen"``).
-    A caller whose registry entry does not list ``doel`` gets 403, and the attempt is logged.
+    A caller whose registry entry does not list the purpose gets 403, and the attempt is logged.
     """
     from keten_contracts.resources import RESOURCES
 
     if resource not in RESOURCES:
         raise KeyError(f"unknown resource {resource!r}")
     naam = activiteit or f"{resource} lezen"
+    doelen: Mapping[Rol, Doel] = dict(per_rol or {})
 
     async def dependency(
         caller: Annotated[AuthenticatedCaller, Depends(authenticated_party)],
         verwerkingslog: Annotated[Verwerkingslog, Depends(get_verwerkingslog)],
     ) -> BronLezing:
-        context = toegang(caller.party, doel)
+        gekozen = doelen.get(caller.rol, doel)
+        context = toegang(caller.party, gekozen)
         if context is None:
             try:
                 record = verwerkingslog.record(
                     activiteit=naam,
                     resource=resource,
                     caller=caller,
-                    doel=doel.value,
+                    doel=gekozen.value,
                     uitkomst=GEWEIGERD,
                 )
                 await verwerkingslog.schrijf(record)
@@ -224,7 +236,8 @@ def bron_lezing(
             raise Problem(
                 403,
                 detail=(
-                    f"client {caller.client_id!r} is not registered for purpose {doel.value!r}"
+                    f"client {caller.client_id!r} is not registered for purpose "
+                    f"{gekozen.value!r}"
                 ),
                 headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
             )

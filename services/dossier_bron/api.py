@@ -32,23 +32,35 @@ from sqlalchemy import select
 from keten_contracts.access import Rij, mag_wijzigen
 from keten_contracts.clients import Doel
 from keten_contracts.common import OPAQUE_ID_PATTERN, Bsn, ContractModel, Doelgroep
+from keten_contracts.envelope import source_urn
+from keten_contracts.events.catalogue import TYPE_PREFIX
 from keten_contracts.parties import Rol
 from keten_contracts.policy import view_model
 from keten_contracts.resources import get_resource
 from keten_contracts.resources.gemeente import Adres
 from keten_core import clock
-from keten_core.auth import AuthenticatedCaller, authenticated_party
 from keten_core.problems import Problem, problem_responses
 from keten_core.service import ServiceRuntime, runtime
-from keten_core.source_read import BronLezing, bron_lezing, get_verwerkingslog, served_json
-from keten_core.verwerkingslog import Betrokkene, Verwerkingslog
+from keten_core.source_read import BronLezing, bron_lezing, served_json
+from keten_core.uow import UnitOfWork
+from keten_core.verwerkingslog import Betrokkene
 
 from . import domain
+from .domain import Gemeenten
 from .models import DossierRij
 
-__all__ = ["API_PREFIX", "PROBLEM_RESPONSES", "dataref", "router"]
+__all__ = [
+    "API_PREFIX",
+    "PROBLEM_RESPONSES",
+    "SERVICE_NAAM",
+    "Bron",
+    "dataref",
+    "router",
+    "weigering",
+]
 
 API_PREFIX: Final = "/api/v1"
+SERVICE_NAAM: Final = "dossier-bron"
 
 # RFC 9457: every error is a problem detail (keten_core.problems answers them).
 PROBLEM_RESPONSES: Final = problem_responses(400, 401, 403, 404, 409, 422, 503)
@@ -63,17 +75,9 @@ def lezing_per_rol(resource: str) -> Callable[..., Awaitable[BronLezing]]:
     """A read open to the gemeente (its regie) and to DUO (its standing read: seed 001, row
     "Minister van SZW/DUO": BSN, naam/adres, PIP, MAP, PVT, leerroute), each under its own
     purpose; the read kit projects the view per role and logs it."""
-    gemeente = bron_lezing(resource, Doel.UITVOERING_INBURGERING)
-    duo = bron_lezing(resource, Doel.PLICHT_EN_TERMIJNEN)
-
-    async def dependency(
-        caller: Annotated[AuthenticatedCaller, Depends(authenticated_party)],
-        verwerkingslog: Annotated[Verwerkingslog, Depends(get_verwerkingslog)],
-    ) -> BronLezing:
-        kies = duo if caller.rol is Rol.DUO else gemeente
-        return await kies(caller, verwerkingslog)
-
-    return dependency
+    return bron_lezing(
+        resource, Doel.UITVOERING_INBURGERING, per_rol={Rol.DUO: Doel.PLICHT_EN_TERMIJNEN}
+    )
 
 
 # DUO resolves the dossier of a PIP it is told about (duo-adapter's ``dossier_van``).
@@ -92,6 +96,43 @@ router = APIRouter(prefix=API_PREFIX, tags=["bron"])
 def dataref(base_url: str, resource: str, resource_id: str) -> str:
     """Where a party fetches ``resource_id`` at this source (the ``dataref`` of events)."""
     return get_resource(resource).dataref(base_url.rstrip("/") + API_PREFIX, resource_id)
+
+
+def weigering(code: str, detail: str) -> Problem:
+    """A rule's refusal: 422 problem+json with the rule's reason code (``reden``); never the
+    request's content."""
+    return Problem(422, detail=detail, reden=code)
+
+
+class Bron:
+    """Emits a dossier's events: keyed by the dossier (one partition per dossier keeps their
+    order), with the dossier's gemeente as source (a shared-service centre serves several)."""
+
+    def __init__(self, gemeenten: Gemeenten) -> None:
+        self.gemeenten = gemeenten
+
+    def emit(
+        self,
+        keten: ServiceRuntime,
+        uow: UnitOfWork,
+        soort: str,
+        dossier: DossierRij,
+        resource: str,
+        resource_id: str,
+        data: dict[str, Any],
+        **routing: Any,
+    ) -> None:
+        uow.emit(
+            f"{TYPE_PREFIX}{soort}.v1",
+            subject=resource_id,
+            # One partition per dossier: its events keep their order.
+            partitionkey=dossier.dossier_id,
+            dataref=dataref(keten.settings.base_url, resource, resource_id),
+            data=data,
+            gemeentecode=dossier.gemeentecode,
+            source=source_urn(self.gemeenten.oin(dossier.gemeentecode), SERVICE_NAAM),
+            **routing,
+        )
 
 
 def _rij(dossier: DossierRij) -> Rij:

@@ -37,7 +37,6 @@ from keten_contracts.common import (
     Leerroute,
     Taalniveau,
 )
-from keten_contracts.envelope import source_urn
 from keten_contracts.parties import Rol
 from keten_contracts.policy import view_model
 from keten_contracts.resources.gemeente import Intake, Pip, PipWijzigingsoort
@@ -48,16 +47,21 @@ from keten_core.source_read import BronLezing, bron_lezing, served_json
 from keten_core.uow import UnitOfWork
 
 from . import domain, leerroute
-from .api import API_PREFIX, PROBLEM_RESPONSES, _betrokkene, _rij, dataref, lezing_per_rol
+from .api import (
+    API_PREFIX,
+    PROBLEM_RESPONSES,
+    Bron,
+    _betrokkene,
+    _rij,
+    lezing_per_rol,
+    weigering,
+)
 from .brief import render_uitnodiging
 from .domain import Gemeenten
 from .intake import beoordeel_afronding, beoordeel_uitnodiging
 from .models import DossierFeit, DossierRij, IntakeRij, PipVersieRij
 
-__all__ = ["SERVICE_NAAM", "build_router"]
-
-SERVICE_NAAM: Final = "dossier-bron"
-T: Final = "nl.inburgering."
+__all__ = ["build_router"]
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 
@@ -69,11 +73,6 @@ PipView: Any = view_model("pip", Rol.GEMEENTE, same_gemeente=True)
 
 def _lezing(resource: str, activiteit: str) -> Callable[..., Awaitable[BronLezing]]:
     return bron_lezing(resource, Doel.UITVOERING_INBURGERING, activiteit=activiteit)
-
-
-def _weigering(code: str, detail: str) -> Problem:
-    """A rule's refusal: 422 problem+json with the rule's reason code (``reden``)."""
-    return Problem(422, detail=detail, reden=code)
 
 
 # --- bodies ----------------------------------------------------------------------------------
@@ -185,35 +184,6 @@ def _mag(lezing: BronLezing, resource: str, velden: list[str], dossier: DossierR
         raise Problem(403, detail=f"This client may not change the {resource}.")
 
 
-class Bron:
-    """What a write needs besides the request: the gemeenten served (for the event source)."""
-
-    def __init__(self, gemeenten: Gemeenten) -> None:
-        self.gemeenten = gemeenten
-
-    def emit(
-        self,
-        keten: ServiceRuntime,
-        uow: UnitOfWork,
-        soort: str,
-        dossier: DossierRij,
-        resource: str,
-        resource_id: str,
-        data: dict[str, Any],
-    ) -> None:
-        uow.emit(
-            f"{T}{soort}.v1",
-            subject=resource_id,
-            # One partition per dossier: its events keep their order.
-            partitionkey=dossier.dossier_id,
-            dataref=dataref(keten.settings.base_url, resource, resource_id),
-            data=data,
-            gemeentecode=dossier.gemeentecode,
-            # The dossier's gemeente is the source (a shared-service centre serves several).
-            source=source_urn(self.gemeenten.oin(dossier.gemeentecode), SERVICE_NAAM),
-        )
-
-
 async def _intake_van(
     uow: UnitOfWork, lezing: BronLezing, intake_id: str
 ) -> tuple[IntakeRij, DossierRij]:
@@ -271,7 +241,7 @@ def _intensiteit(route: Leerroute, doelgroep: Doelgroep, uren: int | None) -> in
     besluit = leerroute.beoordeel_intensiteit(route, doelgroep, uren)
     if not besluit.toegestaan:
         assert besluit.weigeringsreden is not None
-        raise _weigering(
+        raise weigering(
             besluit.weigeringsreden.value,
             f"intensiteitUren does not fit the {route.value} of a {doelgroep.value}.",
         )
@@ -379,7 +349,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
                 uow.session.add(intake)
             reden = beoordeel_uitnodiging(intake.uitnodigingen, intake.afgerond_op is not None)
             if reden is not None:
-                raise _weigering(reden.value, "No further invitation to this brede intake.")
+                raise weigering(reden.value, "No further invitation to this brede intake.")
             intake.uitnodigingen = [
                 *intake.uitnodigingen,
                 {
@@ -419,9 +389,9 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             intake, dossier = await _intake_van(uow, lezing, intake_id)
             _mag(lezing, "intake", ["uitnodigingen", "eerste_gesprek_op"], dossier)
             if intake.afgerond_op is not None:
-                raise _weigering("intake-al-afgerond", "The brede intake is completed.")
+                raise weigering("intake-al-afgerond", "The brede intake is completed.")
             if volgnummer > len(intake.uitnodigingen):
-                raise _weigering("onbekende-uitnodiging", "No such invitation.")
+                raise weigering("onbekende-uitnodiging", "No such invitation.")
             uitnodigingen = [dict(u) for u in intake.uitnodigingen]
             uitnodigingen[volgnummer - 1]["verschenen"] = body.verschenen
             intake.uitnodigingen = uitnodigingen
@@ -500,7 +470,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
                 intake.uitnodigingen, intake.afgerond_op is not None, body.zonder_medewerking
             )
             if reden is not None:
-                raise _weigering(reden.value, "The brede intake cannot be completed so.")
+                raise weigering(reden.value, "The brede intake cannot be completed so.")
             intake.gegevens = items
             intake.afgerond_op = body.afgerond_op
             intake.afgerond_zonder_medewerking = body.zonder_medewerking
@@ -572,7 +542,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             ).scalar_one_or_none()
             if intake is None or intake.afgerond_op is None:
                 # Seed 001 taak 7: "De gemeente stelt op basis van brede intake vast".
-                raise _weigering("intake-niet-afgerond", "The PIP rests on a completed intake.")
+                raise weigering("intake-niet-afgerond", "The PIP rests on a completed intake.")
             doelgroep = Doelgroep(dossier.doelgroep)
             gegevens = body.model_dump(mode="json", by_alias=True, exclude_none=True)
             uren = _intensiteit(body.leerroute, doelgroep, body.intensiteit_uren)
@@ -671,7 +641,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             )
             if not besluit.toegestaan:
                 assert besluit.weigeringsreden is not None
-                raise _weigering(besluit.weigeringsreden.value, "This switch is not allowed.")
+                raise weigering(besluit.weigeringsreden.value, "This switch is not allowed.")
             gegevens = _zonder_ids(huidig)
             gegevens["leerroute"] = body.leerroute.value
             gegevens.pop("intensiteitUren", None)
@@ -722,7 +692,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             besluit = leerroute.beoordeel_afschaling(van, Taalniveau.A2, body.uren_gevolgd)
             if not besluit.toegestaan:
                 assert besluit.weigeringsreden is not None
-                raise _weigering(besluit.weigeringsreden.value, "This afschaling is not allowed.")
+                raise weigering(besluit.weigeringsreden.value, "This afschaling is not allowed.")
             gegevens = _zonder_ids(huidig)
             gegevens["wijziging"] = {
                 "soort": PipWijzigingsoort.AFGESCHAALD.value,

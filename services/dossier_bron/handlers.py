@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from keten_contracts.common import Doelgroep
 from keten_contracts.envelope import EnvelopeAttributes
+from keten_contracts.events.catalogue import TYPE_PREFIX
 from keten_contracts.resources import get_resource
 from keten_contracts.resources.gemeente import Dossierstatus
 from keten_core import clock
@@ -47,7 +48,7 @@ __all__ = ["build_events", "feiten_vastleggen", "open_dossier"]
 
 log = structlog.get_logger(__name__)
 
-T = "nl.inburgering."
+T = TYPE_PREFIX
 
 
 def _dataref(envelope: EnvelopeAttributes) -> str:

@@ -36,7 +36,7 @@ from .handlers import build_events
 
 __all__ = ["MIGRATIONS", "SERVICE", "GemeentenSettings", "build_service", "openapi_document"]
 
-SERVICE: Final = "dossier-bron"
+SERVICE: Final = api.SERVICE_NAAM
 MIGRATIONS: Final = Path(__file__).parent / "migrations" / "versions"
 
 

@@ -36,8 +36,7 @@ from sqlalchemy import select
 from keten_contracts.access import Rij, mag_wijzigen
 from keten_contracts.clients import Doel
 from keten_contracts.common import OPAQUE_ID_PATTERN, ContractModel, Doelgroep, Opdrachtsoort
-from keten_contracts.envelope import source_urn
-from keten_contracts.parties import Rol, bsn_past_bij_taak, opdrachttaak
+from keten_contracts.parties import AANBIEDER_ROLLEN, Rol, bsn_past_bij_taak, opdrachttaak
 from keten_contracts.policy import view_model
 from keten_contracts.resources import get_resource
 from keten_contracts.resources.gemeente import (
@@ -52,27 +51,23 @@ from keten_contracts.resources.gemeente import (
     ZRouteResultaatRapport,
 )
 from keten_core import clock
-from keten_core.auth import AuthenticatedCaller, authenticated_party
 from keten_core.problems import Problem
 from keten_core.service import ServiceRuntime, runtime
 from keten_core.source_read import (
     BronLezing,
     bron_lezing,
-    get_verwerkingslog,
     served_json,
 )
 from keten_core.uow import UnitOfWork
-from keten_core.verwerkingslog import Verwerkingslog, VerwerkingslogOnbeschikbaar
+from keten_core.verwerkingslog import VerwerkingslogOnbeschikbaar
 
 from . import domain
-from .api import API_PREFIX, PROBLEM_RESPONSES, _betrokkene, dataref
+from .api import API_PREFIX, PROBLEM_RESPONSES, Bron, _betrokkene, weigering
 from .domain import Gemeenten
 from .models import AanbiederRapportRij, DossierRij, OpdrachtRij, PipVersieRij
 
 __all__ = ["RAPPORTSOORTEN", "Ontvangst", "OpdrachtVerstrekking", "als_opdracht", "build_router"]
 
-SERVICE_NAAM: Final = "dossier-bron"
-T: Final = "nl.inburgering."
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 _ERRORS: Final = {s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 422, 503)}
@@ -149,11 +144,6 @@ def _indiening(resource: str, model: type[ContractModel]) -> Any:
     )
 
 
-def _weigering(code: str, detail: str) -> Problem:
-    """A rule's refusal: 422 problem+json with the rule's reason code; never the body."""
-    return Problem(422, detail=detail, reden=code)
-
-
 def _opdracht_rij(opdracht: OpdrachtRij, dossier: DossierRij) -> Rij:
     doelgroep = Doelgroep(dossier.doelgroep) if dossier.doelgroep else None
     return Rij(
@@ -194,51 +184,15 @@ def als_opdracht(opdracht: OpdrachtRij, dossier: DossierRij) -> Opdracht:
 def _opdracht_lezing(activiteit: str) -> Callable[..., Awaitable[BronLezing]]:
     """A read of an opdracht under the caller's own purpose: an aanbieder for the opdracht's
     execution, DUO for plicht and termijnen, the gemeente for its regie."""
-    per_rol = {
-        "aanbieder": bron_lezing("opdracht", Doel.OPDRACHT_UITVOERING, activiteit=activiteit),
-        Rol.DUO: bron_lezing("opdracht", Doel.PLICHT_EN_TERMIJNEN, activiteit=activiteit),
-        Rol.GEMEENTE: bron_lezing("opdracht", Doel.UITVOERING_INBURGERING, activiteit=activiteit),
-    }
-
-    async def dependency(
-        caller: Annotated[AuthenticatedCaller, Depends(authenticated_party)],
-        verwerkingslog: Annotated[Verwerkingslog, Depends(get_verwerkingslog)],
-    ) -> BronLezing:
-        sleutel: Any = "aanbieder" if caller.rol.is_aanbieder else caller.rol
-        kies = per_rol.get(sleutel, per_rol[Rol.GEMEENTE])
-        return await kies(caller, verwerkingslog)
-
-    return dependency
-
-
-class Bron:
-    """The gemeenten served (an event's source is the dossier's gemeente)."""
-
-    def __init__(self, gemeenten: Gemeenten) -> None:
-        self.gemeenten = gemeenten
-
-    def emit(
-        self,
-        keten: ServiceRuntime,
-        uow: UnitOfWork,
-        soort: str,
-        dossier: DossierRij,
-        resource: str,
-        resource_id: str,
-        data: dict[str, Any],
-        **routing: Any,
-    ) -> None:
-        uow.emit(
-            f"{T}{soort}.v1",
-            subject=resource_id,
-            # One partition per dossier: its events keep their order.
-            partitionkey=dossier.dossier_id,
-            dataref=dataref(keten.settings.base_url, resource, resource_id),
-            data=data,
-            gemeentecode=dossier.gemeentecode,
-            source=source_urn(self.gemeenten.oin(dossier.gemeentecode), SERVICE_NAAM),
-            **routing,
-        )
+    return bron_lezing(
+        "opdracht",
+        Doel.UITVOERING_INBURGERING,
+        activiteit=activiteit,
+        per_rol={
+            Rol.DUO: Doel.PLICHT_EN_TERMIJNEN,
+            **dict.fromkeys(AANBIEDER_ROLLEN, Doel.OPDRACHT_UITVOERING),
+        },
+    )
 
 
 async def _huidige_pip(uow: UnitOfWork, dossier_id: str) -> list[PipVersieRij]:
@@ -284,7 +238,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         taak = opdrachttaak(body.soort)
         if taak is None or body.aanbiedersoort not in taak.uitvoerders:
             # Seed 001: each task has its kind of aanbieder (a MAP is no taalaanbieder's).
-            raise _weigering(
+            raise weigering(
                 "aanbieder-past-niet-bij-opdracht",
                 f"An opdracht of soort {body.soort.value} is not for a "
                 f"{body.aanbiedersoort.value}.",
@@ -420,7 +374,7 @@ def _rapport_routes(
                 # Another aanbieder's opdracht: the answer of an unknown one (logged).
                 await lezing.niet_gevonden(opdracht_id)
             if caller.rol not in rapporteurs:
-                raise _weigering(
+                raise weigering(
                     "rapportsoort-niet-voor-aanbieder",
                     f"A {resource} is not submitted by a {caller.rol.value}.",
                 )
@@ -431,12 +385,12 @@ def _rapport_routes(
                 # een wettelijke bepaling geregeld en daardoor verboden." Refused before
                 # anything is stored, and the answer does not repeat it.
                 if not mag_wijzigen(lezing.toegang, resource, "bsn", rij):
-                    raise _weigering(
+                    raise weigering(
                         "bsn-niet-toegestaan",
                         "This opdracht's task allows no BSN; nothing of the report is stored.",
                     )
                 if body.bsn != dossier.bsn:
-                    raise _weigering(
+                    raise weigering(
                         "bsn-past-niet-bij-opdracht",
                         "The BSN is not the opdracht's person; nothing is stored.",
                     )
@@ -460,7 +414,7 @@ def _rapport_routes(
             except ValidationError as exc:
                 # Names the fields, never their values (the body may hold personal data).
                 plekken = sorted({".".join(map(str, e["loc"])) or resource for e in exc.errors()})
-                raise _weigering(
+                raise weigering(
                     "rapport-ongeldig",
                     f"The {resource} breaks its contract at: {', '.join(plekken)}.",
                 ) from None

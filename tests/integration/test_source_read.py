@@ -74,11 +74,16 @@ KLANTMANAGER = party(
     "amsterdam-pw", "00000001002564440000", Rol.GEMEENTE, {Doel.UITVOERING_PARTICIPATIEWET},
     namens="0363", functie=Functie.KLANTMANAGER_PARTICIPATIEWET,
 )
-PARTIES = [AMSTERDAM, UTRECHT, SSC_VOOR_AMSTERDAM, SSC_VOOR_UTRECHT, KLANTMANAGER]
+# Another party reading the same endpoint under its own purpose (``per_rol``).
+DUO = party("duo", "00000001800866472000", Rol.DUO, {Doel.PLICHT_EN_TERMIJNEN})
+PARTIES = [AMSTERDAM, UTRECHT, SSC_VOOR_AMSTERDAM, SSC_VOOR_UTRECHT, KLANTMANAGER, DUO]
 
 
 # Module level: the route's annotations are resolved against this module's globals.
 LEZEN = bron_lezing("klantprofiel", Doel.UITVOERING_INBURGERING)
+LEZEN_PER_ROL = bron_lezing(
+    "klantprofiel", Doel.UITVOERING_INBURGERING, per_rol={Rol.DUO: Doel.PLICHT_EN_TERMIJNEN}
+)
 
 
 def build(database_url: str, bootstrap: str, *, sleutel: str | None = SLEUTEL) -> KetenService:
@@ -90,6 +95,17 @@ def build(database_url: str, bootstrap: str, *, sleutel: str | None = SLEUTEL) -
     ) -> Any:
         if klantprofiel_id != KLANTPROFIEL.klantprofiel_id:
             await lezing.niet_gevonden(klantprofiel_id)
+        view = await lezing.lever(
+            KLANTPROFIEL,
+            rij=Rij(gemeentecode=GEKOPPELD_AAN),
+            betrokkene=Betrokkene("bsn", BSN),
+        )
+        return served_json(view)
+
+    @router.get("/per-rol/klantprofielen/{klantprofiel_id}")
+    async def klantprofiel_per_rol(
+        klantprofiel_id: str, lezing: Annotated[BronLezing, Depends(LEZEN_PER_ROL)]
+    ) -> Any:
         view = await lezing.lever(
             KLANTPROFIEL,
             rij=Rij(gemeentecode=GEKOPPELD_AAN),
@@ -266,3 +282,25 @@ async def test_keten_verwerkingen_answers_a_subject_access_request(
     assert lines[0]["doel"] == "uitvoering-inburgering" and lines[0]["uitkomst"] == "geleverd"
     monkeypatch.delenv("KETEN_VERWERKINGSLOG_SLEUTEL")
     assert await asyncio.to_thread(main, ["verwerkingen", SERVICE, "--bsn", BSN]) == 2
+
+
+async def test_an_endpoint_serves_another_role_under_that_roles_own_purpose(
+    database, kafka_bootstrap_servers
+):
+    service = build(database, kafka_bootstrap_servers)
+    async with serving(service, free_port()) as client:
+        pid = KLANTPROFIEL.klantprofiel_id
+        # DUO is registered for plicht-en-termijnen only: on the gemeente's endpoint it is not
+        # registered for the purpose (403); where the endpoint names DUO's purpose for DUO, the
+        # policy decides (DUO reads nothing of a klantprofiel: 404) and the log names that purpose.
+        assert (await read(client, DUO)).status_code == 403
+        per_rol = await client.get(f"/per-rol/klantprofielen/{pid}", auth=auth(DUO))
+        assert per_rol.status_code == 404
+        own = await client.get(f"/per-rol/klantprofielen/{pid}", auth=auth(AMSTERDAM))
+        assert own.status_code == 200 and own.json()["bsn"] == BSN
+    rows = await log_rows(database)
+    assert [(r["client_id"], r["doel"], r["uitkomst"]) for r in rows] == [
+        ("duo", "uitvoering-inburgering", "geweigerd"),
+        ("duo", "plicht-en-termijnen", "geweigerd"),
+        ("amsterdam", "uitvoering-inburgering", "geleverd"),
+    ]
