@@ -38,6 +38,7 @@ from keten_core.uow import UnitOfWork
 from . import domain, models
 from .handlers import (
     Persoon,
+    beslissing_melden,
     emit,
     persoon_van_plicht,
     signaal_afgeven,
@@ -332,22 +333,15 @@ async def vrijstelling_verlenen(
         instance = row.to_contract()
         uow.session.add(row)
         await uow.session.flush()
-        emit(
+        beslissing_melden(
             uow,
             base,
+            wie.persoon,
+            pid,
             "vrijstelling.verleend.v1",
             "vrijstelling",
             row.vrijstelling_id,
-            wie.persoon,
-            pid,
-        )
-        signaal_afgeven(
-            uow,
-            base,
-            wie.persoon,
-            pid,
             contract.Signaalcode.VRIJSTELLING_VERLEEND,
-            betreft_id=row.vrijstelling_id,
         )
         if domain.beeindigt_plicht(body.omvang):
             _beeindigen(uow, base, wie, contract.Beeindigingsreden.VRIJSTELLING, row.besluitdatum)
@@ -381,14 +375,15 @@ async def ontheffing_verlenen(
         await uow.session.flush()
         # Seed 002 section 4.4: "DUO informeert de gemeente over de uitkomst van de aanvraag om
         # een ontheffing, niet dat er een aanvraag is ingediend."
-        emit(uow, base, "ontheffing.verleend.v1", "ontheffing", row.ontheffing_id, wie.persoon, pid)
-        signaal_afgeven(
+        beslissing_melden(
             uow,
             base,
             wie.persoon,
             pid,
+            "ontheffing.verleend.v1",
+            "ontheffing",
+            row.ontheffing_id,
             contract.Signaalcode.ONTHEFFING_VERLEEND,
-            betreft_id=row.ontheffing_id,
         )
         if domain.beeindigt_plicht(body.omvang):
             _beeindigen(uow, base, wie, contract.Beeindigingsreden.ONTHEFFING, row.besluitdatum)
@@ -433,22 +428,15 @@ async def examenresultaat_vastleggen(
         instance = row.to_contract()
         uow.session.add(row)
         await uow.session.flush()
-        emit(
+        beslissing_melden(
             uow,
             base,
+            wie.persoon,
+            pid,
             "examenresultaat.vastgesteld.v1",
             "examenresultaat",
             row.examenresultaat_id,
-            wie.persoon,
-            pid,
-        )
-        signaal_afgeven(
-            uow,
-            base,
-            wie.persoon,
-            pid,
             contract.Signaalcode.NIEUW_EXAMENRESULTAAT,
-            betreft_id=row.examenresultaat_id,
         )
     return _aangemaakt(instance)
 
@@ -479,22 +467,15 @@ async def lbt_uitslag_vastleggen(
         await uow.session.flush()
         # Seed 002 section 3.4.2: "DUO koppelt het resultaat van de toets via het portaal terug
         # aan de gemeente."
-        emit(
+        beslissing_melden(
             uow,
             base,
+            wie.persoon,
+            pid,
             "lbt-uitslag.vastgesteld.v1",
             "lbt-uitslag",
             row.lbt_uitslag_id,
-            wie.persoon,
-            pid,
-        )
-        signaal_afgeven(
-            uow,
-            base,
-            wie.persoon,
-            pid,
             contract.Signaalcode.NIEUWE_LBT_UITSLAG,
-            betreft_id=row.lbt_uitslag_id,
         )
     return _aangemaakt(instance)
 
@@ -525,14 +506,15 @@ async def diploma_uitreiken(
         await uow.session.flush()
         certificaat = body.soort is contract.Diplomasoort.CERTIFICAAT
         event = "certificaat.toegekend.v1" if certificaat else "diploma.uitgereikt.v1"
-        emit(uow, base, event, "diploma", row.diploma_id, wie.persoon, pid)
-        signaal_afgeven(
+        beslissing_melden(
             uow,
             base,
             wie.persoon,
             pid,
+            event,
+            "diploma",
+            row.diploma_id,
             contract.Signaalcode.DIPLOMA_OF_CERTIFICAAT,
-            betreft_id=row.diploma_id,
         )
         wijze = (
             contract.WijzeVoldaan.CERTIFICAAT
@@ -630,22 +612,15 @@ async def boete_opleggen(
         instance = row.to_contract()
         uow.session.add(row)
         await uow.session.flush()
-        emit(
+        beslissing_melden(
             uow,
             base,
+            wie.persoon,
+            pid,
             "resultaatsverplichting.boete.opgelegd.v1",
             "duo-boete",
             row.duo_boete_id,
-            wie.persoon,
-            pid,
-        )
-        signaal_afgeven(
-            uow,
-            base,
-            wie.persoon,
-            pid,
             contract.Signaalcode.BOETE_OPGELEGD,
-            betreft_id=row.duo_boete_id,
         )
     return _aangemaakt(instance)
 
@@ -768,14 +743,15 @@ async def doelgroep_wijzigen(
             raise Problem(409, detail=f"the doelgroep already is {body.doelgroep.value}")
         wie.persoon.doelgroep = body.doelgroep.value
         pid = wie.plicht.inburgeringsplicht_id
-        emit(uow, base, "doelgroep.gewijzigd.v1", "inburgeringsplicht", pid, wie.persoon, pid)
-        signaal_afgeven(
+        beslissing_melden(
             uow,
             base,
             wie.persoon,
             pid,
+            "doelgroep.gewijzigd.v1",
+            "inburgeringsplicht",
+            pid,
             contract.Signaalcode.INBURGERINGSPLICHT_GEWIJZIGD,
-            betreft_id=pid,
         )
         instance = wie.plicht.to_contract(wie.persoon)
     return _aangemaakt(instance)

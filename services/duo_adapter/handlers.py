@@ -133,6 +133,23 @@ def signaal_afgeven(
     return signaal
 
 
+def beslissing_melden(
+    uow: UnitOfWork,
+    base_url: str,
+    persoon: models.Inburgeringsplichtige,
+    plicht_id: str,
+    event_type: str,
+    resource: str,
+    resource_id: str,
+    code: contract.Signaalcode,
+) -> None:
+    """A DUO decision made known: its thin event, then the signaal about that resource for the
+    linked gemeente (seed 002 section 3.1: "als er nieuwe relevante informatie beschikbaar
+    is")."""
+    emit(uow, base_url, event_type, resource, resource_id, persoon, plicht_id)
+    signaal_afgeven(uow, base_url, persoon, plicht_id, code, betreft_id=resource_id)
+
+
 async def persoon_van_plicht(uow: UnitOfWork, plicht_id: str) -> Persoon | None:
     row = (
         await uow.session.execute(
