@@ -90,60 +90,95 @@ def statuses_per_operation(report: Path) -> dict[str, set[int]]:
     return found
 
 
-@contextmanager
-def service_process(
-    service: str,
-    *,
-    database: str,
-    kafka_bootstrap_servers: str,
-    oin: str,
-    parties: Sequence[Any],
-    sleutel: str,
-    log_path: Path,
-    extra_env: Mapping[str, str] | None = None,
-) -> Iterator[str]:
-    """``keten run SERVICE`` as its own process with the control API on, configured by KETEN_*;
-    yields its base URL once it is ready, and stops it afterwards."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "KETEN_DATABASE_URL": database,
-        "KETEN_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
-        "KETEN_TOPIC_PREFIX": f"st{port}.",
-        "KETEN_DEAD_LETTER_TOPIC": f"st{port}.deadletter",
-        "KETEN_OIN": oin,
-        "KETEN_CONTROL_API": "true",
-        "KETEN_VERWERKINGSLOG_SLEUTEL": sleutel,
-        "KETEN_PARTIES": json.dumps(
-            [{**p.model_dump(mode="json"), "secret": p.secret.get_secret_value()} for p in parties]
-        ),
-        "KETEN_LOG_LEVEL": "WARNING",
-        **(extra_env or {}),
-    }
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(BIN / "keten"), "run", service, "--port", str(port)],
-            env=env,
+class ServiceProcess:
+    """``keten run SERVICE`` as its own process, configured by KETEN_*: started, killed
+    (SIGKILL: no shutdown of any kind, as a crashed pod) and started again on the same port."""
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        database: str,
+        kafka_bootstrap_servers: str,
+        oin: str,
+        parties: Sequence[Any],
+        sleutel: str,
+        log_path: Path,
+        extra_env: Mapping[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.service = service
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.env = {
+            **os.environ,
+            "KETEN_DATABASE_URL": database,
+            "KETEN_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+            "KETEN_TOPIC_PREFIX": f"st{self.port}.",
+            "KETEN_DEAD_LETTER_TOPIC": f"st{self.port}.deadletter",
+            "KETEN_OIN": oin,
+            "KETEN_CONTROL_API": "true",
+            "KETEN_VERWERKINGSLOG_SLEUTEL": sleutel,
+            "KETEN_PARTIES": json.dumps(
+                [
+                    {**p.model_dump(mode="json"), "secret": p.secret.get_secret_value()}
+                    for p in parties
+                ]
+            ),
+            "KETEN_LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *, wait_ready: bool = True) -> None:
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(
+            [str(BIN / "keten"), "run", self.service, "--port", str(self.port)],
+            env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, f"{service} did not become ready"
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
+        log.close()  # the child holds its own descriptor
+        if wait_ready:
+            self.wait_ready()
+
+    def wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
             try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+                if httpx.get(f"{self.url}/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert self.process is not None and self.process.poll() is None, (
+                self.log_path.read_text()
+            )
+            assert time.monotonic() < deadline, f"{self.service} did not become ready"
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to flush, commit or close anything."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+@contextmanager
+def service_process(service: str, **options: Any) -> Iterator[str]:
+    """A ``ServiceProcess`` started and ready; yields its base URL, and stops it afterwards."""
+    process = ServiceProcess(service, **options)
+    try:
+        process.start()
+        yield process.url
+    finally:
+        process.stop()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.engine import make_url
 
 from keten_core.consumer import BatchHandler, ConsumedEvent, EventConsumer
@@ -38,6 +39,34 @@ async def read_all(
                     records.extend(batch)
         for batch in (await consumer.getmany(timeout_ms=1000)).values():
             records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def read_to_end(bootstrap: str, topic: str, timeout_s: float = 20.0) -> list[ConsumerRecord]:
+    """Every record on ``topic`` up to its end at the time of the call, in partition order
+    (an empty list when the topic does not exist yet)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    tps = [TopicPartition(topic, p["partition"]) for p in described.get("partitions", [])]
+    records: list[ConsumerRecord] = []
+    if not tps:
+        return records
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        async with asyncio.timeout(timeout_s):
+            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+                for batch in (await consumer.getmany(*tps, timeout_ms=500)).values():
+                    records.extend(batch)
     finally:
         await consumer.stop()
     return records

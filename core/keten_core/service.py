@@ -18,7 +18,8 @@ What the lifespan does, in order:
 3. Kafka, in a supervised background task so that the HTTP API serves (and writes to the
    outbox) while the broker is still unreachable: topics (the catalogue's, the dead-letter topic,
    this group's retry topic), the producer, the relay (one active per database, the others
-   stand by) and the consumer (group id = service name = inbox name);
+   stand by) and the consumer (group id = topic prefix + service name, so sandboxes and test
+   runs sharing one cluster never join each other's group; inbox name = service name);
 4. on shutdown, each step bounded: consumer (finishes and commits its batch), relay, producer
    (flushes what it can), telemetry (flushes spans), engine.
 
@@ -143,6 +144,13 @@ class KetenService:
         oin = self.settings.oin
         return source_urn(oin, self.name) if oin else None
 
+    @property
+    def consumer_group(self) -> str:
+        """The Kafka consumer group: the service name behind the topic prefix, so sandboxes
+        and test runs that share a cluster (each with its own prefix) never join one group and
+        take each other's partitions."""
+        return self.settings.topic_prefix + self.name
+
     def app(self) -> FastAPI:
         app = create_service_app(
             self.settings,
@@ -231,12 +239,13 @@ class KetenService:
         state.relay = relay
         self._supervise(state, "outbox-relay", relay.run())
         if self.events.event_types:
+            group = self.consumer_group
             consumer = EventConsumer(
                 settings.kafka_bootstrap_servers,
-                [*sorted(self.events.topics(settings.topic_prefix)), retry_topic_for(self.name)],
-                group_id=self.name,
+                [*sorted(self.events.topics(settings.topic_prefix)), retry_topic_for(group)],
+                group_id=group,
                 handler=self.events.batch_handler(
-                    lambda: state.unit_of_work(consumer=self.name), group=self.name
+                    lambda: state.unit_of_work(consumer=self.name), group=group
                 ),
                 dead_letters=producer,
                 dead_letter_topic=settings.dead_letter_topic,
@@ -260,7 +269,9 @@ class KetenService:
         specs = [TopicSpec(n, s.kafka_partitions, s.kafka_replication_factor) for n in names]
         specs.append(TopicSpec(s.dead_letter_topic, s.kafka_partitions, s.kafka_replication_factor))
         specs.append(
-            TopicSpec(retry_topic_for(self.name), s.kafka_partitions, s.kafka_replication_factor)
+            TopicSpec(
+                retry_topic_for(self.consumer_group), s.kafka_partitions, s.kafka_replication_factor
+            )
         )
         return sorted(specs, key=lambda spec: spec.name)
 
