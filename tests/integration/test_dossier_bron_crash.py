@@ -11,7 +11,8 @@ duo-adapter running:
   duo-adapter's inbox applies once (one termijn).
 
 And two replicas on one database, both taking PIP changes of one dossier at the same time, one
-of them killed half way: the dossier's events arrive in the order of its PIP versions."""
+of them killed half way: the dossier's events arrive in the order of its PIP versions. And more
+concurrent writes than the database pool has connections all succeed."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from coa_adapter.main import build_service as build_coa
+from dossier_bron.bench import dossiers_openen
 from duo_adapter.main import build_service as build_duo
 from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.parties import Rol
@@ -314,3 +316,27 @@ async def test_two_replicas_on_one_database_keep_the_order_of_a_dossiers_events(
         tweede = await asyncio.gather(*(wijzig(o.replicas[1], n) for n in range(10, 16)))
         assert sorted(tweede) == list(range(12, 18))
         assert await volgorde(17) == list(range(1, 18))
+
+
+async def test_many_concurrent_writes_each_logging_a_read_never_exhaust_the_pool(
+    postgres_server_url: str, kafka_bootstrap_servers: str, tmp_path: Path
+):
+    """A write route holds its unit of work's connection while the read kit logs what it
+    delivers on another: from one pool, more concurrent writes than connections each held one
+    and waited for a second until the pool timed out (500s after 30 s). The processing log has
+    a pool of its own."""
+    async with opstelling(postgres_server_url, kafka_bootstrap_servers, tmp_path, 1) as o:
+        [bron] = o.replicas
+        bron.start()
+        dossiers = await dossiers_openen(o.keten.databases["bron"], 40)
+
+        async def uitnodigen(dossier_id: str) -> int:
+            async with o.client(bron) as client:
+                answer = await client.post(
+                    f"/api/v1/dossiers/{dossier_id}/intake/uitnodigingen",
+                    json={"datum": "2026-01-05"},
+                    auth=auth(AMSTERDAM),
+                )
+            return answer.status_code
+
+        assert await asyncio.gather(*(uitnodigen(d) for d in dossiers)) == [201] * 40
