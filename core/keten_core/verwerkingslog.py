@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -253,16 +253,25 @@ class Verwerkingslog:
         *,
         van: datetime | None = None,
         tot: datetime | None = None,
+        resource_ids: Collection[str] | None = None,
     ) -> list[Verwerking]:
-        """Every record of ``betrokkene`` (oldest first): who read their data, when, what for."""
+        """Every record of ``betrokkene`` (oldest first): who read their data, when, what for.
+        ``resource_ids`` keeps only the records about those rows: a source that serves several
+        gemeenten answers each gemeente's request from the records of its own rows."""
         # Optional bounds as NULL-tolerant parameters: one fixed statement, no SQL built here.
         statement = text(
             f"SELECT {_COLUMNS} FROM keten_verwerkingslog WHERE betrokkene = :p"  # noqa: S608
             " AND (CAST(:van AS timestamptz) IS NULL OR tijdstip >= :van)"
             " AND (CAST(:tot AS timestamptz) IS NULL OR tijdstip < :tot)"
+            " AND (CAST(:ids AS text[]) IS NULL OR resource_id = ANY(CAST(:ids AS text[])))"
             " ORDER BY tijdstip, id"
         )
-        params: dict[str, Any] = {"p": self.pseudoniem(betrokkene), "van": van, "tot": tot}
+        params: dict[str, Any] = {
+            "p": self.pseudoniem(betrokkene),
+            "van": van,
+            "tot": tot,
+            "ids": None if resource_ids is None else sorted(resource_ids),
+        }
         async with self.engine.connect() as connection:
             result = await connection.execute(statement, params)
             return [Verwerking(**row._mapping) for row in result]

@@ -60,6 +60,7 @@ from .brief import render_uitnodiging
 from .domain import Gemeenten
 from .intake import beoordeel_afronding, beoordeel_uitnodiging
 from .models import DossierFeit, DossierRij, IntakeRij, PipVersieRij
+from .opdrachten import taaluren
 
 __all__ = ["build_router"]
 
@@ -157,8 +158,10 @@ class Leerroutewissel(ContractModel):
 
 
 class Afschaling(ContractModel):
+    """The hours followed are not the caller's to state: the service counts what the
+    aanbieders reported on the dossier's language opdrachten (``opdrachten.taaluren``)."""
+
     datum: date = Field(description="Date of the afschaling (the new version).")
-    uren_gevolgd: int = Field(ge=0, le=10_000, description="Hours of language lessons followed.")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -689,7 +692,10 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
                 if afgeschaald or huidig.leerroute is not Leerroute.B1
                 else Taalniveau.B1
             )
-            besluit = leerroute.beoordeel_afschaling(van, Taalniveau.A2, body.uren_gevolgd)
+            # Seed 002 section 4.4: "tenminste 600 uur aan taalles is gevolgd": the attended
+            # hours the aanbieders reported, corrections superseding.
+            gevolgd = await taaluren(uow, dossier_id)
+            besluit = leerroute.beoordeel_afschaling(van, Taalniveau.A2, gevolgd.aanwezig)
             if not besluit.toegestaan:
                 assert besluit.weigeringsreden is not None
                 raise weigering(besluit.weigeringsreden.value, "This afschaling is not allowed.")
@@ -707,7 +713,8 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
                 vorige,
                 gegevens,
                 "leerroute.afgeschaald",
-                urenGevolgd=body.uren_gevolgd,
+                urenGevolgd=gevolgd.aanwezig,
+                urenRapporten=list(gevolgd.rapporten),
             )
         return JSONResponse(served, status_code=201)
 

@@ -35,12 +35,15 @@ __all__ = [
     "Besluit",
     "BoeteVoorstel",
     "Maatregel",
+    "ParticipatiewetSanctie",
     "Weigeringsreden",
     "beoordeel_boete",
     "beoordeel_intakeboete",
     "intake_zonder_medewerking",
     "intakeboete_mogelijk",
+    "is_intakereden",
     "opbouw_rang",
+    "participatiewet_sanctie",
 ]
 
 # Seed 004 section 3.2.6 (Handhaving): "Gemeenten kunnen een boete opleggen van € 250 per
@@ -70,6 +73,11 @@ _INTAKEREDENEN = frozenset(
 )
 
 
+def is_intakereden(reden: Maatregelreden) -> bool:
+    """Whether ``reden`` is an intake offence (``beoordeel_intakeboete``), not a PIP one."""
+    return reden in _INTAKEREDENEN
+
+
 class Weigeringsreden(StrEnum):
     """Why a proposed fine may not be imposed (codes for problem+json)."""
 
@@ -78,6 +86,7 @@ class Weigeringsreden(StrEnum):
     BEDRAG_ONGELDIG = "bedrag-ongeldig"
     BUITEN_TERMIJN = "buiten-termijn"
     NOG_GEEN_TWEEDE_OPROEP_GEMIST = "nog-geen-tweede-oproep-gemist"
+    GEMISTE_OPROEPEN_AL_BEBOET = "gemiste-oproepen-al-beboet"
     BOVEN_MAXIMUM_PER_OVERTREDING = "boven-maximum-per-overtreding"
     BOVEN_MAXIMUM_VOOR_OPBOUW = "boven-maximum-voor-opbouw"
     BOVEN_MAXIMUM_PER_TERMIJN = "boven-maximum-per-termijn"
@@ -204,20 +213,31 @@ def _gemeenschappelijke_weigering(voorstel: BoeteVoorstel) -> Weigeringsreden | 
     return None
 
 
-def beoordeel_intakeboete(voorstel: BoeteVoorstel, gemiste_uitnodigingen: int) -> Besluit:
+def beoordeel_intakeboete(
+    voorstel: BoeteVoorstel, gemiste_uitnodigingen: int, eerdere_intakeboetes: int = 0
+) -> Besluit:
     """May the fine for missing (or not cooperating with) the brede intake be imposed?
 
     At most ``INTAKEBOETE_CENTEN`` per offence (seed 004 section 3.2.6), from the second missed
     invitation (``intakeboete_mogelijk``), culpable and not sanctioned under the
     Participatiewet. Intake fines fall before the PIP, so before the termijn whose cap
-    ``beoordeel_boete`` guards; they are not part of the PIP opbouw (``rang`` is always 1)."""
+    ``beoordeel_boete`` guards; they are not part of the PIP opbouw (``rang`` is always 1).
+
+    One fine per missed invitation from the second (the first earns the warning, seed 001 taak
+    3, quoted at ``intakeboete_mogelijk``), so ``eerdere_intakeboetes`` (the intake fines
+    already imposed) must stay below ``gemiste_uitnodigingen - 1``: seed 002 section 4.7,
+    "iemand [kan] niet twee keer voor eenzelfde feit beboet worden"."""
     if voorstel.reden not in _INTAKEREDENEN:
         raise ValueError(f"{voorstel.reden.value} is no intake offence: use beoordeel_boete")
+    if eerdere_intakeboetes < 0:
+        raise ValueError("a count of fines is never negative")
     gemeenschappelijk = _gemeenschappelijke_weigering(voorstel)
     if gemeenschappelijk is not None:
         return Besluit(gemeenschappelijk, 1, 0)
     if not intakeboete_mogelijk(gemiste_uitnodigingen):
         return Besluit(Weigeringsreden.NOG_GEEN_TWEEDE_OPROEP_GEMIST, 1, 0)
+    if eerdere_intakeboetes >= gemiste_uitnodigingen - 1:
+        return Besluit(Weigeringsreden.GEMISTE_OPROEPEN_AL_BEBOET, 1, 0)
     if voorstel.bedrag_in_centen > INTAKEBOETE_CENTEN:
         return Besluit(Weigeringsreden.BOVEN_MAXIMUM_PER_OVERTREDING, 1, INTAKEBOETE_CENTEN)
     return Besluit(None, 1, INTAKEBOETE_CENTEN)
@@ -275,3 +295,32 @@ def beoordeel_boete(
     if voorstel.bedrag_in_centen > resterend:
         return Besluit(Weigeringsreden.BOVEN_MAXIMUM_PER_TERMIJN, rang, maximum)
     return Besluit(None, rang, maximum)
+
+
+@dataclass(frozen=True)
+class ParticipatiewetSanctie:
+    """A Participatiewet measure (uitkeringsverlaging) as the rule sees it."""
+
+    participatiewet_maatregel_id: str
+    gedraging: Maatregelreden
+    besluitdatum: date
+
+
+def participatiewet_sanctie(
+    sancties: Iterable[ParticipatiewetSanctie], reden: Maatregelreden, datum: date
+) -> str | None:
+    """The Participatiewet measure that already sanctioned the conduct of a fine for ``reden``
+    on ``datum``, or None.
+
+    Seed 002 section 4.2: "een inburgeringsplichtige kan geen bestuurlijke boete krijgen in het
+    kader van de Wet inburgering, wanneer zijn of haar uitkering al voor dezelfde gedrag is
+    verlaagd". The seeds do not say how "dezelfde gedrag" is recognised; the measure records
+    the conduct as the inburgering reason code (``ParticipatiewetMaatregel.gedraging``). Taken
+    here: the same code, decided less than 12 months before the fine's date (12 months or more
+    apart starts a new series in the opbouw, ``OPBOUW_HERSTART_NA``) or at any time after it (a
+    benefit lowered later for this conduct still forbids the fine). In doubt the rule stops
+    the fine: a withheld fine can be reconsidered, a double punishment cannot be undone."""
+    for sanctie in sorted(sancties, key=lambda s: s.besluitdatum, reverse=True):
+        if sanctie.gedraging is reden and sanctie.besluitdatum > datum - OPBOUW_HERSTART_NA:
+            return sanctie.participatiewet_maatregel_id
+    return None

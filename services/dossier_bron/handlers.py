@@ -40,7 +40,7 @@ from keten_core.errors import PermanentError
 from keten_core.routing import EventRouter
 from keten_core.uow import UnitOfWork
 
-from . import domain
+from . import bewaartermijnen, domain
 from .domain import BRONSYSTEEM_COA, BRONSYSTEEM_DUO, Feit, Gemeenten, Herkomst
 from .models import DossierFeit, DossierRij
 
@@ -68,7 +68,12 @@ def zelfde_bron(dataref_url: str, van: str, naar: str, resource_id: str) -> str:
 
 
 async def open_dossier(
-    uow: UnitOfWork, gemeentecode: str, bsn: str, herkomst: Herkomst
+    uow: UnitOfWork,
+    gemeentecode: str,
+    bsn: str,
+    herkomst: Herkomst,
+    *,
+    dossier_id: str | None = None,
 ) -> DossierRij:
     """The person's dossier in this gemeente, opened when there is none yet (the BSN's fact
     then names the source that opened it), and locked for this transaction. ``ON CONFLICT DO
@@ -78,7 +83,8 @@ async def open_dossier(
     geopend = await uow.session.scalar(
         insert(DossierRij)
         .values(
-            dossier_id=domain.nieuw_id(),
+            # A given id: the one a hand-over request already keyed its event by (verhuizing).
+            dossier_id=dossier_id or domain.nieuw_id(),
             gemeentecode=gemeentecode,
             bsn=bsn,
             status=Dossierstatus.ACTIEF.value,
@@ -228,5 +234,15 @@ def build_events(gemeenten: Gemeenten, bron: DatarefLezer) -> EventRouter:
         "recht-maatschappelijke-begeleiding.vastgesteld",
     ):
         events.on(f"{T}{soort}.v1")(plicht)
+
+    @events.on(T + "inburgeringsplicht.beeindigd.v1")
+    async def plicht_beeindigd(data: Any, envelope: EnvelopeAttributes, uow: UnitOfWork) -> None:
+        """The end of the plicht starts the 5-year retention of art. 9.9 (``bewaartermijnen``)."""
+        if not voor_ons(envelope):
+            return
+        gelezen = await bron.haal(_dataref(envelope), "inburgeringsplicht")
+        gemeentecode = gelezen.gemeentecode or envelope.gemeentecode
+        if gemeenten.bedient(gemeentecode):
+            await bewaartermijnen.plicht_beeindigd(uow, gemeentecode, gelezen, envelope)
 
     return events

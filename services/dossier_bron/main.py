@@ -30,7 +30,19 @@ from keten_core.dataref import DatarefLezer
 from keten_core.service import KetenService
 from keten_core.settings import KetenSettings
 
-from . import api, beschikkingen, opdrachten
+from . import (
+    aanbod,
+    api,
+    begeleiding,
+    beschikkingen,
+    bewaking,
+    inzage,
+    maatregelen,
+    opdrachten,
+    signalen,
+    trajecten,
+    verhuizing,
+)
 from .domain import Gemeenten
 from .handlers import build_events
 
@@ -68,8 +80,16 @@ def build_service(
             api.router,
             beschikkingen.build_router(bediend),
             opdrachten.build_router(bediend),
+            aanbod.build_router(bediend),
+            maatregelen.build_router(bediend),
+            trajecten.build_router(bediend),
+            begeleiding.build_router(bediend),
+            signalen.build_router(lezer),
+            bewaking.build_router(bediend),
+            inzage.router,
+            verhuizing.build_router(bediend),
         ],
-        events=build_events(bediend, lezer),
+        events=maatregelen.met_handhavingsverzoeken(build_events(bediend, lezer), bediend, lezer),
         migrations=[MIGRATIONS],
         title=SERVICE,
         parties=parties,

@@ -36,11 +36,19 @@ from keten_core.db import Base
 __all__ = [
     "VELDEN",
     "AanbiederRapportRij",
+    "BegeleidingRij",
+    "BewaartermijnRij",
+    "DoelgroepkeuzeRij",
     "DossierFeit",
     "DossierRij",
+    "InburgeringsaanbodRij",
     "IntakeRij",
     "OpdrachtRij",
+    "OverdrachtRij",
+    "OverdrachtsverzoekRij",
     "PipVersieRij",
+    "TermijnoverschrijdingRij",
+    "UrenverantwoordingRij",
 ]
 
 # Contract field (wire name) -> column of ``dossier``: the fields a fact can set.
@@ -83,6 +91,8 @@ class DossierRij(Base):
     klantprofiel_id: Mapped[str | None] = mapped_column(String(100))
     inburgeringsplicht_id: Mapped[str | None] = mapped_column(String(100), index=True)
     recht_maatschappelijke_begeleiding: Mapped[bool | None]
+    # The person's one choice to opt out of the asielstatushouder rights (``begeleiding``).
+    afzien_rechten_asielstatushouder: Mapped[bool] = mapped_column(Boolean, default=False)
     geopend_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     gewijzigd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -124,6 +134,7 @@ class DossierRij(Base):
             telefoon=self.telefoon,
             email=self.email,
             doelgroep=Doelgroep(self.doelgroep),
+            afzien_rechten_asielstatushouder=bool(self.afzien_rechten_asielstatushouder),
             vestigingsdatum=self.vestigingsdatum,
             status=Dossierstatus(self.status),
             koppeling_id=self.koppeling_id,
@@ -225,6 +236,9 @@ class OpdrachtRij(Base):
     gegevens: Mapped[dict[str, Any]] = mapped_column(JSONB)
     vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     vastgelegd_door: Mapped[str] = mapped_column(String(200))
+    # Set when the gemeente ends the opdracht (a ``RedenNietAfgerond`` code, never free text).
+    einde_reden: Mapped[str | None] = mapped_column(String(40))
+    beeindigd_op: Mapped[date | None] = mapped_column(Date)
 
 
 class AanbiederRapportRij(Base):
@@ -244,5 +258,208 @@ class AanbiederRapportRij(Base):
     aanbieder_oin: Mapped[str] = mapped_column(String(20))
     idempotentiesleutel: Mapped[str] = mapped_column(String(100))
     # The full contract in wire form (validated by its model before storing).
+    gegevens: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    ontvangen_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A correction names the report it supersedes (kept, no longer counted); unique, so a
+    # report is corrected once and corrections form a chain.
+    corrigeert: Mapped[str | None] = mapped_column(
+        ForeignKey("aanbieder_rapport.rapport_id"), unique=True
+    )
+
+
+class HandhavingsmaatregelRij(Base):
+    """A warning or fine by the gemeente (``Handhavingsmaatregel``), append-only: what the rules
+    counted when it was imposed (the opbouw, the termijn, the missed invitations) is kept in
+    ``gebaseerd_op`` (domain primer section 6: history shows what a decision rested on)."""
+
+    __tablename__ = "handhavingsmaatregel"
+
+    handhavingsmaatregel_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), index=True)
+    soort: Mapped[str] = mapped_column(String(20))
+    datum: Mapped[date] = mapped_column(Date)
+    reden: Mapped[str] = mapped_column(String(40))
+    bedrag_in_centen: Mapped[int | None] = mapped_column(Integer)
+    verwijtbaar: Mapped[bool] = mapped_column(Boolean)
+    rechtsmiddel: Mapped[str] = mapped_column(String(20))
+    participatiewet_maatregel_id: Mapped[str | None] = mapped_column(String(100))
+    gebaseerd_op: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_door: Mapped[str] = mapped_column(String(200))
+
+
+class ParticipatiewetMaatregelRij(Base):
+    """A Participatiewet measure for conduct that is also inburgering conduct, recorded by the
+    klantmanager Participatiewet: it stops a Wet inburgering fine for the same conduct."""
+
+    __tablename__ = "participatiewet_maatregel"
+
+    participatiewet_maatregel_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), index=True)
+    gedraging: Mapped[str] = mapped_column(String(40))
+    besluitdatum: Mapped[date] = mapped_column(Date)
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_door: Mapped[str] = mapped_column(String(200))
+
+
+class TrajectRij(Base):
+    """The MAP or the PVT of a dossier (``soort``: the contract resource, ``map`` or ``pvt``;
+    one of each per dossier). ``gegevens``: the contract's fields in wire form, validated by
+    ``MapTraject``/``PvtTraject`` before they are stored."""
+
+    __tablename__ = "traject"
+    __table_args__ = (UniqueConstraint("dossier_id", "soort"),)
+
+    traject_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), index=True)
+    soort: Mapped[str] = mapped_column(String(10))
+    gegevens: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    gewijzigd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_door: Mapped[str] = mapped_column(String(200))
+
+
+class InburgeringsaanbodRij(Base):
+    """The concrete inburgeringsaanbod of a dossier (one per dossier), resting on the PIP
+    version current when it was made (``pip_id``)."""
+
+    __tablename__ = "inburgeringsaanbod"
+
+    inburgeringsaanbod_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), unique=True)
+    pip_id: Mapped[str] = mapped_column(ForeignKey("pip_versie.pip_id"))
+    datum_aanbod: Mapped[date] = mapped_column(Date)
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_door: Mapped[str] = mapped_column(String(200))
+
+
+class UrenverantwoordingRij(Base):
+    """Hours delivered to DUO on its request (``Urenverantwoording``, wire form in
+    ``gegevens``), with the reports counted (``gebaseerd_op``)."""
+
+    __tablename__ = "urenverantwoording"
+
+    urenverantwoording_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), index=True)
+    gegevens: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    gebaseerd_op: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_door: Mapped[str] = mapped_column(String(200))
+
+
+class BegeleidingRij(Base):
+    """A period of maatschappelijke begeleiding, financieel ontzorgen or stimuleren financiële
+    zelfredzaamheid, or one voortgangsgesprek (``Begeleiding``; ``soort`` its code). Kept for
+    the SWI delivery: the CBS reader finds them per dossier and ``soort``."""
+
+    __tablename__ = "begeleiding"
+
+    begeleiding_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), index=True)
+    soort: Mapped[str] = mapped_column(String(50))
+    startdatum: Mapped[date] = mapped_column(Date)
+    einddatum: Mapped[date | None] = mapped_column(Date)
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_door: Mapped[str] = mapped_column(String(200))
+
+
+class DoelgroepkeuzeRij(Base):
+    """The asielstatushouder's one choice to opt out of the asiel rights (seed 002: "eenmalig");
+    the primary key on the dossier is what makes a second choice impossible, also for two
+    requests at the same moment."""
+
+    __tablename__ = "doelgroepkeuze"
+
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), primary_key=True)
+    datum: Mapped[date] = mapped_column(Date)
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_door: Mapped[str] = mapped_column(String(200))
+
+
+class TermijnoverschrijdingRij(Base):
+    """An overdue deadline the watch found (``Termijnoverschrijding``). Unique per dossier,
+    deadline and part (``sleutel``: the PIP version's id, or the dossier's): the watch records
+    and announces each one once, however often it runs."""
+
+    __tablename__ = "termijnoverschrijding"
+    __table_args__ = (UniqueConstraint("dossier_id", "termijn", "sleutel"),)
+
+    termijnoverschrijding_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), index=True)
+    gemeentecode: Mapped[str] = mapped_column(String(4), index=True)
+    termijn: Mapped[str] = mapped_column(String(40))
+    sleutel: Mapped[str] = mapped_column(String(100))
+    betreft_id: Mapped[str | None] = mapped_column(String(100))
+    referentiedatum: Mapped[date] = mapped_column(Date)
+    uiterste_datum: Mapped[date] = mapped_column(Date)
+    geconstateerd_op: Mapped[date] = mapped_column(Date)
+
+
+class BewaartermijnRij(Base):
+    """When the 5-year retention of a dossier runs (``bewaartermijnen``): the end of the plicht
+    as DUO registered it (``inburgeringsplicht.beeindigd``; death is one of its reasons), and
+    when the retention job cleaned the dossier. The date and way the plicht was met are art.
+    9.9 item h: kept 50 years, so they stay here after the cleaning."""
+
+    __tablename__ = "bewaartermijn"
+
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), primary_key=True)
+    inburgeringsplicht_id: Mapped[str] = mapped_column(String(100))
+    einde_plicht: Mapped[date] = mapped_column(Date)
+    reden: Mapped[str | None] = mapped_column(String(30))
+    datum_voldaan: Mapped[date | None] = mapped_column(Date)
+    wijze_voldaan: Mapped[str | None] = mapped_column(String(30))
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opgeschoond_op: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OverdrachtsverzoekRij(Base):
+    """The new gemeente's request to the old one after a move (``Overdrachtsverzoek``).
+    ``dossier_id``: the new gemeente's own dossier, once it opened it from the package."""
+
+    __tablename__ = "overdrachtsverzoek"
+
+    overdrachtsverzoek_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    gemeentecode: Mapped[str] = mapped_column(String(4), index=True)
+    vorige_gemeentecode: Mapped[str] = mapped_column(String(4), index=True)
+    inburgeringsplicht_id: Mapped[str] = mapped_column(String(100))
+    datum: Mapped[date] = mapped_column(Date)
+    # The id the new gemeente's dossier gets: the key of the request's event already.
+    sleutel: Mapped[str] = mapped_column(String(100))
+    dossier_id: Mapped[str | None] = mapped_column(ForeignKey("dossier.dossier_id"), index=True)
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_door: Mapped[str] = mapped_column(String(200))
+
+
+class OverdrachtRij(Base):
+    """The old gemeente's hand-over package (``Overdracht``): links to the parts of its own
+    dossier (``dossier_id``, which it keeps, closed), one package per request."""
+
+    __tablename__ = "overdracht"
+
+    overdracht_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # No foreign key: the request is the other gemeente's (at its own source, in general),
+    # and each gemeente's retention runs on its own dossier.
+    overdrachtsverzoek_id: Mapped[str] = mapped_column(String(100), unique=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossier.dossier_id"), index=True)
+    gemeentecode: Mapped[str] = mapped_column(String(4))
+    nieuwe_gemeentecode: Mapped[str] = mapped_column(String(4), index=True)
+    inburgeringsplicht_id: Mapped[str] = mapped_column(String(100))
+    # [{"soort": "pip", "resourceId": "pip-...", "versie": 1}, ...] (wire form)
+    onderdelen: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    datum: Mapped[date] = mapped_column(Date)
+    vastgelegd_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    vastgelegd_door: Mapped[str] = mapped_column(String(200))
+
+
+class HandhavingsverzoekRij(Base):
+    """DUO's request for the gemeente's fines (``Handhavingsverzoek``, fetched from DUO after
+    ``handhavingsverzoek.ingediend``): what DUO's read of the fines rests on. ``gegevens``: the
+    contract in wire form as DUO served it."""
+
+    __tablename__ = "handhavingsverzoek"
+
+    handhavingsverzoek_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    gemeentecode: Mapped[str] = mapped_column(String(4))
+    inburgeringsplicht_id: Mapped[str] = mapped_column(String(100))
     gegevens: Mapped[dict[str, Any]] = mapped_column(JSONB)
     ontvangen_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -20,12 +20,29 @@
   ``Idempotency-Key`` header the aanbieder chooses makes a retry return the first answer and
   store (and so count the hours of) the report once; the same key with another body is 409.
   An accepted report is followed by the thin ``<kind>.ontvangen`` to the gemeente.
+- **Lifecycle** (the gemeente only): ``opdracht.gewijzigd`` (what it stated; the opdracht
+  then follows the current PIP version) and ``opdracht.beeindigd`` (a ``RedenNietAfgerond``
+  code), both routed to the one aanbieder. An ended opdracht takes no report or correction
+  (409 ``opdracht-beeindigd``). A start report on the language part of a leerroute announces
+  ``leerroute.gestart``, a completed end report ``leerroute.afgerond``.
+- **Corrections**: ``POST /<collection>/{id}/correcties`` by the aanbieder that submitted the
+  report (another one gets 404): a new report with the next ``versie`` that names the one it
+  supersedes; the original is kept, a report is corrected once (409), and only the last of a
+  chain counts (``uren``). A voortgang period already reported is refused (409): correct it.
+- **Hours** (``uren``): ``GET /dossiers/{id}/uren`` sums the voortgang reports as the read kit
+  serves them to the gemeente; ``taaluren`` feeds the afschaling (``beschikkingen``) and the
+  ``urenverantwoording`` delivered on DUO's request (``urenverantwoording.aangeleverd``; DUO
+  reads it under its own purpose).
+- **MB and LBT return flows**: ``PUT`` on the opdracht by its holder of that kind, registered
+  on the opdracht (``mb-rapportage.ontvangen``, ``lbt-resultaat.ontvangen``); the same content
+  again announces nothing.
 """
 
 # No ``from __future__ import annotations``: the report routes are built in a loop and their
 # body models are closure variables, which FastAPI can only see as evaluated annotations.
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Header, Path
@@ -35,18 +52,28 @@ from sqlalchemy import select
 
 from keten_contracts.access import Rij, mag_wijzigen
 from keten_contracts.clients import Doel
-from keten_contracts.common import OPAQUE_ID_PATTERN, ContractModel, Doelgroep, Opdrachtsoort
+from keten_contracts.common import (
+    OPAQUE_ID_PATTERN,
+    ContractModel,
+    Doelgroep,
+    Opdrachtsoort,
+    RedenNietAfgerond,
+)
 from keten_contracts.parties import AANBIEDER_ROLLEN, Rol, bsn_past_bij_taak, opdrachttaak
 from keten_contracts.policy import view_model
 from keten_contracts.resources import get_resource
 from keten_contracts.resources.gemeente import (
     AdviesRapport,
     Contactgegevens,
+    LbtUitkomst,
+    MbOnderdeel,
     Opdracht,
     Opdrachtstatus,
     ResultaatRapport,
     TrajectBeeindigdRapport,
     TrajectGestartRapport,
+    Urenreden,
+    Urenverantwoording,
     VoortgangRapport,
     ZRouteResultaatRapport,
 )
@@ -61,12 +88,25 @@ from keten_core.source_read import (
 from keten_core.uow import UnitOfWork
 from keten_core.verwerkingslog import VerwerkingslogOnbeschikbaar
 
-from . import domain
-from .api import API_PREFIX, PROBLEM_RESPONSES, Bron, _betrokkene, weigering
+from . import domain, uren
+from .api import API_PREFIX, PROBLEM_RESPONSES, Bron, _betrokkene, lezing_per_rol, weigering
 from .domain import Gemeenten
-from .models import AanbiederRapportRij, DossierRij, OpdrachtRij, PipVersieRij
+from .models import (
+    AanbiederRapportRij,
+    DossierRij,
+    OpdrachtRij,
+    PipVersieRij,
+    UrenverantwoordingRij,
+)
 
-__all__ = ["RAPPORTSOORTEN", "Ontvangst", "OpdrachtVerstrekking", "als_opdracht", "build_router"]
+__all__ = [
+    "RAPPORTSOORTEN",
+    "Ontvangst",
+    "OpdrachtVerstrekking",
+    "als_opdracht",
+    "build_router",
+    "taaluren",
+]
 
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
@@ -97,6 +137,9 @@ _BRON_ALIASSEN: Final = frozenset(
 )
 
 OpdrachtView: Any = view_model("opdracht", Rol.GEMEENTE, same_gemeente=True)
+UrenverantwoordingView: Any = view_model("urenverantwoording", Rol.GEMEENTE, same_gemeente=True)
+# An opdracht in these states is closed: the gemeente changes or ends it no more.
+_GESLOTEN: Final = frozenset({Opdrachtstatus.BEEINDIGD.value, Opdrachtstatus.AFGEROND.value})
 
 # What the gemeente states in an opdracht; the rest comes from the dossier and the PIP.
 _OPDRACHT_INHOUD: Final = (
@@ -124,6 +167,73 @@ OpdrachtVerstrekking: Any = create_model(
 )
 
 
+OpdrachtWijziging: Any = create_model(
+    "OpdrachtWijziging",
+    __base__=ContractModel,
+    __doc__="A change of what the gemeente stated in the opdracht: only the fields sent change "
+    "(null clears an optional one); the opdracht then follows the current PIP version.",
+    **{
+        n: (
+            Opdracht.model_fields[n].annotation | None,
+            Field(default=None, description=Opdracht.model_fields[n].description),
+        )
+        for n in _OPDRACHT_INHOUD
+    },
+)
+
+
+class OpdrachtBeeindiging(ContractModel):
+    """The gemeente ends the opdracht (switch, move, plicht ended), with a reason code."""
+
+    datum: date = Field(description="Date the opdracht ends.")
+    reden: RedenNietAfgerond = Field(description="Why it ends (a code, never free text).")
+
+
+class MbRapportage(ContractModel):
+    """The maatschappelijke-begeleiding provider's report on its opdracht: the parts given, as
+    codes (no conversation report: seed 001 keeps the "gespreksverslag" out of the chain)."""
+
+    onderdelen: list[MbOnderdeel] = Field(min_length=1, max_length=20)
+
+
+class LbtResultaat(ContractModel):
+    """The LBT taker's result on its opdracht: seed 004 section 4.4.1, "Datum toets Uitslag
+    toets", as the intake's code list (no free text)."""
+
+    toetsdatum: date = Field(description="Date the leerbaarheidstoets was taken.")
+    uitslag: LbtUitkomst = Field(description="Result of the test.")
+
+
+class OpdrachtUren(ContractModel):
+    """The hours reported on one opdracht (voortgang reports, corrections superseding)."""
+
+    opdracht_id: str = Field(description="The opdracht.")
+    soort: Opdrachtsoort = Field(description="Soort of the opdracht.")
+    taaldeel: bool = Field(description="The language part of a leerroute (counts as taaluren).")
+    uren_aanwezig: int = Field(ge=0, description="Hours attended.")
+    uren_afwezig_geoorloofd: int = Field(ge=0, description="Hours of excused absence.")
+    uren_afwezig_ongeoorloofd: int = Field(ge=0, description="Hours of unexcused absence.")
+    rapporten: list[str] = Field(description="The voortgang reports counted.")
+
+
+class UrenOverzicht(ContractModel):
+    """The hours the aanbieders reported on a dossier, summed per opdracht and for the
+    language part of the leerroute (what the afschaling rests on)."""
+
+    dossier_id: str = Field(description="The dossier.")
+    taaluren_aanwezig: int = Field(ge=0, description="Language hours attended, all opdrachten.")
+    opdrachten: list[OpdrachtUren] = Field(description="Per opdracht that has reports.")
+
+
+class UrenverantwoordingVraag(ContractModel):
+    """DUO asked for the hours (signaal ``urenverantwoording-aanleveren``): up to which date
+    and why. The hours themselves are not the caller's to state: the source counts what the
+    aanbieders reported."""
+
+    peildatum: date = Field(description="Hours up to this date.")
+    reden: Urenreden = Field(description="Why DUO needs them.")
+
+
 class Ontvangst(ContractModel):
     """The receipt of a report: ids only (the aanbieder reads no report back; the gemeente
     does). A retry with the same ``Idempotency-Key`` gets this same receipt."""
@@ -131,6 +241,9 @@ class Ontvangst(ContractModel):
     rapport_id: str = Field(description="The report at the gemeente's source.")
     opdracht_id: str = Field(description="The opdracht reported on.")
     versie: int = Field(ge=1, description="Version of the report.")
+    corrigeert: str | None = Field(
+        default=None, description="The report this correction supersedes (kept, not counted)."
+    )
 
 
 def _indiening(resource: str, model: type[ContractModel]) -> Any:
@@ -206,8 +319,154 @@ async def _huidige_pip(uow: UnitOfWork, dossier_id: str) -> list[PipVersieRij]:
 
 def _ontvangst(rij: AanbiederRapportRij) -> dict[str, Any]:
     return served_json(
-        Ontvangst(rapport_id=rij.rapport_id, opdracht_id=rij.opdracht_id, versie=rij.versie)
+        Ontvangst(
+            rapport_id=rij.rapport_id,
+            opdracht_id=rij.opdracht_id,
+            versie=rij.versie,
+            corrigeert=rij.corrigeert,
+        )
     )
+
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:\-]+$",
+        description="Chosen by the aanbieder per report: a retry with the same key returns "
+        "the first answer and stores the report once.",
+    ),
+]
+
+
+async def _gecorrigeerd_door(uow: UnitOfWork, rapport_id: str) -> str | None:
+    """The correction that supersedes ``rapport_id``, if any."""
+    return (
+        await uow.session.execute(
+            select(AanbiederRapportRij.rapport_id).where(
+                AanbiederRapportRij.corrigeert == rapport_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def _voortgang(uow: UnitOfWork, opdracht_ids: list[str]) -> list[AanbiederRapportRij]:
+    """Every voortgang report on these opdrachten, corrected ones included, oldest first."""
+    if not opdracht_ids:
+        return []
+    result = await uow.session.execute(
+        select(AanbiederRapportRij)
+        .where(
+            AanbiederRapportRij.opdracht_id.in_(opdracht_ids),
+            AanbiederRapportRij.soort == "voortgang-rapport",
+        )
+        .order_by(AanbiederRapportRij.ontvangen_op, AanbiederRapportRij.rapport_id)
+    )
+    return list(result.scalars())
+
+
+def _urenmelding(
+    rij: AanbiederRapportRij, gegevens: dict[str, Any] | None = None
+) -> uren.Urenmelding:
+    """A stored voortgang report (or the caller's view of it, ``gegevens``) as a melding."""
+    g = rij.gegevens if gegevens is None else gegevens
+    return uren.Urenmelding(
+        rapport_id=rij.rapport_id,
+        opdracht_id=rij.opdracht_id,
+        periode_van=date.fromisoformat(g["periodeVan"]),
+        periode_tot=date.fromisoformat(g["periodeTot"]),
+        uren_aanwezig=g.get("urenAanwezig", 0),
+        uren_afwezig_geoorloofd=g.get("urenAfwezigGeoorloofd", 0),
+        uren_afwezig_ongeoorloofd=g.get("urenAfwezigOngeoorloofd", 0),
+        corrigeert=rij.corrigeert,
+    )
+
+
+def _taaldeel(soort: str) -> bool:
+    taak = opdrachttaak(soort)
+    return taak is not None and taak.taaldeel
+
+
+async def taaluren(
+    uow: UnitOfWork, dossier_id: str, peildatum: date | None = None
+) -> uren.Urentelling:
+    """The language hours the aanbieders reported on the dossier's language opdrachten (the
+    language part of a leerroute, ``Opdrachttaak.taaldeel``), corrections superseding: what
+    the afschaling rests on (seed 002 section 4.4: "tenminste 600 uur aan taalles")."""
+    opdrachten = (
+        await uow.session.execute(select(OpdrachtRij).where(OpdrachtRij.dossier_id == dossier_id))
+    ).scalars()
+    ids = [o.opdracht_id for o in opdrachten if _taaldeel(o.soort)]
+    return uren.tel((_urenmelding(r) for r in await _voortgang(uow, ids)), peildatum)
+
+
+def _verwerk_op_opdracht(
+    keten: ServiceRuntime,
+    uow: UnitOfWork,
+    bron: Bron,
+    opdracht: OpdrachtRij,
+    dossier: DossierRij,
+    resource: str,
+    inhoud: dict[str, Any],
+    origineel: AanbiederRapportRij | None,
+) -> None:
+    """What a start or end report changes on the opdracht. The realised start is an item DUO
+    gets for the language part of a leerroute (seed 001, row "Minister van SZW/DUO": "start
+    [...] en geplande einddatum" of the course), so a first start on such an opdracht is
+    announced as ``leerroute.gestart``, a completion as ``leerroute.afgerond``."""
+    gegevens = dict(opdracht.gegevens)
+    soort: str | None = None
+    if resource == "traject-gestart-rapport":
+        gegevens["gerealiseerdeStart"] = inhoud["gerealiseerdeStartdatum"]
+        if "beoogdeEinddatum" in inhoud:
+            gegevens["beoogdeEinddatum"] = inhoud["beoogdeEinddatum"]
+        if opdracht.status == Opdrachtstatus.VERSTREKT.value:
+            opdracht.status = Opdrachtstatus.GESTART.value
+        soort = "leerroute.gestart" if origineel is None else None
+    elif resource == "traject-beeindigd-rapport" and inhoud.get("afgerond"):
+        opdracht.status = Opdrachtstatus.AFGEROND.value
+        soort = "leerroute.afgerond" if origineel is None else None
+    else:
+        return
+    opdracht.gegevens = gegevens
+    if soort is not None and _taaldeel(opdracht.soort):
+        bron.emit(
+            keten,
+            uow,
+            soort,
+            dossier,
+            "opdracht",
+            opdracht.opdracht_id,
+            {"opdrachtId": opdracht.opdracht_id},
+        )
+
+
+async def _log_vastgelegd(
+    lezing: BronLezing, resource: str, resource_id: str, dossier: DossierRij, velden: list[str]
+) -> None:
+    """A write of the person's data by a chain party, logged like a read (before the commit:
+    no unlogged change)."""
+    try:
+        await lezing.verwerkingslog.schrijf(
+            lezing.verwerkingslog.record(
+                activiteit=lezing.activiteit,
+                resource=resource,
+                caller=lezing.caller,
+                doel=lezing.doel.value,
+                uitkomst="vastgelegd",
+                resource_id=resource_id,
+                betrokkene=_betrokkene(dossier),
+                velden=sorted(velden),
+            )
+        )
+    except VerwerkingslogOnbeschikbaar:
+        raise Problem(
+            503,
+            detail="The processing log cannot be written; nothing is stored.",
+            headers={"Retry-After": "5"},
+        ) from None
 
 
 def build_router(gemeenten: Gemeenten) -> APIRouter:
@@ -327,6 +586,422 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         )
         return JSONResponse(served_json(view))
 
+    gemeente_opdracht_lezing = bron_lezing(
+        "opdracht", Doel.UITVOERING_INBURGERING, activiteit="opdracht wijzigen"
+    )
+
+    async def _gemeente_opdracht(
+        uow: UnitOfWork, lezing: BronLezing, opdracht_id: str
+    ) -> tuple[OpdrachtRij, DossierRij]:
+        """The opdracht, locked, of the caller's gemeente (another gemeente's: 404, logged)."""
+        opdracht = await uow.session.get(OpdrachtRij, opdracht_id, with_for_update=True)
+        dossier = (
+            None if opdracht is None else await uow.session.get(DossierRij, opdracht.dossier_id)
+        )
+        if (
+            opdracht is None
+            or dossier is None
+            or dossier.gemeentecode != lezing.caller.gemeentecode
+        ):
+            await lezing.niet_gevonden(opdracht_id)
+        return opdracht, dossier
+
+    def _routing(opdracht: OpdrachtRij) -> dict[str, Any]:
+        # Routed to that one aanbieder (catalogue: aanbiedersoort, aanbiederoin).
+        return {
+            "aanbiedersoort": Rol(opdracht.aanbiedersoort),
+            "aanbiederoin": opdracht.aanbieder_oin,
+        }
+
+    @router.post(
+        "/opdrachten/{opdrachtId}/wijzigingen",
+        operation_id="opdracht-wijzigen",
+        summary="Change what the gemeente stated in an opdracht (the gemeente; not once ended)",
+        responses={200: {"model": OpdrachtView}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
+    )
+    async def opdracht_wijzigen(
+        opdracht_id: Annotated[str, Path(alias="opdrachtId", pattern=OPAQUE_ID_PATTERN)],
+        body: OpdrachtWijziging,
+        keten: Runtime,
+        lezing: Annotated[BronLezing, Depends(gemeente_opdracht_lezing)],
+    ) -> Response:
+        gezet = sorted(body.model_fields_set)
+        if not gezet:
+            raise weigering("geen-wijziging", "The change names no field of the opdracht.")
+        async with keten.unit_of_work() as uow:
+            opdracht, dossier = await _gemeente_opdracht(uow, lezing, opdracht_id)
+            rij = _opdracht_rij(opdracht, dossier)
+            if not all(mag_wijzigen(lezing.toegang, "opdracht", v, rij) for v in gezet):
+                raise Problem(403, detail="This client may not change this opdracht.")
+            if opdracht.status in _GESLOTEN:
+                raise Problem(
+                    409,
+                    detail="This opdracht has ended; it is not changed any more.",
+                    reden=f"opdracht-{opdracht.status}",
+                )
+            gegevens = dict(opdracht.gegevens)
+            for k, v in body.model_dump(mode="json", by_alias=True, include=set(gezet)).items():
+                if v is None:
+                    gegevens.pop(k, None)
+                else:
+                    gegevens[k] = v
+            # Opdracht.pip_versie: "PIP version the opdracht follows; raised on PIP changes".
+            versies = await _huidige_pip(uow, opdracht.dossier_id)
+            gegevens["pipVersie"] = versies[-1].versie
+            opdracht.gegevens = gegevens
+            try:
+                contract = als_opdracht(opdracht, dossier)
+            except ValidationError as exc:
+                plekken = sorted({".".join(map(str, e["loc"])) or "opdracht" for e in exc.errors()})
+                raise Problem(
+                    422, detail=f"The opdracht breaks its contract at: {', '.join(plekken)}."
+                ) from None
+            bron.emit(
+                keten,
+                uow,
+                "opdracht.gewijzigd",
+                dossier,
+                "opdracht",
+                opdracht.opdracht_id,
+                {"opdrachtId": opdracht.opdracht_id},
+                **_routing(opdracht),
+            )
+            await uow.session.flush()
+            view = await lezing.lever(contract, rij=rij, betrokkene=_betrokkene(dossier))
+        return JSONResponse(served_json(view))
+
+    @router.post(
+        "/opdrachten/{opdrachtId}/beeindiging",
+        operation_id="opdracht-beeindigen",
+        summary="End an opdracht with a reason code (the gemeente): it takes no more reports",
+        responses={200: {"model": OpdrachtView}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
+    )
+    async def opdracht_beeindigen(
+        opdracht_id: Annotated[str, Path(alias="opdrachtId", pattern=OPAQUE_ID_PATTERN)],
+        body: OpdrachtBeeindiging,
+        keten: Runtime,
+        lezing: Annotated[
+            BronLezing,
+            Depends(
+                bron_lezing(
+                    "opdracht", Doel.UITVOERING_INBURGERING, activiteit="opdracht beeindigen"
+                )
+            ),
+        ],
+    ) -> Response:
+        async with keten.unit_of_work() as uow:
+            opdracht, dossier = await _gemeente_opdracht(uow, lezing, opdracht_id)
+            rij = _opdracht_rij(opdracht, dossier)
+            if not mag_wijzigen(lezing.toegang, "opdracht", "status", rij):
+                raise Problem(403, detail="This client may not end this opdracht.")
+            if opdracht.status in _GESLOTEN:
+                raise Problem(
+                    409,
+                    detail="This opdracht has ended already.",
+                    reden=f"opdracht-{opdracht.status}",
+                )
+            opdracht.status = Opdrachtstatus.BEEINDIGD.value
+            opdracht.einde_reden = body.reden.value
+            opdracht.beeindigd_op = body.datum
+            bron.emit(
+                keten,
+                uow,
+                "opdracht.beeindigd",
+                dossier,
+                "opdracht",
+                opdracht.opdracht_id,
+                {"opdrachtId": opdracht.opdracht_id},
+                **_routing(opdracht),
+            )
+            await uow.session.flush()
+            view = await lezing.lever(
+                als_opdracht(opdracht, dossier), rij=rij, betrokkene=_betrokkene(dossier)
+            )
+        return JSONResponse(served_json(view))
+
+    async def _terugmelding(
+        keten: ServiceRuntime,
+        lezing: BronLezing,
+        opdracht_id: str,
+        rol: Rol,
+        soort: Opdrachtsoort,
+        velden: dict[str, Any],
+        gebeurtenis: str,
+    ) -> Response:
+        """An MB or LBT aanbieder's return flow, registered on the opdracht it holds (those
+        kinds have no report resource: the catalogue's ``mb-rapportage.ontvangen`` and
+        ``lbt-resultaat.ontvangen`` point at the opdracht). ``access.mag_wijzigen`` lets no
+        aanbieder write an opdracht, so the rule is here: only the holder, of that kind, on an
+        opdracht of that soort. The same content again changes and announces nothing."""
+        caller = lezing.caller
+        async with keten.unit_of_work() as uow:
+            opdracht = await uow.session.get(OpdrachtRij, opdracht_id, with_for_update=True)
+            dossier = (
+                None if opdracht is None else await uow.session.get(DossierRij, opdracht.dossier_id)
+            )
+            if opdracht is None or dossier is None or opdracht.aanbieder_oin != caller.party.oin:
+                await lezing.niet_gevonden(opdracht_id)
+            if caller.rol is not rol or opdracht.soort != soort.value:
+                raise weigering(
+                    "rapportsoort-niet-voor-aanbieder",
+                    f"This is reported by a {rol.value} on a {soort.value} opdracht.",
+                )
+            if opdracht.status == Opdrachtstatus.BEEINDIGD.value:
+                raise Problem(
+                    409,
+                    detail="The gemeente ended this opdracht; it takes no more reports.",
+                    reden="opdracht-beeindigd",
+                )
+            if any(opdracht.gegevens.get(k) != v for k, v in velden.items()):
+                opdracht.gegevens = {**opdracht.gegevens, **velden}
+                als_opdracht(opdracht, dossier)  # the contract's own rules hold
+                bron.emit(
+                    keten,
+                    uow,
+                    gebeurtenis,
+                    dossier,
+                    "opdracht",
+                    opdracht.opdracht_id,
+                    {"opdrachtId": opdracht.opdracht_id},
+                )
+                await uow.session.flush()
+                await _log_vastgelegd(lezing, "opdracht", opdracht_id, dossier, list(velden))
+            view = await lezing.lever(
+                als_opdracht(opdracht, dossier),
+                rij=_opdracht_rij(opdracht, dossier),
+                betrokkene=_betrokkene(dossier),
+            )
+        return JSONResponse(served_json(view))
+
+    @router.put(
+        "/opdrachten/{opdrachtId}/mb-rapportage",
+        operation_id="mb-rapportage-vastleggen",
+        summary="The MB provider reports the parts of maatschappelijke begeleiding given",
+        responses={200: {"model": OpdrachtView}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
+    )
+    async def mb_rapportage(
+        opdracht_id: Annotated[str, Path(alias="opdrachtId", pattern=OPAQUE_ID_PATTERN)],
+        body: MbRapportage,
+        keten: Runtime,
+        lezing: Annotated[BronLezing, Depends(_opdracht_lezing("mb-rapportage vastleggen"))],
+    ) -> Response:
+        onderdelen = [
+            o.model_dump(mode="json", by_alias=True, exclude_none=True) for o in body.onderdelen
+        ]
+        return await _terugmelding(
+            keten,
+            lezing,
+            opdracht_id,
+            Rol.MB_AANBIEDER,
+            Opdrachtsoort.MAATSCHAPPELIJKE_BEGELEIDING,
+            {"mbOnderdelen": onderdelen},
+            "mb-rapportage.ontvangen",
+        )
+
+    @router.put(
+        "/opdrachten/{opdrachtId}/lbt-resultaat",
+        operation_id="lbt-resultaat-vastleggen",
+        summary="The LBT taker reports the date and result of the leerbaarheidstoets",
+        responses={200: {"model": OpdrachtView}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
+    )
+    async def lbt_resultaat(
+        opdracht_id: Annotated[str, Path(alias="opdrachtId", pattern=OPAQUE_ID_PATTERN)],
+        body: LbtResultaat,
+        keten: Runtime,
+        lezing: Annotated[BronLezing, Depends(_opdracht_lezing("lbt-resultaat vastleggen"))],
+    ) -> Response:
+        return await _terugmelding(
+            keten,
+            lezing,
+            opdracht_id,
+            Rol.LBT_AFNEMER,
+            Opdrachtsoort.LEERBAARHEIDSTOETS,
+            {"lbtToetsdatum": body.toetsdatum.isoformat(), "lbtUitslag": body.uitslag.value},
+            "lbt-resultaat.ontvangen",
+        )
+
+    @router.get(
+        "/dossiers/{dossierId}/uren",
+        operation_id="dossier-uren",
+        summary="The hours the aanbieders reported, per opdracht and for the language part "
+        "(corrections superseding; the gemeente)",
+        responses={200: {"model": UrenOverzicht}, **_ERRORS},
+    )
+    async def dossier_uren(
+        dossier_id: Annotated[str, Path(alias="dossierId", pattern=OPAQUE_ID_PATTERN)],
+        keten: Runtime,
+        lezing: Annotated[
+            BronLezing,
+            Depends(
+                bron_lezing(
+                    "voortgang-rapport",
+                    Doel.UITVOERING_INBURGERING,
+                    activiteit="gerapporteerde uren tellen",
+                )
+            ),
+        ],
+    ) -> Response:
+        async with keten.unit_of_work() as uow:
+            dossier = await uow.session.get(DossierRij, dossier_id)
+            if (
+                dossier is None
+                or not dossier.volledig
+                or dossier.gemeentecode != lezing.caller.gemeentecode
+            ):
+                await lezing.niet_gevonden(dossier_id)
+            opdrachten = {
+                o.opdracht_id: o
+                for o in (
+                    await uow.session.execute(
+                        select(OpdrachtRij)
+                        .where(OpdrachtRij.dossier_id == dossier_id)
+                        .order_by(OpdrachtRij.vastgelegd_op, OpdrachtRij.opdracht_id)
+                    )
+                ).scalars()
+            }
+            rijen = await _voortgang(uow, list(opdrachten))
+        # Summed from the reports as the read kit serves them to the caller (projected and
+        # logged per report), never from rows it did not deliver.
+        doelgroep = Doelgroep(dossier.doelgroep) if dossier.doelgroep else None
+        views = await lezing.lever_alle(
+            (
+                VoortgangRapport.model_validate(r.gegevens),
+                Rij(gemeentecode=dossier.gemeentecode, doelgroep=doelgroep),
+                _betrokkene(dossier),
+            )
+            for r in rijen
+        )
+        geleverd = {v["rapportId"]: v for v in served_json(views)}
+        totalen = uren.per_opdracht(
+            _urenmelding(r, geleverd[r.rapport_id]) for r in rijen if r.rapport_id in geleverd
+        )
+        per_opdracht = [
+            OpdrachtUren(
+                opdracht_id=oid,
+                soort=Opdrachtsoort(opdrachten[oid].soort),
+                taaldeel=_taaldeel(opdrachten[oid].soort),
+                uren_aanwezig=t.aanwezig,
+                uren_afwezig_geoorloofd=t.afwezig_geoorloofd,
+                uren_afwezig_ongeoorloofd=t.afwezig_ongeoorloofd,
+                rapporten=list(t.rapporten),
+            )
+            for oid in opdrachten
+            if (t := totalen.get(oid)) is not None
+        ]
+        overzicht = UrenOverzicht(
+            dossier_id=dossier_id,
+            taaluren_aanwezig=sum(o.uren_aanwezig for o in per_opdracht if o.taaldeel),
+            opdrachten=per_opdracht,
+        )
+        return JSONResponse(served_json(overzicht))
+
+    @router.post(
+        "/dossiers/{dossierId}/urenverantwoordingen",
+        operation_id="urenverantwoording-aanleveren",
+        summary="Deliver the language hours the aanbieders reported, on DUO's request (the "
+        "gemeente; asielstatushouders only)",
+        status_code=201,
+        responses={201: {"model": UrenverantwoordingView}, **_ERRORS},
+    )
+    async def urenverantwoording_aanleveren(
+        dossier_id: Annotated[str, Path(alias="dossierId", pattern=OPAQUE_ID_PATTERN)],
+        body: UrenverantwoordingVraag,
+        keten: Runtime,
+        lezing: Annotated[
+            BronLezing,
+            Depends(
+                bron_lezing(
+                    "urenverantwoording",
+                    Doel.UITVOERING_INBURGERING,
+                    activiteit="urenverantwoording aanleveren",
+                )
+            ),
+        ],
+    ) -> Response:
+        async with keten.unit_of_work() as uow:
+            dossier = await uow.session.get(DossierRij, dossier_id, with_for_update=True)
+            if (
+                dossier is None
+                or not dossier.volledig
+                or dossier.gemeentecode != lezing.caller.gemeentecode
+            ):
+                await lezing.niet_gevonden(dossier_id)
+            if dossier.doelgroep != Doelgroep.ASIELSTATUSHOUDER.value:
+                # Seed 002 section 3.4.4: "Bij gezinsmigranten geven de instellingen de uren
+                # taal door aan DUO. Gemeenten zijn bij asielmigranten verantwoordelijk voor
+                # het doorgeven van taaluren aan DUO."
+                raise weigering(
+                    "geen-taaluren-voor-doelgroep",
+                    "The gemeente delivers language hours for asielstatushouders only.",
+                )
+            rij = Rij(gemeentecode=dossier.gemeentecode, doelgroep=Doelgroep(dossier.doelgroep))
+            velden = ("uren_taal", "uren_aanwezig", "peildatum", "reden")
+            if not all(mag_wijzigen(lezing.toegang, "urenverantwoording", v, rij) for v in velden):
+                raise Problem(403, detail="This client may not deliver hours.")
+            telling = await taaluren(uow, dossier_id, body.peildatum)
+            uv = UrenverantwoordingRij(
+                urenverantwoording_id=domain.nieuw_id("uv"),
+                dossier_id=dossier_id,
+                gegevens={},
+                gebaseerd_op={"rapporten": list(telling.rapporten)},
+                vastgelegd_op=clock.now(),
+                vastgelegd_door=lezing.caller.client_id,
+            )
+            contract = Urenverantwoording(
+                urenverantwoording_id=uv.urenverantwoording_id,
+                dossier_id=dossier_id,
+                peildatum=body.peildatum,
+                # Seed 002 section 3.4.7 (Z-route): "Aantal uren taalonderwijs [...] inclusief
+                # geoorloofd en ongeoorloofd verzuim en aanwezige uren"; the parts beside it
+                # (B1-route: "verzuim naast aanwezige uren"), so DUO can weigh attendance.
+                uren_taal=telling.aanwezig
+                + telling.afwezig_geoorloofd
+                + telling.afwezig_ongeoorloofd,
+                uren_aanwezig=telling.aanwezig,
+                uren_verzuim_geoorloofd=telling.afwezig_geoorloofd,
+                uren_verzuim_ongeoorloofd=telling.afwezig_ongeoorloofd,
+                reden=body.reden,
+                doelgroep=Doelgroep(dossier.doelgroep),
+            )
+            uv.gegevens = contract.model_dump(mode="json", by_alias=True, exclude_none=True)
+            uow.session.add(uv)
+            bron.emit(
+                keten,
+                uow,
+                "urenverantwoording.aangeleverd",
+                dossier,
+                "urenverantwoording",
+                uv.urenverantwoording_id,
+                {"urenverantwoordingId": uv.urenverantwoording_id, "dossierId": dossier_id},
+            )
+            await uow.session.flush()
+            view = await lezing.lever(contract, rij=rij, betrokkene=_betrokkene(dossier))
+        return JSONResponse(served_json(view), status_code=201)
+
+    @router.get(
+        "/urenverantwoordingen/{urenverantwoordingId}",
+        operation_id="urenverantwoording-lezen",
+        summary="Hours delivered (the gemeente, or DUO under its own purpose)",
+        responses={200: {"model": UrenverantwoordingView}, **_ERRORS},
+    )
+    async def urenverantwoording_lezen(
+        uv_id: Annotated[str, Path(alias="urenverantwoordingId", pattern=OPAQUE_ID_PATTERN)],
+        keten: Runtime,
+        lezing: Annotated[BronLezing, Depends(lezing_per_rol("urenverantwoording"))],
+    ) -> Response:
+        async with keten.unit_of_work() as uow:
+            uv = await uow.session.get(UrenverantwoordingRij, uv_id)
+            dossier = None if uv is None else await uow.session.get(DossierRij, uv.dossier_id)
+        if uv is None or dossier is None:
+            await lezing.niet_gevonden(uv_id)
+        doelgroep = Doelgroep(dossier.doelgroep) if dossier.doelgroep else None
+        view = await lezing.lever(
+            Urenverantwoording.model_validate(uv.gegevens),
+            rij=Rij(gemeentecode=dossier.gemeentecode, doelgroep=doelgroep),
+            betrokkene=_betrokkene(dossier),
+        )
+        return JSONResponse(served_json(view))
+
     for resource, model in RAPPORTSOORTEN.items():
         _rapport_routes(router, bron, resource, model)
     return router
@@ -335,8 +1010,9 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
 def _rapport_routes(
     router: APIRouter, bron: Bron, resource: str, model: type[ContractModel]
 ) -> None:
-    """``POST /opdrachten/{id}/<collection>`` (the aanbieder submits), ``GET`` of that list and
-    ``GET /<collection>/{id}`` (the gemeente reads)."""
+    """``POST /opdrachten/{id}/<collection>`` (the aanbieder submits), ``POST
+    /<collection>/{id}/correcties`` (it corrects its own report), ``GET`` of the list and ``GET
+    /<collection>/{id}`` (the gemeente reads)."""
     collection = get_resource(resource).collection
     Indiening: Any = _indiening(resource, model)
     RapportView: Any = view_model(resource, Rol.GEMEENTE, same_gemeente=True)
@@ -344,27 +1020,36 @@ def _rapport_routes(
     indienen_lezing = bron_lezing(
         resource, Doel.OPDRACHT_UITVOERING, activiteit=f"{resource} indienen"
     )
+    corrigeren_lezing = bron_lezing(
+        resource, Doel.OPDRACHT_UITVOERING, activiteit=f"{resource} corrigeren"
+    )
     gemeente_lezing = bron_lezing(resource, Doel.UITVOERING_INBURGERING)
 
-    async def indienen(
-        opdracht_id: Annotated[str, Path(alias="opdrachtId", pattern=OPAQUE_ID_PATTERN)],
-        body: Indiening,  # type: ignore[valid-type]
-        idempotency_key: Annotated[
-            str,
-            Header(
-                alias="Idempotency-Key",
-                min_length=8,
-                max_length=100,
-                pattern=r"^[A-Za-z0-9._:\-]+$",
-                description="Chosen by the aanbieder per report: a retry with the same key "
-                "returns the first answer and stores the report once.",
-            ),
-        ],
-        keten: Runtime,
-        lezing: Annotated[BronLezing, Depends(indienen_lezing)],
+    async def ontvang(
+        keten: ServiceRuntime,
+        lezing: BronLezing,
+        opdracht_id: str | None,
+        body: Any,
+        idempotency_key: str,
+        origineel_id: str | None = None,
     ) -> Response:
+        """Store one report (``origineel_id``: the correction of that report) or, for a retry
+        with the same key and body, answer the first receipt."""
         caller = lezing.caller
         async with keten.unit_of_work() as uow:
+            origineel: AanbiederRapportRij | None = None
+            if origineel_id is not None:
+                origineel = await uow.session.get(AanbiederRapportRij, origineel_id)
+                if (
+                    origineel is None
+                    or origineel.soort != resource
+                    or origineel.aanbieder_oin != caller.party.oin
+                ):
+                    # Only the aanbieder that submitted it corrects a report; another one's
+                    # report answers as an unknown one (logged).
+                    await lezing.niet_gevonden(origineel_id)
+                opdracht_id = origineel.opdracht_id
+            assert opdracht_id is not None
             # Locked: a retry racing the first POST waits and then finds its report.
             opdracht = await uow.session.get(OpdrachtRij, opdracht_id, with_for_update=True)
             dossier = (
@@ -398,19 +1083,19 @@ def _rapport_routes(
                 raise Problem(403, detail=f"This client may not submit a {resource} here.")
             inhoud = body.model_dump(mode="json", by_alias=True, exclude_none=True)
             rapport_id = domain.nieuw_id("rap")
+            # _Rapport.versie: "a correction raises it".
+            versie = 1 if origineel is None else origineel.versie + 1
+            bronvelden = {
+                "rapportId": rapport_id,
+                "versie": versie,
+                "opdrachtId": opdracht.opdracht_id,
+                "dossierId": opdracht.dossier_id,
+                "gemeentecode": dossier.gemeentecode,
+                "opdrachtsoort": opdracht.soort,
+                "aanbiedersoort": caller.rol.value,
+            }
             try:
-                model.model_validate(
-                    {
-                        **inhoud,
-                        "rapportId": rapport_id,
-                        "versie": 1,
-                        "opdrachtId": opdracht.opdracht_id,
-                        "dossierId": opdracht.dossier_id,
-                        "gemeentecode": dossier.gemeentecode,
-                        "opdrachtsoort": opdracht.soort,
-                        "aanbiedersoort": caller.rol.value,
-                    }
-                )
+                model.model_validate({**inhoud, **bronvelden})
             except ValidationError as exc:
                 # Names the fields, never their values (the body may hold personal data).
                 plekken = sorted({".".join(map(str, e["loc"])) or resource for e in exc.errors()})
@@ -430,6 +1115,7 @@ def _rapport_routes(
                 zelfde = (
                     eerder.soort == resource
                     and eerder.opdracht_id == opdracht.opdracht_id
+                    and eerder.corrigeert == origineel_id
                     and {k: v for k, v in eerder.gegevens.items() if k not in _BRON_ALIASSEN}
                     == inhoud
                 )
@@ -441,24 +1127,44 @@ def _rapport_routes(
                     )
                 # The retry: the first answer, nothing stored or counted again.
                 return JSONResponse(_ontvangst(eerder), status_code=201)
+            if opdracht.status == Opdrachtstatus.BEEINDIGD.value:
+                # The gemeente ended the opdracht (switch, move, plicht ended): the aanbieder
+                # no longer carries it out, so nothing more is reported or corrected on it.
+                raise Problem(
+                    409,
+                    detail="The gemeente ended this opdracht; it takes no more reports.",
+                    reden="opdracht-beeindigd",
+                )
+            if origineel is not None and await _gecorrigeerd_door(uow, origineel.rapport_id):
+                raise Problem(
+                    409,
+                    detail="This report was corrected already; correct the latest correction.",
+                    reden="rapport-al-gecorrigeerd",
+                )
+            if resource == "voortgang-rapport":
+                # The same hours reported twice would count twice (uren.overlappende).
+                meldingen = [_urenmelding(r) for r in await _voortgang(uow, [opdracht_id])]
+                if uren.overlappende(
+                    date.fromisoformat(inhoud["periodeVan"]),
+                    date.fromisoformat(inhoud["periodeTot"]),
+                    meldingen,
+                    behalve=origineel_id,
+                ):
+                    raise Problem(
+                        409,
+                        detail="This period was reported already; correct that report instead.",
+                        reden="periode-al-gerapporteerd",
+                    )
             rapport = AanbiederRapportRij(
                 rapport_id=rapport_id,
                 soort=resource,
                 opdracht_id=opdracht.opdracht_id,
-                versie=1,
+                versie=versie,
                 aanbieder_oin=caller.party.oin,
                 idempotentiesleutel=idempotency_key,
-                gegevens={
-                    **inhoud,
-                    "rapportId": rapport_id,
-                    "versie": 1,
-                    "opdrachtId": opdracht.opdracht_id,
-                    "dossierId": opdracht.dossier_id,
-                    "gemeentecode": dossier.gemeentecode,
-                    "opdrachtsoort": opdracht.soort,
-                    "aanbiedersoort": caller.rol.value,
-                },
+                gegevens={**inhoud, **bronvelden},
                 ontvangen_op=clock.now(),
+                corrigeert=origineel_id,
             )
             uow.session.add(rapport)
             bron.emit(
@@ -472,33 +1178,25 @@ def _rapport_routes(
                     "rapportId": rapport_id,
                     "opdrachtId": opdracht.opdracht_id,
                     "dossierId": opdracht.dossier_id,
-                    "versie": 1,
+                    "versie": versie,
                 },
             )
+            _verwerk_op_opdracht(keten, uow, bron, opdracht, dossier, resource, inhoud, origineel)
             await uow.session.flush()
-            # The aanbieder changed the person's data: logged like a read (velden written).
-            try:
-                await lezing.verwerkingslog.schrijf(
-                    lezing.verwerkingslog.record(
-                        activiteit=lezing.activiteit,
-                        resource=resource,
-                        caller=caller,
-                        doel=lezing.doel.value,
-                        uitkomst="vastgelegd",
-                        resource_id=rapport_id,
-                        betrokkene=_betrokkene(dossier),
-                        velden=sorted(inhoud),
-                    )
-                )
-            except VerwerkingslogOnbeschikbaar:
-                # No unlogged change: the report is not stored either (rolled back).
-                raise Problem(
-                    503,
-                    detail="The processing log cannot be written; nothing is stored.",
-                    headers={"Retry-After": "5"},
-                ) from None
+            # The aanbieder changed the person's data: logged like a read (velden written);
+            # if the log fails, the report is not stored either (rolled back).
+            await _log_vastgelegd(lezing, resource, rapport_id, dossier, list(inhoud))
             antwoord = _ontvangst(rapport)
         return JSONResponse(antwoord, status_code=201)
+
+    async def indienen(
+        opdracht_id: Annotated[str, Path(alias="opdrachtId", pattern=OPAQUE_ID_PATTERN)],
+        body: Indiening,  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKey,
+        keten: Runtime,
+        lezing: Annotated[BronLezing, Depends(indienen_lezing)],
+    ) -> Response:
+        return await ontvang(keten, lezing, opdracht_id, body, idempotency_key)
 
     router.add_api_route(
         f"/opdrachten/{{opdrachtId}}/{collection}",
@@ -506,6 +1204,26 @@ def _rapport_routes(
         methods=["POST"],
         operation_id=f"{resource}-indienen",
         summary=f"Submit a {resource} on the opdracht the aanbieder holds (Idempotency-Key)",
+        status_code=201,
+        responses={201: {"model": Ontvangst}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
+    )
+
+    async def corrigeren(
+        rapport_id: Annotated[str, Path(alias="rapportId", pattern=OPAQUE_ID_PATTERN)],
+        body: Indiening,  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKey,
+        keten: Runtime,
+        lezing: Annotated[BronLezing, Depends(corrigeren_lezing)],
+    ) -> Response:
+        return await ontvang(keten, lezing, None, body, idempotency_key, rapport_id)
+
+    router.add_api_route(
+        f"/{collection}/{{rapportId}}/correcties",
+        corrigeren,
+        methods=["POST"],
+        operation_id=f"{resource}-corrigeren",
+        summary=f"Correct a {resource} the aanbieder submitted: a new version that supersedes "
+        "it (the original is kept)",
         status_code=201,
         responses={201: {"model": Ontvangst}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
     )

@@ -140,7 +140,10 @@ def test_an_ssc_has_one_client_id_per_mandated_gemeente():
     assert a is not None and b is not None
     assert a.oin == b.oin == SSC_OIN  # the SSC's own OIN for both mandates
     assert (a.namens, b.namens) == ("0363", "0599")
-    assert {c.functie for c in registry} == GEMEENTEFUNCTIES
+    assert {c.functie for c in registry} == {
+        Functie.MEDEWERKER_INBURGERING,
+        Functie.KLANTMANAGER_PARTICIPATIEWET,
+    }
 
 
 def test_resolve_fails_closed():

@@ -400,6 +400,14 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         frozenset({G}),
         [T + "signaal.aangemaakt.v1", T + "signaal.afgehandeld.v1"],
     ),
+    # --- issue 10: the gemeente's deadline watch over the deadlines of section 8 -------------
+    (
+        "8",
+        "deadlines the software checks (PIP, inburgeringsaanbod, registration at DUO)",
+        frozenset({G}),
+        frozenset({G}),
+        [T + "termijnoverschrijding.geconstateerd.v1"],
+    ),
 ]
 
 

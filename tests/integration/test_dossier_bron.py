@@ -485,4 +485,4 @@ async def test_the_migration_creates_exactly_what_the_models_declare(postgres_se
             await engine.dispose()
     assert differences == []
     # keten_core_0003 is an ancestor of the branch (depends_on), so the only head is ours.
-    assert heads == {"dossier_bron_0003"}
+    assert heads == {"dossier_bron_0007"}

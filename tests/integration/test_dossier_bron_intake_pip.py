@@ -69,6 +69,11 @@ KLANTMANAGER = party(
 )
 # DUO's client at dossier-bron: its standing read of the PIP and the dossier.
 DUO_BIJ_BRON = party("dossier-bron", "duo-bij-0363", DUO_OIN, Rol.DUO, Doel.PLICHT_EN_TERMIJNEN)
+# The taalaanbieder whose reported hours the afschaling rests on.
+TAAL_OIN_PIP = "00000003273280440000"
+TAALSCHOOL_PIP = party(
+    "dossier-bron", "taalschool-pip", TAAL_OIN_PIP, Rol.TAALAANBIEDER, Doel.OPDRACHT_UITVOERING
+)
 GEMEENTE_SOURCE = f"urn:nld:oin:{AMSTERDAM_OIN}:systeem:dossier-bron"
 
 
@@ -111,7 +116,7 @@ async def keten(postgres_server_url: str, bootstrap: str) -> AsyncIterator[Keten
         ]
         bron = build_bron(
             settings(db["bron"], bootstrap, ports["bron"], prefix),
-            parties=PartyRegistry([AMSTERDAM, UTRECHT, KLANTMANAGER, DUO_BIJ_BRON]),
+            parties=PartyRegistry([AMSTERDAM, UTRECHT, KLANTMANAGER, DUO_BIJ_BRON, TAALSCHOOL_PIP]),
             bronnen=DatarefLezer(credentials, rol=Rol.GEMEENTE),
             gemeenten=Gemeenten({"0363": AMSTERDAM_OIN}),
         )
@@ -288,12 +293,49 @@ async def test_the_pip_is_a_versioned_beschikking_and_the_leerroute_rules_hold(
     assert v1.json()["versie"] == 1 and v1.json()["intensiteitUren"] == 600
     assert (await _post(chain, pip_pad, {**PIP, "intensiteitUren": 600})).status_code == 409
 
-    # Afschaling B1 -> A2 only after 600 hours (seed 002 section 3.4.4).
+    # Afschaling B1 -> A2 only after 600 hours (seed 002 section 3.4.4), counted from what the
+    # taalaanbieder reported on the B1 course, never taken from the caller.
     afschalen = f"{pip_pad}/afschaling"
-    assert _reden(await _post(chain, afschalen, {"datum": "2026-09-01", "urenGevolgd": 400})) == (
-        "te-weinig-uren"
+    cursus = await _post(
+        chain,
+        f"/dossiers/{did}/opdrachten",
+        {
+            "soort": "b1-cursus",
+            "aanbiedersoort": "taalaanbieder",
+            "aanbiederOin": TAAL_OIN_PIP,
+            "aanbiederNaam": "Taalschool Amstel",
+            "beoogdeStart": "2026-02-01",
+            "uren": 600,
+        },
     )
-    v2 = await _post(chain, afschalen, {"datum": "2026-10-01", "urenGevolgd": 600})
+    assert cursus.status_code == 201, cursus.text
+
+    async def gerapporteerd(van: str, tot: str, aanwezig: int, totaal: int) -> None:
+        answer = await chain.bron.post(
+            f"/api/v1/opdrachten/{cursus.json()['opdrachtId']}/voortgang-rapporten",
+            json={
+                "periodeVan": van,
+                "periodeTot": tot,
+                "urenGepland": aanwezig,
+                "urenAanwezig": aanwezig,
+                "urenAfwezigGeoorloofd": 0,
+                "urenAfwezigOngeoorloofd": 0,
+                "urenGerealiseerdTotaal": totaal,
+                "inspanning": "voldoende",
+            },
+            auth=auth(TAALSCHOOL_PIP),
+            headers={"Idempotency-Key": f"uren-{van}"},
+        )
+        assert answer.status_code == 201, answer.text
+
+    await gerapporteerd("2026-02-01", "2026-05-31", 400, 400)
+    assert _reden(await _post(chain, afschalen, {"datum": "2026-09-01"})) == "te-weinig-uren"
+    # The caller cannot state the hours instead (an unknown field, refused).
+    zelf = await _post(chain, afschalen, {"datum": "2026-09-01", "urenGevolgd": 600})
+    assert zelf.status_code in (400, 422)
+    assert zelf.headers["content-type"] == "application/problem+json"
+    await gerapporteerd("2026-06-01", "2026-08-31", 200, 600)
+    v2 = await _post(chain, afschalen, {"datum": "2026-10-01"})
     assert v2.status_code == 201, v2.text
     assert v2.json()["versie"] == 2 and v2.json()["wijziging"]["soort"] == "afgeschaald"
 
@@ -329,6 +371,7 @@ async def test_the_pip_is_a_versioned_beschikking_and_the_leerroute_rules_hold(
         f["id"] for f in feiten if f["veld"] == "voornamen"
     }
     assert history[1]["gebaseerdOp"]["urenGevolgd"] == 600
+    assert len(history[1]["gebaseerdOp"]["urenRapporten"]) == 2
     assert [h["gebaseerdOp"].get("vorigePipId") for h in history[1:]] == [
         h["pip"]["pipId"] for h in history[:-1]
     ]
@@ -336,11 +379,14 @@ async def test_the_pip_is_a_versioned_beschikking_and_the_leerroute_rules_hold(
     assert elders.status_code == 404
     assert (await chain.query("bron", "SELECT count(*) AS n FROM pip_versie"))[0]["n"] == 4
 
-    events = await _gemeente_events(chain, kafka_bootstrap_servers, 6)
+    events = await _gemeente_events(chain, kafka_bootstrap_servers, 9)
     assert [e["type"] for e in events] == [
         "intake-uitnodiging.verstuurd",
         "intake.afgerond",
         "pip.vastgesteld",
+        "opdracht.verstrekt",
+        "voortgang-rapport.ontvangen",
+        "voortgang-rapport.ontvangen",
         "leerroute.afgeschaald",
         "pip.gewijzigd",
         "leerroute.gewisseld",
@@ -442,4 +488,4 @@ async def test_the_intake_and_pip_migration_creates_exactly_what_the_models_decl
         finally:
             await engine.dispose()
     assert differences == []
-    assert heads == {"dossier_bron_0003"}
+    assert heads == {"dossier_bron_0007"}

@@ -226,6 +226,28 @@ async def test_the_subject_access_query_answers_who_read_what_when_and_why(
         await engine.dispose()
 
 
+async def test_the_subject_access_query_keeps_to_the_rows_asked_for(
+    database, kafka_bootstrap_servers
+):
+    # A source serving several gemeenten answers each one from the records of its own rows.
+    service = build(database, kafka_bootstrap_servers)
+    async with serving(service, free_port()) as client:
+        await read(client, AMSTERDAM)
+        await read(client, UTRECHT)
+    engine = create_async_engine(database)
+    try:
+        verwerkingslog = Verwerkingslog(engine, dienst=SERVICE, sleutel=SLEUTEL)
+        bsn = Betrokkene("bsn", BSN)
+        eigen = await verwerkingslog.van_betrokkene(
+            bsn, resource_ids=[KLANTPROFIEL.klantprofiel_id, "kp-ander"]
+        )
+        assert [r.client_id for r in eigen] == ["amsterdam", "utrecht"]
+        assert await verwerkingslog.van_betrokkene(bsn, resource_ids=["kp-ander"]) == []
+        assert await verwerkingslog.van_betrokkene(bsn, resource_ids=[]) == []
+    finally:
+        await engine.dispose()
+
+
 async def test_a_read_is_refused_when_the_log_cannot_be_written(
     database, kafka_bootstrap_servers
 ):

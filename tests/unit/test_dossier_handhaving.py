@@ -11,12 +11,15 @@ from hypothesis import strategies as st
 from dossier_bron.handhaving import (
     BoeteVoorstel,
     Maatregel,
+    ParticipatiewetSanctie,
     Weigeringsreden,
     beoordeel_boete,
     beoordeel_intakeboete,
     intake_zonder_medewerking,
     intakeboete_mogelijk,
+    is_intakereden,
     opbouw_rang,
+    participatiewet_sanctie,
 )
 from keten_contracts.resources.gemeente import (
     Handhavingsmaatregel,
@@ -299,3 +302,75 @@ def test_accepted_fines_never_exceed_800_each_or_2400_per_termijn(
     assert all(0 < m.bedrag_in_centen <= 800_00 for m in aanvaard)
     assert all(m.verwijtbaar for m in aanvaard)
     assert sum(m.bedrag_in_centen for m in aanvaard) <= 2_400_00
+
+
+# --- one intake fine per missed invitation from the second (seed 002 section 4.7) ----------
+
+
+def test_each_missed_invitation_from_the_second_is_fined_once() -> None:
+    """Seed 001 taak 3: the first miss earns a warning, each later miss a fine; seed 002
+    section 4.7: "iemand [kan] niet twee keer voor eenzelfde feit beboet worden"."""
+    intake = voorstel(date(2024, 12, 1), 250, reden=_INTAKE)
+    assert beoordeel_intakeboete(intake, 2, 0).toegestaan
+    assert beoordeel_intakeboete(intake, 2, 1).weigeringsreden is (
+        Weigeringsreden.GEMISTE_OPROEPEN_AL_BEBOET
+    )
+    assert beoordeel_intakeboete(intake, 3, 1).toegestaan
+    assert beoordeel_intakeboete(intake, 3, 2).weigeringsreden is (
+        Weigeringsreden.GEMISTE_OPROEPEN_AL_BEBOET
+    )
+    with pytest.raises(ValueError):
+        beoordeel_intakeboete(intake, 3, -1)
+
+
+# --- the Participatiewet measure for the same conduct (seed 002 section 4.2) ---------------
+
+
+def _pw(
+    besluitdatum: date, gedraging: Maatregelreden = Maatregelreden.MAP_NIET_MEEWERKEN
+) -> ParticipatiewetSanctie:
+    return ParticipatiewetSanctie("pwm-1", gedraging, besluitdatum)
+
+
+def test_a_participatiewet_measure_for_the_same_conduct_stops_the_fine() -> None:
+    datum = date(2026, 6, 1)
+    reden = Maatregelreden.MAP_NIET_MEEWERKEN
+    assert participatiewet_sanctie([_pw(date(2026, 5, 1))], reden, datum) == "pwm-1"
+    # Decided after the conduct: the benefit was still lowered for it.
+    assert participatiewet_sanctie([_pw(date(2026, 7, 1))], reden, datum) == "pwm-1"
+    # Less than 12 months before: the same series.
+    assert participatiewet_sanctie([_pw(date(2025, 6, 2))], reden, datum) == "pwm-1"
+
+
+def test_other_conduct_or_a_measure_12_months_back_does_not_stop_the_fine() -> None:
+    datum = date(2026, 6, 1)
+    assert (
+        participatiewet_sanctie([_pw(date(2026, 5, 1))], Maatregelreden.PVT_NIET_MEEWERKEN, datum)
+        is None
+    )
+    # "12 maanden of langer" apart is a new series (seed 002 section 4.7).
+    assert (
+        participatiewet_sanctie([_pw(date(2025, 6, 1))], Maatregelreden.MAP_NIET_MEEWERKEN, datum)
+        is None
+    )
+    assert participatiewet_sanctie([], Maatregelreden.MAP_NIET_MEEWERKEN, datum) is None
+
+
+def test_the_found_measure_refuses_the_fine_through_the_common_rule() -> None:
+    pw_id = participatiewet_sanctie(
+        [_pw(date(2026, 5, 1))], Maatregelreden.MAP_NIET_MEEWERKEN, date(2026, 6, 1)
+    )
+    nieuw = voorstel(
+        date(2026, 6, 1), 100, reden=Maatregelreden.MAP_NIET_MEEWERKEN, participatiewet=pw_id
+    )
+    besluit = beoordeel_boete(
+        [], nieuw, termijn_start=date(2026, 1, 15), termijn_einde=date(2029, 1, 15)
+    )
+    assert besluit.weigeringsreden is Weigeringsreden.AL_GESANCTIONEERD_PARTICIPATIEWET
+
+
+def test_intake_reasons_are_told_apart() -> None:
+    assert is_intakereden(Maatregelreden.NIET_VERSCHENEN_INTAKE)
+    assert is_intakereden(Maatregelreden.NIET_MEEWERKEN_INTAKE)
+    assert not is_intakereden(Maatregelreden.MAP_NIET_MEEWERKEN)
+    assert not is_intakereden(PIP_REDEN)

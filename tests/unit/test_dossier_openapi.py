@@ -50,7 +50,50 @@ def test_every_operation_has_an_explicit_operation_id_and_problem_responses():
         "pip-versies",
         "opdracht-verstrekken",
         "opdracht-lezen",
-        *(f"{kind}-{op}" for kind in RAPPORTSOORTEN for op in ("indienen", "lijst", "lezen")),
+        *(
+            f"{kind}-{op}"
+            for kind in RAPPORTSOORTEN
+            for op in ("indienen", "corrigeren", "lijst", "lezen")
+        ),
+        "opdracht-wijzigen",
+        "opdracht-beeindigen",
+        "mb-rapportage-vastleggen",
+        "lbt-resultaat-vastleggen",
+        "dossier-uren",
+        "inburgeringsaanbod-doen",
+        "inburgeringsaanbod-lezen",
+        "urenverantwoording-aanleveren",
+        "urenverantwoording-lezen",
+        "handhavingsmaatregel-vastleggen",
+        "handhavingsmaatregel-lezen",
+        "handhavingsmaatregelen-lijst",
+        "handhavingsmaatregelen-besluiten",
+        "participatiewet-maatregel-vastleggen",
+        "participatiewet-maatregel-lezen",
+        "handhavingsverzoek-beantwoorden",
+        "rechtsmiddel-vastleggen",
+        *(f"{soort}-{op}" for soort in ("map", "pvt") for op in ("starten", "afronden", "lezen")),
+        "begeleiding-starten",
+        "begeleiding-beeindigen",
+        "begeleiding-lezen",
+        "begeleidingen-van-dossier",
+        "voortgangsgesprek-vastleggen",
+        "doelgroepkeuze-vastleggen",
+        "duo-signalen-werkvoorraad",
+        "duo-signaal-afhandelen",
+        "termijnoverschrijdingen-lijst",
+        "termijnoverschrijding-lezen",
+        "termijnbewaking-uitvoeren",
+        "inzageverzoek-beantwoorden",
+        "overdracht-aanvragen",
+        "overdrachtsverzoek-lezen",
+        "overdragen",
+        "overdracht-lezen",
+        *(
+            f"overdracht-{soort}-lezen"
+            for soort in ("intake", "pip", "opdracht", "handhavingsmaatregel")
+        ),
+        "overnemen",
     }
     for path, method in ids.values():
         responses = document["paths"][path][method]["responses"]
@@ -68,3 +111,4 @@ def test_no_bsn_travels_in_a_url():
                 assert "bsn" not in parameter["name"].lower(), (path, parameter)
     zoeken = document["paths"]["/api/v1/dossiers/zoeken"]
     assert set(zoeken) == {"post"}
+    assert set(document["paths"]["/api/v1/inzageverzoeken"]) == {"post"}

@@ -397,6 +397,7 @@ GEGEVENSDOMEIN: Final = MappingProxyType(
                 "advies-rapport",
                 "z-route-resultaat-rapport",
                 "traject-beeindigd-rapport",
+                "termijnoverschrijding",
             )
         },
         "participatiewet-maatregel": Wet.PARTICIPATIEWET,

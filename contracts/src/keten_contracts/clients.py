@@ -49,11 +49,18 @@ class Functie(StrEnum):
 
     MEDEWERKER_INBURGERING = "medewerker-inburgering"
     KLANTMANAGER_PARTICIPATIEWET = "klantmanager-participatiewet"
+    # The gemeente's privacy officer (functionaris gegevensbescherming, art. 37-39 AVG): answers
+    # a person's request for access to the processing log; reads no inburgering data itself.
+    PRIVACYFUNCTIONARIS = "privacyfunctionaris"
     ORGANISATIE = "organisatie"
 
 
 GEMEENTEFUNCTIES: Final = frozenset(
-    {Functie.MEDEWERKER_INBURGERING, Functie.KLANTMANAGER_PARTICIPATIEWET}
+    {
+        Functie.MEDEWERKER_INBURGERING,
+        Functie.KLANTMANAGER_PARTICIPATIEWET,
+        Functie.PRIVACYFUNCTIONARIS,
+    }
 )
 
 
@@ -81,6 +88,10 @@ class Doel(StrEnum):
     STATISTIEK_SWI = "statistiek-swi"
     # An aanbieder on its own opdracht (art. 35 lid 3 Wet).
     OPDRACHT_UITVOERING = "opdracht-uitvoering"
+    # The right of access (art. 15 AVG): who processed a person's data, when and what for
+    # (seed 000, DPIA: "Hoe kunnen betrokkenen hun recht op toegang [...] uitoefenen?"). It
+    # opens the processing log of the gemeente's own data, never the data itself.
+    INZAGEVERZOEK = "inzageverzoek"
 
 
 _AANBIEDER_DOELEN: Final = frozenset({Doel.OPDRACHT_UITVOERING})
@@ -96,6 +107,7 @@ TOEGESTANE_DOELEN: Final[Mapping[tuple[Rol, Functie], frozenset[Doel]]] = Mappin
         (Rol.GEMEENTE, Functie.KLANTMANAGER_PARTICIPATIEWET): frozenset(
             {Doel.UITVOERING_PARTICIPATIEWET}
         ),
+        (Rol.GEMEENTE, Functie.PRIVACYFUNCTIONARIS): frozenset({Doel.INZAGEVERZOEK}),
         (Rol.DUO, Functie.ORGANISATIE): frozenset(
             {Doel.PLICHT_EN_TERMIJNEN, Doel.HANDHAVINGSVERZOEK}
         ),
@@ -145,7 +157,7 @@ class Client(BaseModel):
             if self.functie not in GEMEENTEFUNCTIES:
                 raise ValueError(
                     "a gemeente client is a medewerker-inburgering or a "
-                    "klantmanager-participatiewet"
+                    "klantmanager-participatiewet (or the privacyfunctionaris)"
                 )
         else:
             if self.namens is not None:

@@ -895,6 +895,19 @@ _TYPES: list[EventType] = [
         RAPPORT,
     ),
     # end thin reports
+    # Issue 10, deadline watch: the gemeente's source tells the gemeente's own systems (its
+    # work list, a task queue) that a chain deadline passed; nobody else receives it.
+    _gem(
+        "termijnoverschrijding.geconstateerd",
+        "The gemeente's deadline watch found a deadline of a dossier overdue (PIP within 10 "
+        "weeks of BRP registration, inburgeringsaanbod within 3 months of the PIP, PIP "
+        "registered within 10 workdays); which one and its dates are at the source. Once per "
+        "overdue deadline.",
+        _r(G),
+        "termijnoverschrijding",
+        d.TermijnoverschrijdingData,
+        {"termijnoverschrijdingId": "tov-5e2a", "dossierId": "dos-2e4f6a"},
+    ),
     # --- CBS -----------------------------------------------------------------------------------
     EventType(
         f"{TYPE_PREFIX}swi-levering.aangemaakt.v1",
@@ -934,6 +947,7 @@ _RECHTSDATA: Final[Mapping[str, str]] = {
     "inspanningsverplichting.waarschuwing.gegeven": "the date of the warning",
     "vestiging.gemeld": "the vestigingsdatum",
     "vestiging.geconstateerd": "the date of registration in the BRP",
+    "termijnoverschrijding.geconstateerd": "the deadline's reference date and last day",
 }
 _TYPES = [
     replace(et, rechtsdatum=_RECHTSDATA[et.type[len(TYPE_PREFIX) : -len(".v1")]])

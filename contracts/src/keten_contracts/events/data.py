@@ -219,3 +219,10 @@ AdviesData = _rapport_data("AdviesData", "advies")
 ZRouteResultaatData = _rapport_data("ZRouteResultaatData", "Z-route resultaat")
 TrajectBeeindigdData = _rapport_data("TrajectBeeindigdData", "traject-beeindigd")
 # end thin reports
+
+TermijnoverschrijdingData = thin_data(
+    "TermijnoverschrijdingData",
+    "An overdue deadline of a dossier.",
+    termijnoverschrijding_id="The overdue deadline.",
+    dossier_id="The dossier.",
+)

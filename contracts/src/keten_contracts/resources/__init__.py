@@ -808,6 +808,27 @@ _DEFS += [
 ]
 # end thin reports
 
+_DEFS.append(
+    ResourceDef(
+        "termijnoverschrijding",
+        gemeente.Termijnoverschrijding,
+        Rol.GEMEENTE,
+        BRON_DOSSIER,
+        "termijnoverschrijdingen",
+        "termijnoverschrijding_id",
+        "An overdue chain deadline of a dossier (PIP after BRP registration, offer after the "
+        "PIP, registration of the PIP), found by the gemeente's deadline watch.",
+        {
+            "termijnoverschrijdingId": "tov-5e2a",
+            "dossierId": "dos-2e4f6a",
+            "termijn": "pip-na-brp-inschrijving",
+            "referentiedatum": "2025-06-02",
+            "uitersteDatum": "2025-08-11",
+            "geconstateerdOp": "2025-08-12",
+        },
+    )
+)
+
 RESOURCES: Mapping[str, ResourceDef] = {r.name: r for r in _DEFS}
 
 

@@ -1288,3 +1288,35 @@ class TrajectBeeindigdRapport(_Rapport):
 
 
 # end thin reports
+
+
+# Deadline watch (issue 10): an overdue chain deadline the gemeente's own source noticed. Only
+# the gemeente reads it: it is the gemeente's work list, not a message to a chain partner.
+class BewaakteTermijn(StrEnum):
+    # Seed 004 (bijlage: "Gemeente stelt binnen tien weken na inschrijving van de
+    # inburgeringsplichtige in de BRP een PIP op").
+    PIP_NA_BRP_INSCHRIJVING = "pip-na-brp-inschrijving"
+    # Seed 002 section 3.4.4: "binnen maximaal drie maanden een concreet inburgeringsaanbod".
+    INBURGERINGSAANBOD_NA_PIP = "inburgeringsaanbod-na-pip"
+    # Seed 002 section 4.4: chain data registered "ten hoogste tien werkdagen na optreden van
+    # de gebeurtenis" (the PIP-beschikking).
+    PIP_REGISTRATIE = "pip-registratie"
+
+
+class Termijnoverschrijding(ContractModel):
+    """One deadline of a dossier that passed without what it asks (or was met late), as the
+    gemeente's deadline watch found it. Once per deadline per dossier (per PIP version for the
+    registration deadline)."""
+
+    termijnoverschrijding_id: OpaqueId = veld("Opaque id in dossier-bron.", GEEN, lezers=_r(G))
+    dossier_id: OpaqueId = veld("The dossier.", GEEN, lezers=_r(G))
+    termijn: BewaakteTermijn = veld("Which deadline.", PERS, lezers=_r(G))
+    betreft_id: OpaqueId | None = veld(
+        "The part it concerns (the PIP version), when not the dossier itself.",
+        GEEN,
+        lezers=_r(G),
+        default=None,
+    )
+    referentiedatum: date = veld("The date the deadline runs from.", PERS, lezers=_r(G))
+    uiterste_datum: date = veld("The last day that was on time.", PERS, lezers=_r(G))
+    geconstateerd_op: date = veld("The day the watch found it overdue.", PERS, lezers=_r(G))
