@@ -14,17 +14,26 @@ start-up, never at import time::
         await engine.dispose()
 
     app = create_service_app(settings, title="dossier-bron", lifespan=lifespan)
+
+NL API Design Rules that every service gets here rather than in its own routes: every answer
+carries ``API-Version`` (/core/version-header) and the OpenAPI document says so on every
+response; the document is also served, without a token, at ``/api/v1/openapi.json``
+(/core/publish-openapi). ``dev/spectral/adr.yaml`` lints the committed documents.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, Final
 
 import structlog
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keten_core.auth import PartyRegistry, TokenVerifier
 from keten_core.health import (
@@ -34,13 +43,17 @@ from keten_core.health import (
     install_health_routes,
 )
 from keten_core.logging import configure_logging
-from keten_core.problems import install_problem_handlers
+from keten_core.problems import install_problem_handlers, problem_responses
 from keten_core.settings import KetenSettings
 from keten_core.telemetry import configure_telemetry, instrument_app, shutdown_telemetry
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Mapping[str, Any] | None]]
 
 log = structlog.get_logger(__name__)
+
+API_VERSION_HEADER: Final = "API-Version"
+# Where the API lives (/core/uri-version), and so where its OpenAPI document is published.
+API_BASE: Final = "/api/v1"
 
 
 def default_checks(settings: KetenSettings) -> dict[str, HealthCheck]:
@@ -99,4 +112,89 @@ def create_service_app(
     )
     # The middleware uses the global tracer provider, which the lifespan installs later.
     instrument_app(app)
+    _add_api_version_header(app, version)
+    _publish_openapi(app, version)
     return app
+
+
+class _ApiVersionHeader:
+    """Adds ``API-Version`` to every HTTP response that does not carry one yet."""
+
+    def __init__(self, app: ASGIApp, version: str) -> None:
+        self.app = app
+        self.header = (API_VERSION_HEADER.lower().encode("latin-1"), version.encode("latin-1"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if all(name.lower() != self.header[0] for name, _ in headers):
+                    message = {**message, "headers": [*headers, self.header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
+
+
+def _add_api_version_header(app: FastAPI, version: str) -> None:
+    # Outside Starlette's ServerErrorMiddleware, which answers unhandled exceptions (500) and
+    # would bypass an ordinary middleware. After instrument_app: the instrumentation expects
+    # that middleware outermost when it rebuilds the stack, and skips itself otherwise.
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        return _ApiVersionHeader(build(), version)
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+
+
+def _publish_openapi(app: FastAPI, version: str) -> None:
+    """The OpenAPI document says what the middleware and handlers do, and is served in the
+    API's base path (/core/publish-openapi), without a token and to any origin, so browser
+    tools such as Swagger UI can read it."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = adr_document(generate(), version)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get(f"{API_BASE}/openapi.json", include_in_schema=False)
+    async def openapi_json() -> JSONResponse:
+        return JSONResponse(app.openapi(), headers={"Access-Control-Allow-Origin": "*"})
+
+
+# What FastAPI documents for its request validation; our handler answers a problem instead.
+_FASTAPI_VALIDATION_SCHEMAS: Final = ("HTTPValidationError", "ValidationError")
+_FASTAPI_VALIDATION_REF: Final = "#/components/schemas/HTTPValidationError"
+
+
+def adr_document(document: dict[str, Any], version: str) -> dict[str, Any]:
+    """``document`` with ``API-Version`` on every response, and FastAPI's default 422 (which
+    our handlers never answer) replaced by the problem+json one they do."""
+    components = document.setdefault("components", {})
+    components.setdefault("headers", {})[API_VERSION_HEADER] = {
+        "description": "The full version of the API that answered (semantic versioning).",
+        "schema": {"type": "string", "examples": [version]},
+    }
+    header_ref = {"$ref": f"#/components/headers/{API_VERSION_HEADER}"}
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+            for status, response in responses.items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                if status == "422" and schema == {"$ref": _FASTAPI_VALIDATION_REF}:
+                    response.clear()
+                    # A copy: the document must not share the problems module's constants.
+                    response.update(copy.deepcopy(problem_responses(422)[422]))
+                response.setdefault("headers", {})[API_VERSION_HEADER] = header_ref
+    schemas = components.get("schemas", {})
+    if _FASTAPI_VALIDATION_REF not in json.dumps(document):
+        for name in _FASTAPI_VALIDATION_SCHEMAS:
+            schemas.pop(name, None)
+    return document
