@@ -54,6 +54,9 @@ log = structlog.get_logger(__name__)
 API_VERSION_HEADER: Final = "API-Version"
 # Where the API lives (/core/uri-version), and so where its OpenAPI document is published.
 API_BASE: Final = "/api/v1"
+# The APIs' semantic version: its major is the v1 of API_BASE (ADR /core/uri-version: "The
+# version in the OAS file MUST be the same as the version in the base path").
+API_VERSION: Final = "1.0.0"
 
 
 def default_checks(settings: KetenSettings) -> dict[str, HealthCheck]:
@@ -67,7 +70,7 @@ def create_service_app(
     settings: KetenSettings,
     *,
     title: str,
-    version: str = "0.1.0",
+    version: str = API_VERSION,
     lifespan: Lifespan | None = None,
     checks: Mapping[str, HealthCheck] | None = None,
     parties: PartyRegistry | None = None,

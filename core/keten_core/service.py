@@ -49,7 +49,7 @@ from keten_core.consumer import EventConsumer
 from keten_core.db import create_engine, migrate, session_factory
 from keten_core.dlq import retry_topic_for
 from keten_core.health import add_health_check, add_liveness_check, database_check
-from keten_core.http import create_service_app
+from keten_core.http import API_VERSION, create_service_app
 from keten_core.kafka import EventProducer, TopicSpec, ensure_topics
 from keten_core.metrics import metrics_router
 from keten_core.outbox import OutboxRelay, OutboxSignal
@@ -110,7 +110,7 @@ class KetenService:
         events: EventRouter | None = None,
         migrations: Sequence[Path] = (),
         title: str | None = None,
-        version: str = "0.1.0",
+        version: str = API_VERSION,
         parties: PartyRegistry | None = None,
         shutdown_timeout_s: float = 15.0,
         on_stop: Sequence[Callable[[], Awaitable[None]]] = (),

@@ -197,7 +197,7 @@ BAD: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("outside-the-api", _rename_path(CLAIM, "/financiele-claims/{claimId}"),
      "/core/uri-version", "error"),
     ("path-major-is-not-info-major", _set(("info", "version"), "2.0.0"),
-     "/core/uri-version/info-version", "warn"),
+     "/core/uri-version/info-version", "error"),
     ("version-without-patch", _set(("info", "version"), "1.2"), "/core/semver", "error"),
     ("version-with-v", _set(("info", "version"), "v1.2.0"), "/core/semver", "error"),
     ("response-without-api-version",
