@@ -217,6 +217,59 @@ async def test_an_opdracht_goes_to_one_aanbieder_of_its_kind_and_the_bsn_only_to
     assert {r.key.decode() for r in verstrekt} == {did}
 
 
+async def _geen_spoor(
+    chain: Keten,
+    records: list[Any],
+    needles: tuple[str, ...],
+    span_exporter: InMemorySpanExporter,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """None of ``needles`` in any column of any table, the gemeente topic's ``records``, any log
+    line or any span."""
+    # No table of the dossier-bron database: every column of every table, as text.
+    kolommen = await chain.query(
+        "bron",
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+    )
+    assert {k["table_name"] for k in kolommen} >= {
+        "aanbieder_rapport",
+        "keten_verwerkingslog",
+        "keten_outbox",
+    }
+    for k in kolommen:
+        for needle in needles:
+            hits = await chain.query(
+                "bron",
+                f'SELECT count(*) AS n FROM "{k["table_name"]}" '
+                f'WHERE "{k["column_name"]}"::text LIKE :m',
+                m=f"%{needle}%",
+            )
+            assert hits[0]["n"] == 0, (k, needle)
+    # No event on the gemeente topic (headers and values).
+    for r in records:
+        blob = (r.value or b"") + b"".join(v for _, v in r.headers) + (r.key or b"")
+        assert not any(n.encode() in blob for n in needles)
+    # No log line (stdlib logging and whatever reached stdout/stderr).
+    out, err = capfd.readouterr()
+    for text_ in (caplog.text, out, err):
+        assert not any(n in text_ for n in needles)
+    # No span: names, attributes, events.
+    spans = span_exporter.get_finished_spans()
+    assert spans, "no spans recorded: the check below would prove nothing"
+    for span in spans:
+        blob = json.dumps(
+            [
+                span.name,
+                dict(span.attributes or {}),
+                [dict(e.attributes or {}) for e in span.events],
+            ],
+            default=str,
+        )
+        assert not any(n in blob for n in needles)
+
+
 async def test_a_map_aanbieders_report_with_a_bsn_is_refused_and_leaves_no_trace(
     chain: Keten,
     kafka_bootstrap_servers: str,
@@ -248,47 +301,43 @@ async def test_a_map_aanbieders_report_with_a_bsn_is_refused_and_leaves_no_trace
     records = await _gemeente_records(chain, kafka_bootstrap_servers, 5)
     assert "voortgang-rapport.ontvangen" in [_type(r) for r in records]
 
-    # No table of the dossier-bron database: every column of every table, as text.
-    kolommen = await chain.query(
-        "bron",
-        "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+    await _geen_spoor(chain, records, (marker, sleutel), span_exporter, caplog, capfd)
+
+
+async def test_a_report_with_a_medical_attachment_is_refused_and_leaves_no_trace(
+    chain: Keten,
+    kafka_bootstrap_servers: str,
+    span_exporter: InMemorySpanExporter,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+):
+    """Special-category data (a medical statement, AVG art. 9) has no field in any report: a
+    report that carries one is refused with 422 naming the field, never its content, and the
+    content reaches no table, log line, span or event."""
+    caplog.set_level(logging.DEBUG)
+    did = await _met_pip(chain)
+    taal_id = await _opdracht(chain, did, B1)
+    marker = f"MARKER-medisch-{uuid.uuid4().hex[:12]}"
+    bijlage = {"soort": "medische-verklaring", "bestandsnaam": f"{marker}.pdf", "inhoud": marker}
+
+    refused = await _rapport(
+        chain,
+        taal_id,
+        "voortgang-rapport",
+        {**VOORTGANG, "medischeBijlage": bijlage},
+        TAALSCHOOL,
+        f"sleutel-{uuid.uuid4().hex}",
     )
-    assert {k["table_name"] for k in kolommen} >= {
-        "aanbieder_rapport",
-        "keten_verwerkingslog",
-        "keten_outbox",
-    }
-    for k in kolommen:
-        for needle in (marker, sleutel):
-            hits = await chain.query(
-                "bron",
-                f'SELECT count(*) AS n FROM "{k["table_name"]}" '
-                f'WHERE "{k["column_name"]}"::text LIKE :m',
-                m=f"%{needle}%",
-            )
-            assert hits[0]["n"] == 0, (k, needle)
-    # No event on the gemeente topic (headers and values).
-    for r in records:
-        blob = (r.value or b"") + b"".join(v for _, v in r.headers) + (r.key or b"")
-        assert marker.encode() not in blob and sleutel.encode() not in blob
-    # No log line (stdlib logging and whatever reached stdout/stderr).
-    out, err = capfd.readouterr()
-    for text_ in (caplog.text, out, err):
-        assert marker not in text_ and sleutel not in text_
-    # No span: names, attributes, events.
-    spans = span_exporter.get_finished_spans()
-    assert spans, "no spans recorded: the check below would prove nothing"
-    for span in spans:
-        blob = json.dumps(
-            [
-                span.name,
-                dict(span.attributes or {}),
-                [dict(e.attributes or {}) for e in span.events],
-            ],
-            default=str,
-        )
-        assert marker not in blob and sleutel not in blob
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "medischeBijlage" in refused.text and marker not in refused.text
+    sleutel = refused.request.headers["Idempotency-Key"]
+
+    ok = await _rapport(chain, taal_id, "voortgang-rapport", VOORTGANG, TAALSCHOOL, "ok-0000002")
+    assert ok.status_code == 201, ok.text
+    records = await _gemeente_records(chain, kafka_bootstrap_servers, 5)
+    assert "voortgang-rapport.ontvangen" in [_type(r) for r in records]
+    await _geen_spoor(chain, records, (marker, sleutel), span_exporter, caplog, capfd)
 
 
 async def test_reports_only_on_ones_own_opdracht_and_a_retry_counts_once(
