@@ -1,4 +1,4 @@
-"""``keten bench dossier-bron``: a PIP change through dossier-bron's API to its event on Kafka,
+"""``keten dossier-bron bench``: a PIP change through dossier-bron's API to its event on Kafka,
 next to raw aiokafka in the same run. It prints figures; it asserts nothing (a benchmark is not
 a test).
 
@@ -466,7 +466,7 @@ def run(args: argparse.Namespace, bootstrap: str, server_url: str) -> int:
         print(json.dumps({"target": "dossier-bron", "figures": [vars(f) for f in figures]}))
     else:
         print(
-            f"keten bench dossier-bron: {args.dossiers} dossiers, {args.writes} writes by "
+            f"keten dossier-bron bench: {args.dossiers} dossiers, {args.writes} writes by "
             f"{args.concurrency} clients; latency at {args.rate:g}/s for {args.seconds:g} s"
         )
         print(format_table(figures))

@@ -364,19 +364,29 @@ async def _rijen_verwijderen(connection: Any, tabel: Table, dossier_id: str) -> 
 # --- the command --------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m dossier_bron.bewaartermijnen",
-        description="Art. 9.9 Besluit inburgering retention for dossier-bron (dry run by default).",
-    )
+DOEL = "Art. 9.9 Besluit inburgering retention for dossier-bron (dry run by default)."
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--uitvoeren", action="store_true", help="delete and anonymise")
     parser.add_argument(
         "--peildatum", type=date.fromisoformat, help="dry run for this date (default: today)"
     )
     parser.add_argument("--database-url", help="dossier-bron's database (default: settings)")
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m dossier_bron.bewaartermijnen", description=DOEL
+    )
+    arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     if args.uitvoeren and args.peildatum is not None:
-        parser.error("--peildatum is for a dry run only: a run deletes on today's date")
+        sys.stderr.write("--peildatum is for a dry run only: a run deletes on today's date\n")
+        return 2
 
     from sqlalchemy.engine import make_url
 

@@ -340,13 +340,17 @@ async def run_once(settings: KetenSettings, gemeenten: Gemeenten) -> list[str]:
         await lezer.aclose()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m dossier_bron.bewaking",
-        description="Run dossier-bron's deadline watch once (a CronJob): record and announce "
-        "every overdue deadline not announced before.",
-    )
-    parser.parse_args(argv)
+DOEL = (
+    "Run dossier-bron's deadline watch once (a CronJob): record and announce every overdue "
+    "deadline not announced before."
+)
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """The job's options (none: what it watches comes from KETEN_GEMEENTEN)."""
+
+
+def run(args: argparse.Namespace) -> int:
     from .main import GemeentenSettings
 
     settings = KetenSettings()
@@ -354,6 +358,12 @@ def main(argv: list[str] | None = None) -> int:
     nieuw = asyncio.run(run_once(settings, gemeenten))
     sys.stdout.write(f"termijnbewaking: {len(nieuw)} new overdue deadline(s)\n")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dossier_bron.bewaking", description=DOEL)
+    arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

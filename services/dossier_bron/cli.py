@@ -3,6 +3,10 @@ entry point in pyproject.toml, so ``keten`` finds them without the core knowing 
 
 - ``keten dossier-bron bench``: a PIP change through the API to its event on Kafka, next to
   raw aiokafka (``dossier_bron.bench``).
+- ``keten dossier-bron termijnbewaking``: the deadline watch, once (a CronJob;
+  ``dossier_bron.bewaking``).
+- ``keten dossier-bron bewaartermijnen [--uitvoeren]``: the retention job, a dry run unless told
+  (a CronJob; ``dossier_bron.bewaartermijnen``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ __all__ = ["register"]
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "dossier-bron",
-        help="dossier-bron's operator commands (benchmark)",
+        help="dossier-bron's operator commands (jobs, benchmark)",
         description="Runs against KETEN_KAFKA_BOOTSTRAP_SERVERS / KETEN_DATABASE_URL, or the "
         "local servers (started when not running).",
     )
@@ -32,6 +36,13 @@ def register(subparsers: Any) -> None:
     register_arguments(bench)
     bench.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     bench.set_defaults(handler=_bench)
+    # The jobs, also runnable as ``python -m dossier_bron.<module>``.
+    from . import bewaartermijnen, bewaking
+
+    for name, module in (("termijnbewaking", bewaking), ("bewaartermijnen", bewaartermijnen)):
+        job = commands.add_parser(name, help=module.DOEL, description=module.DOEL)
+        module.arguments(job)
+        job.set_defaults(handler=module.run)
 
 
 def _bench(args: argparse.Namespace) -> int:
