@@ -33,7 +33,16 @@ from keten_core.service import ServiceRuntime, runtime
 from keten_core.source_read import BronLezing, bron_lezing, served_json
 
 from . import domain
-from .api import API_PREFIX, PROBLEM_RESPONSES, Bron, _betrokkene, _rij, lezing_per_rol, weigering
+from .api import (
+    API_PREFIX,
+    PROBLEM_RESPONSES,
+    Bron,
+    _betrokkene,
+    _rij,
+    eigen_dossier,
+    lezing_per_rol,
+    weigering,
+)
 from .domain import Gemeenten
 from .models import DossierRij, InburgeringsaanbodRij, PipVersieRij
 
@@ -87,19 +96,11 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
     ) -> Response:
         async with keten.unit_of_work() as uow:
             pip = await uow.session.get(PipVersieRij, pip_id)
-            dossier = (
-                None
-                if pip is None
-                else await uow.session.get(DossierRij, pip.dossier_id, with_for_update=True)
+            if pip is None:
+                await lezing.niet_gevonden(pip_id)  # no PIP: no offer
+            dossier = await eigen_dossier(
+                uow, lezing, pip.dossier_id, wijzigen=True, zoek_id=pip_id
             )
-            if (
-                pip is None
-                or dossier is None
-                or not dossier.volledig
-                or dossier.gemeentecode != lezing.caller.gemeentecode
-            ):
-                # No PIP (or another gemeente's): no offer, the answer of an unknown id.
-                await lezing.niet_gevonden(pip_id)
             dossier_id = dossier.dossier_id
             velden = ("inburgeringsaanbod_id", "pip_id", "datum_aanbod")
             if not all(

@@ -37,7 +37,7 @@ from keten_contracts.events.catalogue import TYPE_PREFIX
 from keten_contracts.parties import Rol
 from keten_contracts.policy import view_model
 from keten_contracts.resources import get_resource
-from keten_contracts.resources.gemeente import Adres
+from keten_contracts.resources.gemeente import Adres, Dossierstatus
 from keten_core import clock
 from keten_core.problems import Problem, problem_responses
 from keten_core.service import ServiceRuntime, runtime
@@ -133,6 +133,51 @@ class Bron:
             source=source_urn(self.gemeenten.oin(dossier.gemeentecode), SERVICE_NAAM),
             **routing,
         )
+
+
+# A dossier the gemeente handed over (verhuizing) or whose retention ended stays readable to
+# its own staff, but nobody changes it any more: the new gemeente's dossier carries on.
+GESLOTEN: Final = frozenset({Dossierstatus.OVERGEDRAGEN.value, Dossierstatus.AFGESLOTEN.value})
+
+
+async def eigen_dossier(
+    uow: UnitOfWork,
+    lezing: BronLezing,
+    dossier_id: str,
+    *,
+    wijzigen: bool = False,
+    gesloten_toegestaan: bool = False,
+    zoek_id: str | None = None,
+) -> DossierRij:
+    """The caller's gemeente's complete dossier, else 404 (logged under ``zoek_id``, the id
+    the caller asked for): the same answer for unknown, incomplete and another gemeente's, so a
+    call reveals no other gemeente's persons. For a write (``wijzigen``) the row is locked,
+    which orders the dossier's writes and so its events; a closed dossier is refused with 409
+    ``dossier-gesloten`` unless the write concerns its past (``gesloten_toegestaan``: a
+    rechtsmiddel against a fine it imposed)."""
+    dossier = await uow.session.get(DossierRij, dossier_id, with_for_update=wijzigen)
+    if (
+        dossier is None
+        or not dossier.volledig
+        or dossier.gemeentecode != lezing.caller.gemeentecode
+    ):
+        await lezing.niet_gevonden(zoek_id or dossier_id)
+    if wijzigen and not gesloten_toegestaan and dossier.status in GESLOTEN:
+        raise Problem(
+            409,
+            detail=f"The dossier is {dossier.status}: it is kept, but no longer changed.",
+            reden="dossier-gesloten",
+        )
+    return dossier
+
+
+def mag_schrijven(
+    lezing: BronLezing, resource: str, velden: list[str], dossier: DossierRij
+) -> None:
+    """403 unless the caller may write every field (rule 13, the wall inside the gemeente)."""
+    rij = _rij(dossier)
+    if not all(mag_wijzigen(lezing.toegang, resource, v, rij) for v in velden):
+        raise Problem(403, detail=f"This client may not change the {resource}.")
 
 
 def _rij(dossier: DossierRij) -> Rij:

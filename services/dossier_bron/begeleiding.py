@@ -54,8 +54,16 @@ from keten_core.service import ServiceRuntime, runtime
 from keten_core.source_read import BronLezing, bron_lezing, served_json
 
 from . import domain
-from .api import API_PREFIX, PROBLEM_RESPONSES, Bron, _betrokkene, _rij, weigering
-from .beschikkingen import _dossier, _mag
+from .api import (
+    API_PREFIX,
+    PROBLEM_RESPONSES,
+    Bron,
+    _betrokkene,
+    _rij,
+    eigen_dossier,
+    mag_schrijven,
+    weigering,
+)
 from .domain import Gemeenten
 from .models import BegeleidingRij, DoelgroepkeuzeRij, DossierRij
 
@@ -233,8 +241,8 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         lezing: Annotated[BronLezing, Depends(_lezing("begeleiding starten"))],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _dossier(uow, lezing, dossier_id)
-            _mag(lezing, "begeleiding", ["soort", "startdatum"], dossier)
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
+            mag_schrijven(lezing, "begeleiding", ["soort", "startdatum"], dossier)
             reden = beoordeel_start(
                 body.soort,
                 doelgroep=_doelgroep(dossier),
@@ -287,8 +295,10 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             rij = await uow.session.get(BegeleidingRij, begeleiding_id, with_for_update=True)
             if rij is None:
                 await lezing.niet_gevonden(begeleiding_id)
-            dossier = await _dossier(uow, lezing, rij.dossier_id)
-            _mag(lezing, "begeleiding", ["einddatum"], dossier)
+            dossier = await eigen_dossier(
+                uow, lezing, rij.dossier_id, wijzigen=True, zoek_id=begeleiding_id
+            )
+            mag_schrijven(lezing, "begeleiding", ["einddatum"], dossier)
             if rij.soort == Begeleidingsoort.VOORTGANGSGESPREK.value:
                 raise weigering("voortgangsgesprek-is-geen-periode", "A conversation has no end.")
             if rij.einddatum is not None:
@@ -314,8 +324,8 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         lezing: Annotated[BronLezing, Depends(_lezing("voortgangsgesprek vastleggen"))],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _dossier(uow, lezing, dossier_id)
-            _mag(lezing, "begeleiding", ["soort", "startdatum"], dossier)
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
+            mag_schrijven(lezing, "begeleiding", ["soort", "startdatum"], dossier)
             reden = beoordeel_voortgangsgesprek(
                 _doelgroep(dossier), dossier.afzien_rechten_asielstatushouder
             )
@@ -418,8 +428,8 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         ],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _dossier(uow, lezing, dossier_id)
-            _mag(lezing, "dossier", ["afzien_rechten_asielstatushouder"], dossier)
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
+            mag_schrijven(lezing, "dossier", ["afzien_rechten_asielstatushouder"], dossier)
             al_gekozen = dossier.afzien_rechten_asielstatushouder or (
                 await uow.session.get(DoelgroepkeuzeRij, dossier_id) is not None
             )

@@ -28,7 +28,6 @@ from pydantic import Field, ValidationError, create_model
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import distinct_on
 
-from keten_contracts.access import mag_wijzigen
 from keten_contracts.clients import Doel
 from keten_contracts.common import (
     OPAQUE_ID_PATTERN,
@@ -53,7 +52,9 @@ from .api import (
     Bron,
     _betrokkene,
     _rij,
+    eigen_dossier,
     lezing_per_rol,
+    mag_schrijven,
     weigering,
 )
 from .brief import render_uitnodiging
@@ -66,7 +67,8 @@ __all__ = ["build_router"]
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 
-_WRITE_ERRORS: Final = {s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 422, 503)}
+# 409: the dossier is closed (api.eigen_dossier), or the write conflicts with its state.
+_WRITE_ERRORS: Final = {s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 409, 422, 503)}
 
 IntakeView: Any = view_model("intake", Rol.GEMEENTE, same_gemeente=True)
 PipView: Any = view_model("pip", Rol.GEMEENTE, same_gemeente=True)
@@ -167,35 +169,15 @@ class Afschaling(ContractModel):
 # --- helpers ---------------------------------------------------------------------------------
 
 
-async def _dossier(uow: UnitOfWork, lezing: BronLezing, dossier_id: str) -> DossierRij:
-    """The dossier, locked for this write: 404 (logged) when unknown, incomplete or another
-    gemeente's (the same answer: a write reveals no other gemeente's persons)."""
-    dossier = await uow.session.get(DossierRij, dossier_id, with_for_update=True)
-    if (
-        dossier is None
-        or not dossier.volledig
-        or dossier.gemeentecode != lezing.caller.gemeentecode
-    ):
-        await lezing.niet_gevonden(dossier_id)
-    return dossier
-
-
-def _mag(lezing: BronLezing, resource: str, velden: list[str], dossier: DossierRij) -> None:
-    """403 unless the caller may write every field (rule 13, the wall inside the gemeente)."""
-    rij = _rij(dossier)
-    if not all(mag_wijzigen(lezing.toegang, resource, v, rij) for v in velden):
-        raise Problem(403, detail=f"This client may not change the {resource}.")
-
-
 async def _intake_van(
-    uow: UnitOfWork, lezing: BronLezing, intake_id: str
+    uow: UnitOfWork, lezing: BronLezing, intake_id: str, *, wijzigen: bool = True
 ) -> tuple[IntakeRij, DossierRij]:
-    intake = await uow.session.get(IntakeRij, intake_id, with_for_update=True)
+    intake = await uow.session.get(IntakeRij, intake_id, with_for_update=wijzigen)
     if intake is None:
         await lezing.niet_gevonden(intake_id)
-    dossier = await uow.session.get(DossierRij, intake.dossier_id, with_for_update=True)
-    if dossier is None or dossier.gemeentecode != lezing.caller.gemeentecode:
-        await lezing.niet_gevonden(intake_id)
+    dossier = await eigen_dossier(
+        uow, lezing, intake.dossier_id, wijzigen=wijzigen, zoek_id=intake_id
+    )
     return intake, dossier
 
 
@@ -333,8 +315,8 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         lezing: Annotated[BronLezing, Depends(_lezing("intake", "intake uitnodigen"))],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _dossier(uow, lezing, dossier_id)
-            _mag(lezing, "intake", ["uitnodigingen"], dossier)
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
+            mag_schrijven(lezing, "intake", ["uitnodigingen"], dossier)
             intake = (
                 await uow.session.execute(
                     select(IntakeRij).where(IntakeRij.dossier_id == dossier_id).with_for_update()
@@ -390,7 +372,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
     ) -> Response:
         async with keten.unit_of_work() as uow:
             intake, dossier = await _intake_van(uow, lezing, intake_id)
-            _mag(lezing, "intake", ["uitnodigingen", "eerste_gesprek_op"], dossier)
+            mag_schrijven(lezing, "intake", ["uitnodigingen", "eerste_gesprek_op"], dossier)
             if intake.afgerond_op is not None:
                 raise weigering("intake-al-afgerond", "The brede intake is completed.")
             if volgnummer > len(intake.uitnodigingen):
@@ -423,7 +405,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         lezing: Annotated[BronLezing, Depends(_lezing("intake", "uitnodigingsbrief maken"))],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            intake, dossier = await _intake_van(uow, lezing, intake_id)
+            intake, dossier = await _intake_van(uow, lezing, intake_id, wijzigen=False)
         if volgnummer > len(intake.uitnodigingen):
             await lezing.niet_gevonden(f"{intake_id}/{volgnummer}")
         # Served (and logged) as a read of the intake: the letter prints the person's name
@@ -463,7 +445,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         items_gezet = sorted(body.model_fields_set & set(_INTAKE_ITEMS))
         async with keten.unit_of_work() as uow:
             intake, dossier = await _intake_van(uow, lezing, intake_id)
-            _mag(
+            mag_schrijven(
                 lezing,
                 "intake",
                 ["afgerond_op", "afgerond_zonder_medewerking", *items_gezet],
@@ -531,11 +513,11 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         lezing: Annotated[BronLezing, Depends(_lezing("pip", "pip vaststellen"))],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _dossier(uow, lezing, dossier_id)
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
             # The intensity is checked after its rule (leerroute.vereiste_intensiteit), so a
             # misfit answers with the rule's reason code rather than a bare 403.
             velden = ["vaststellingsdatum", "leerroute", "doelgroep", *body.model_fields_set]
-            _mag(lezing, "pip", [v for v in velden if v != "intensiteit_uren"], dossier)
+            mag_schrijven(lezing, "pip", [v for v in velden if v != "intensiteit_uren"], dossier)
             if await _versies(uow, dossier_id):
                 raise Problem(409, detail="This dossier has a PIP: change it instead.")
             intake = (
@@ -551,7 +533,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             uren = _intensiteit(body.leerroute, doelgroep, body.intensiteit_uren)
             gegevens.pop("intensiteitUren", None)
             if uren is not None:
-                _mag(lezing, "pip", ["intensiteit_uren"], dossier)
+                mag_schrijven(lezing, "pip", ["intensiteit_uren"], dossier)
                 gegevens["intensiteitUren"] = uren
             gegevens["doelgroep"] = doelgroep.value
             # Seed 002 section 3.4.2: three missed invitations -> "wordt de PIP eenzijdig
@@ -587,8 +569,8 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         lezing: Annotated[BronLezing, Depends(_lezing("pip", "pip wijzigen"))],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _dossier(uow, lezing, dossier_id)
-            _mag(
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
+            mag_schrijven(
                 lezing,
                 "pip",
                 ["wijziging", *(body.model_fields_set - {"datum", "intensiteit_uren"})],
@@ -607,7 +589,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
                 )
                 gegevens.pop("intensiteitUren", None)
                 if uren is not None:
-                    _mag(lezing, "pip", ["intensiteit_uren"], dossier)
+                    mag_schrijven(lezing, "pip", ["intensiteit_uren"], dossier)
                     gegevens["intensiteitUren"] = uren
                 soort = PipWijzigingsoort.INTENSITEIT_GEWIJZIGD
             else:
@@ -633,8 +615,8 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         lezing: Annotated[BronLezing, Depends(_lezing("pip", "leerroute wisselen"))],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _dossier(uow, lezing, dossier_id)
-            _mag(lezing, "pip", ["leerroute", "wijziging"], dossier)
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
+            mag_schrijven(lezing, "pip", ["leerroute", "wijziging"], dossier)
             vorige, versies = await _huidige_pip(uow, dossier)
             huidig = vorige.als_contract()
             # The termijn starts at the FIRST PIP's date; a change leaves it (seed 002 4.4).
@@ -650,7 +632,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             gegevens.pop("intensiteitUren", None)
             uren = _intensiteit(body.leerroute, Doelgroep(dossier.doelgroep), body.intensiteit_uren)
             if uren is not None:
-                _mag(lezing, "pip", ["intensiteit_uren"], dossier)
+                mag_schrijven(lezing, "pip", ["intensiteit_uren"], dossier)
                 gegevens["intensiteitUren"] = uren
             gegevens["wijziging"] = {
                 "soort": PipWijzigingsoort.LEERROUTE_GEWISSELD.value,
@@ -676,8 +658,8 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         lezing: Annotated[BronLezing, Depends(_lezing("pip", "leerroute afschalen"))],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _dossier(uow, lezing, dossier_id)
-            _mag(lezing, "pip", ["wijziging"], dossier)
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
+            mag_schrijven(lezing, "pip", ["wijziging"], dossier)
             vorige, versies = await _huidige_pip(uow, dossier)
             huidig = vorige.als_contract()
             afgeschaald = any(

@@ -63,8 +63,16 @@ from keten_core.uow import UnitOfWork
 from keten_core.verwerkingslog import Verwerkingslog
 
 from . import domain, leerroute
-from .api import API_PREFIX, PROBLEM_RESPONSES, Bron, _betrokkene, _rij, weigering
-from .beschikkingen import _dossier, _mag
+from .api import (
+    API_PREFIX,
+    PROBLEM_RESPONSES,
+    Bron,
+    _betrokkene,
+    _rij,
+    eigen_dossier,
+    mag_schrijven,
+    weigering,
+)
 from .domain import Gemeenten
 from .handhaving import (
     Besluit,
@@ -316,7 +324,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         operation_id="handhavingsmaatregel-vastleggen",
         summary="Give a warning or impose a fine (inspanningsverplichting), by the law's rules",
         status_code=201,
-        responses={201: {"model": MaatregelView}, **_ERRORS},
+        responses={201: {"model": MaatregelView}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
     )
     async def maatregel_vastleggen(
         dossier_id: Annotated[str, Path(alias="dossierId", pattern=OPAQUE_ID_PATTERN)],
@@ -335,8 +343,8 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
     ) -> Response:
         async with keten.unit_of_work() as uow:
             # Locked: the earlier measures read below stay what the rules saw until commit.
-            dossier = await _dossier(uow, lezing, dossier_id)
-            _mag(
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
+            mag_schrijven(
                 lezing,
                 "handhavingsmaatregel",
                 ["soort", "datum", "reden", "verwijtbaar", *sorted(body.model_fields_set)],
@@ -436,8 +444,15 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             rij = await uow.session.get(HandhavingsmaatregelRij, maatregel_id, with_for_update=True)
             if rij is None:
                 await lezing.niet_gevonden(maatregel_id)
-            dossier = await _dossier(uow, lezing, rij.dossier_id)
-            _mag(lezing, "handhavingsmaatregel", ["rechtsmiddel"], dossier)
+            dossier = await eigen_dossier(
+                uow,
+                lezing,
+                rij.dossier_id,
+                wijzigen=True,
+                gesloten_toegestaan=True,
+                zoek_id=maatregel_id,
+            )
+            mag_schrijven(lezing, "handhavingsmaatregel", ["rechtsmiddel"], dossier)
             if rij.soort != Maatregelsoort.BOETE.value:
                 # A warning is no besluit with a sanction: nothing to object to here.
                 raise weigering("geen-boete", "Only a fine has objection or appeal data.")
@@ -491,16 +506,6 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         )
         return JSONResponse(served_json(view))
 
-    async def _eigen_dossier(uow: UnitOfWork, lezing: BronLezing, dossier_id: str) -> DossierRij:
-        dossier = await uow.session.get(DossierRij, dossier_id)
-        if (
-            dossier is None
-            or not dossier.volledig
-            or dossier.gemeentecode != lezing.caller.gemeentecode
-        ):
-            await lezing.niet_gevonden(dossier_id)
-        return dossier
-
     @router.get(
         "/dossiers/{dossierId}/handhavingsmaatregelen",
         operation_id="handhavingsmaatregelen-lijst",
@@ -516,7 +521,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         ],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _eigen_dossier(uow, lezing, dossier_id)
+            dossier = await eigen_dossier(uow, lezing, dossier_id)
             rijen = await _maatregelen(uow, dossier_id)
         views = await lezing.lever_alle(
             (als_maatregel(r), _rij(dossier), _betrokkene(dossier)) for r in rijen
@@ -545,7 +550,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         ],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _eigen_dossier(uow, lezing, dossier_id)
+            dossier = await eigen_dossier(uow, lezing, dossier_id)
             rijen = await _maatregelen(uow, dossier_id)
         views = await lezing.lever_alle(
             (als_maatregel(r), _rij(dossier), _betrokkene(dossier)) for r in rijen
@@ -563,7 +568,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         summary="Record a Participatiewet measure for conduct that is also inburgering conduct "
         "(the klantmanager Participatiewet)",
         status_code=201,
-        responses={201: {"model": PwMaatregelView}, **_ERRORS},
+        responses={201: {"model": PwMaatregelView}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
     )
     async def pw_maatregel_vastleggen(
         dossier_id: Annotated[str, Path(alias="dossierId", pattern=OPAQUE_ID_PATTERN)],
@@ -581,8 +586,10 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         ],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _dossier(uow, lezing, dossier_id)
-            _mag(lezing, "participatiewet-maatregel", ["gedraging", "besluitdatum"], dossier)
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
+            mag_schrijven(
+                lezing, "participatiewet-maatregel", ["gedraging", "besluitdatum"], dossier
+            )
             rij = ParticipatiewetMaatregelRij(
                 participatiewet_maatregel_id=domain.nieuw_id("pwm"),
                 dossier_id=dossier_id,

@@ -89,7 +89,15 @@ from keten_core.uow import UnitOfWork
 from keten_core.verwerkingslog import VerwerkingslogOnbeschikbaar
 
 from . import domain, uren
-from .api import API_PREFIX, PROBLEM_RESPONSES, Bron, _betrokkene, lezing_per_rol, weigering
+from .api import (
+    API_PREFIX,
+    PROBLEM_RESPONSES,
+    Bron,
+    _betrokkene,
+    eigen_dossier,
+    lezing_per_rol,
+    weigering,
+)
 from .domain import Gemeenten
 from .models import (
     AanbiederRapportRij,
@@ -503,13 +511,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
                 f"{body.aanbiedersoort.value}.",
             )
         async with keten.unit_of_work() as uow:
-            dossier = await uow.session.get(DossierRij, dossier_id, with_for_update=True)
-            if (
-                dossier is None
-                or not dossier.volledig
-                or dossier.gemeentecode != lezing.caller.gemeentecode
-            ):
-                await lezing.niet_gevonden(dossier_id)
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
             versies = await _huidige_pip(uow, dossier_id)
             if not versies:
                 # The opdracht carries out the PIP (seed 001 taak 8 follows taak 7).
@@ -901,7 +903,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         summary="Deliver the language hours the aanbieders reported, on DUO's request (the "
         "gemeente; asielstatushouders only)",
         status_code=201,
-        responses={201: {"model": UrenverantwoordingView}, **_ERRORS},
+        responses={201: {"model": UrenverantwoordingView}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
     )
     async def urenverantwoording_aanleveren(
         dossier_id: Annotated[str, Path(alias="dossierId", pattern=OPAQUE_ID_PATTERN)],
@@ -919,13 +921,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         ],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await uow.session.get(DossierRij, dossier_id, with_for_update=True)
-            if (
-                dossier is None
-                or not dossier.volledig
-                or dossier.gemeentecode != lezing.caller.gemeentecode
-            ):
-                await lezing.niet_gevonden(dossier_id)
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
             if dossier.doelgroep != Doelgroep.ASIELSTATUSHOUDER.value:
                 # Seed 002 section 3.4.4: "Bij gezinsmigranten geven de instellingen de uren
                 # taal door aan DUO. Gemeenten zijn bij asielmigranten verantwoordelijk voor

@@ -47,8 +47,17 @@ from keten_core.service import ServiceRuntime, runtime
 from keten_core.source_read import BronLezing, bron_lezing, served_json
 
 from . import domain
-from .api import API_PREFIX, PROBLEM_RESPONSES, Bron, _betrokkene, _rij, lezing_per_rol, weigering
-from .beschikkingen import _dossier, _mag
+from .api import (
+    API_PREFIX,
+    PROBLEM_RESPONSES,
+    Bron,
+    _betrokkene,
+    _rij,
+    eigen_dossier,
+    lezing_per_rol,
+    mag_schrijven,
+    weigering,
+)
 from .domain import Gemeenten
 from .models import DossierRij, TrajectRij
 
@@ -137,8 +146,8 @@ def _routes(router: APIRouter, bron: Bron, soort: str, model: type[ContractModel
         lezing: Annotated[BronLezing, Depends(start_lezing)],
     ) -> Response:
         async with keten.unit_of_work() as uow:
-            dossier = await _dossier(uow, lezing, dossier_id)
-            _mag(lezing, soort, sorted(body.model_fields_set), dossier)
+            dossier = await eigen_dossier(uow, lezing, dossier_id, wijzigen=True)
+            mag_schrijven(lezing, soort, sorted(body.model_fields_set), dossier)
             bestaand = await uow.session.scalar(
                 select(TrajectRij.traject_id).where(
                     TrajectRij.dossier_id == dossier_id, TrajectRij.soort == soort
@@ -194,8 +203,10 @@ def _routes(router: APIRouter, bron: Bron, soort: str, model: type[ContractModel
             rij = await uow.session.get(TrajectRij, traject_id, with_for_update=True)
             if rij is None or rij.soort != soort:
                 await lezing.niet_gevonden(traject_id)
-            dossier = await _dossier(uow, lezing, rij.dossier_id)
-            _mag(lezing, soort, ["afgerond", *sorted(body.model_fields_set)], dossier)
+            dossier = await eigen_dossier(
+                uow, lezing, rij.dossier_id, wijzigen=True, zoek_id=traject_id
+            )
+            mag_schrijven(lezing, soort, ["afgerond", *sorted(body.model_fields_set)], dossier)
             if rij.gegevens.get("afgerond") is not None:
                 # The outcome is reported once (DUO acts on it); a correction is another step.
                 raise Problem(409, detail=f"This {soort} has its outcome.", reden="al-beeindigd")
