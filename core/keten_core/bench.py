@@ -277,9 +277,7 @@ class Bench:
         RelayMetrics.shared()  # registered, so the sample exists
 
         def sample() -> float:
-            value = REGISTRY.get_sample_value(
-                "keten_outbox_published_total", {"service": service}
-            )
+            value = REGISTRY.get_sample_value("keten_outbox_published_total", {"service": service})
             return value or 0.0
 
         async with EventProducer(self.bootstrap, client_id="bench-relay") as producer:

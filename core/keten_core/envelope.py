@@ -76,10 +76,7 @@ _CATALOGUE: dict[str, EventType] = {}
 # Binary content mode: ``ce_<attribute>``, and ``content-type`` for ``datacontenttype``.
 _HEADER_ATTRIBUTES: dict[str, str] = {
     "content-type": "datacontenttype",
-    **{
-        f"ce_{name}": name
-        for name in (*EnvelopeAttributes.model_fields, "specversion")
-    },
+    **{f"ce_{name}": name for name in (*EnvelopeAttributes.model_fields, "specversion")},
 }
 
 

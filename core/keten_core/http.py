@@ -178,8 +178,10 @@ _FASTAPI_VALIDATION_REF: Final = "#/components/schemas/HTTPValidationError"
 
 
 def adr_document(document: dict[str, Any], version: str) -> dict[str, Any]:
-    """``document`` with ``API-Version`` on every response, and FastAPI's default 422 (which
-    our handlers never answer) replaced by the problem+json one they do."""
+    """``document`` with ``API-Version`` on every response, FastAPI's default 422 (which
+    our handlers never answer) replaced by the problem+json one they do, and 400 on every
+    operation that takes a body: a body that is not JSON at all is answered 400 problem+json
+    before any route runs (found by schemathesis against dossier-bron)."""
     components = document.setdefault("components", {})
     components.setdefault("headers", {})[API_VERSION_HEADER] = {
         "description": "The full version of the API that answered (semantic versioning).",
@@ -189,6 +191,8 @@ def adr_document(document: dict[str, Any], version: str) -> dict[str, Any]:
     for item in document.get("paths", {}).values():
         for operation in item.values():
             responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+            if "requestBody" in operation and "400" not in responses:
+                responses["400"] = copy.deepcopy(problem_responses(400)[400])
             for status, response in responses.items():
                 schema = response.get("content", {}).get("application/json", {}).get("schema")
                 if status == "422" and schema == {"$ref": _FASTAPI_VALIDATION_REF}:

@@ -26,8 +26,6 @@ tracer = trace.get_tracer("keten_core.kafka")
 __all__ = ["EventProducer", "PermanentError", "PublishError", "TopicSpec", "ensure_topics"]
 
 
-
-
 @dataclass(frozen=True)
 class TopicSpec:
     name: str

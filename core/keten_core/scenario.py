@@ -411,9 +411,7 @@ def _bouw(data: dict[str, Any], wortel: Node, bron: str) -> Scenario:
         bevindingen.append(Bevinding(_regel(node), melding, _stapnummer(pad)))
 
     diensten: dict[str, str | None] = dict(data["diensten"])
-    dienst_regels = {
-        naam: _regel(_sleutel_node(wortel, ["diensten"], naam)) for naam in diensten
-    }
+    dienst_regels = {naam: _regel(_sleutel_node(wortel, ["diensten"], naam)) for naam in diensten}
 
     def gedeclareerd(naam: str, pad: Sequence[str | int]) -> None:
         if naam not in diensten:
@@ -612,9 +610,7 @@ def dienst_urls(
     return urls
 
 
-def _authenticatie(
-    scenario: Scenario, omgeving: Mapping[str, str]
-) -> dict[str, ZGWTokenAuth]:
+def _authenticatie(scenario: Scenario, omgeving: Mapping[str, str]) -> dict[str, ZGWTokenAuth]:
     """Every declared client's token signer, by client name; a missing variable of any of them
     stops the run before the first request (a half-run journey is worse than none)."""
     bevindingen: list[Bevinding] = []
@@ -630,9 +626,7 @@ def _authenticatie(
         for variabele, waarde in nodig:
             if not waarde:
                 bevindingen.append(
-                    Bevinding(
-                        None, f"client {naam!r}: environment variable {variabele} is not set"
-                    )
+                    Bevinding(None, f"client {naam!r}: environment variable {variabele} is not set")
                 )
         if client_id and secret:
             auth[naam] = ZGWTokenAuth(
@@ -767,9 +761,7 @@ def vul_in(waarde: Any, resultaten: Mapping[str, Any], stap: Stap) -> Any:
         enkel = _PLAATSHOUDER.fullmatch(waarde)
         if enkel:
             return _zoek(enkel.group(1), resultaten, stap)
-        return _PLAATSHOUDER.sub(
-            lambda m: _als_tekst(_zoek(m.group(1), resultaten, stap)), waarde
-        )
+        return _PLAATSHOUDER.sub(lambda m: _als_tekst(_zoek(m.group(1), resultaten, stap)), waarde)
     if isinstance(waarde, dict):
         return {sleutel: vul_in(item, resultaten, stap) for sleutel, item in waarde.items()}
     if isinstance(waarde, list):
@@ -849,8 +841,7 @@ def verschil(verwachting: Verwachting, antwoord: httpx.Response, inhoud: Any) ->
     if verwachting.status is not None:
         if antwoord.status_code != verwachting.status:
             return (
-                f"expected status {verwachting.status}, got {antwoord.status_code}: "
-                f"{_kort(inhoud)}"
+                f"expected status {verwachting.status}, got {antwoord.status_code}: {_kort(inhoud)}"
             )
     elif not antwoord.is_success:
         return f"expected a 2xx status, got {antwoord.status_code}: {_kort(inhoud)}"
@@ -923,9 +914,7 @@ async def _los_operaties_op(
     return gevonden
 
 
-async def _roep_aan(
-    sessie: _Sessie, stap: Aanroep | Wacht
-) -> tuple[str, httpx.Response, Any]:
+async def _roep_aan(sessie: _Sessie, stap: Aanroep | Wacht) -> tuple[str, httpx.Response, Any]:
     operatie = sessie.operaties[(stap.dienst, stap.operatie)]
     met = vul_in(stap.met, sessie.resultaten, stap)
     try:
@@ -1038,17 +1027,14 @@ async def _klok(sessie: _Sessie, stap: Klok) -> str:
         if antwoord.status_code != 200:
             raise StapMislukt(
                 stap,
-                f"klok {wat}: {dienst} answered {antwoord.status_code}: "
-                f"{_kort(_inhoud(antwoord))}",
+                f"klok {wat}: {dienst} answered {antwoord.status_code}: {_kort(_inhoud(antwoord))}",
             )
         nu = datetime.fromisoformat(antwoord.json()["now"]).astimezone(AMSTERDAM)
         standen.append(f"{dienst} {nu.isoformat(timespec='seconds')}")
     return f"klok {wat}: {', '.join(standen)}"
 
 
-async def _verzet(
-    client: httpx.AsyncClient, stap: Klok, auth: httpx.Auth | None
-) -> httpx.Response:
+async def _verzet(client: httpx.AsyncClient, stap: Klok, auth: httpx.Auth | None) -> httpx.Response:
     if stap.herstel:
         return await client.delete(CLOCK_PATH, auth=auth)
     if stap.naar is not None:

@@ -28,9 +28,7 @@ _CACHE: Final = {"Cache-Control": "public, max-age=3600"}
 def _schema_files() -> dict[str, Path]:
     # Only the files the release ships are served: a request path is looked up, never joined
     # onto the directory, so no path can reach outside it.
-    return {
-        path.relative_to(SCHEMAS_DIR).as_posix(): path for path in SCHEMAS_DIR.rglob("*.json")
-    }
+    return {path.relative_to(SCHEMAS_DIR).as_posix(): path for path in SCHEMAS_DIR.rglob("*.json")}
 
 
 def contracts_router() -> APIRouter:

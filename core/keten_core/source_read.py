@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, NoReturn
+from typing import Annotated, Any, Final, NoReturn, Union
 
 import structlog
 from fastapi import Depends, Request
@@ -41,6 +41,7 @@ from keten_contracts.access import Rij, Toegang, projecteer, toegang
 from keten_contracts.clients import Doel
 from keten_contracts.common import ContractModel
 from keten_contracts.parties import Rol
+from keten_contracts.policy import view_model
 from keten_core.auth import AuthenticatedCaller, authenticated_party
 from keten_core.problems import Problem
 from keten_core.verwerkingslog import Betrokkene, Verwerkingslog, VerwerkingslogOnbeschikbaar
@@ -51,6 +52,7 @@ __all__ = [
     "NIET_GEVONDEN",
     "BronLezing",
     "bron_lezing",
+    "gedocumenteerde_views",
     "get_verwerkingslog",
     "served_json",
 ]
@@ -61,6 +63,20 @@ log = structlog.get_logger(__name__)
 GELEVERD: Final = "geleverd"
 GEWEIGERD: Final = "geweigerd"
 NIET_GEVONDEN: Final = "niet-gevonden"
+
+
+def gedocumenteerde_views(resource: str, *rollen: Rol) -> Any:
+    """The documented answer of a read open to several roles: any one of their views (the kit
+    projects each call to its caller's). Documenting only the first role's view made every
+    other role's answer fail its schema (found by schemathesis against dossier-bron)."""
+    views: list[type[ContractModel]] = []
+    for rol in rollen:
+        view = view_model(resource, rol, same_gemeente=True)
+        if view is not None and view not in views:
+            views.append(view)
+    if not views:
+        raise ValueError(f"no role of {rollen} reads anything of {resource}")
+    return views[0] if len(views) == 1 else Union[tuple(views)]  # noqa: UP007
 
 
 def get_verwerkingslog(request: Request) -> Verwerkingslog:
@@ -236,8 +252,7 @@ def bron_lezing(
             raise Problem(
                 403,
                 detail=(
-                    f"client {caller.client_id!r} is not registered for purpose "
-                    f"{gekozen.value!r}"
+                    f"client {caller.client_id!r} is not registered for purpose {gekozen.value!r}"
                 ),
                 headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
             )

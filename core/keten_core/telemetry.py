@@ -228,10 +228,7 @@ def _drop_query_strings(span: trace.Span, scope: dict[str, Any]) -> None:
     for name in _URL_ATTRIBUTES:
         value = attributes.get(name)
         if isinstance(value, str):
-            span.set_attribute(
-                name, REDACTED if name == "url.query" else without_query(value)
-            )
-
+            span.set_attribute(name, REDACTED if name == "url.query" else without_query(value))
 
 
 def instrument_httpx() -> None:

@@ -105,9 +105,7 @@ def _atw() -> Netherlands:
 def _binnen_bereik(*dagen: date) -> None:
     for dag in dagen:
         if not EERSTE_JAAR <= dag.year <= LAATSTE_JAAR:
-            raise ValueError(
-                f"{dag}: workdays are known for {EERSTE_JAAR}-{LAATSTE_JAAR} only"
-            )
+            raise ValueError(f"{dag}: workdays are known for {EERSTE_JAAR}-{LAATSTE_JAAR} only")
 
 
 def feestdagen(jaar: int) -> dict[date, str]:

@@ -73,9 +73,7 @@ class Pseudonimiseerder:
         raw = sleutel.get_secret_value() if isinstance(sleutel, SecretStr) else sleutel
         key = raw.encode()
         if len(key) < MIN_SLEUTEL_BYTES:
-            raise ValueError(
-                f"the processing log key must be at least {MIN_SLEUTEL_BYTES} bytes"
-            )
+            raise ValueError(f"the processing log key must be at least {MIN_SLEUTEL_BYTES} bytes")
         self._key = key
 
     def __repr__(self) -> str:

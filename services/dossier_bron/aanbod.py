@@ -30,7 +30,12 @@ from keten_contracts.resources.gemeente import Inburgeringsaanbod
 from keten_core import clock
 from keten_core.problems import Problem
 from keten_core.service import ServiceRuntime, runtime
-from keten_core.source_read import BronLezing, bron_lezing, served_json
+from keten_core.source_read import (
+    BronLezing,
+    bron_lezing,
+    gedocumenteerde_views,
+    served_json,
+)
 
 from . import domain
 from .api import (
@@ -51,6 +56,7 @@ __all__ = ["AanbodVraag", "build_router"]
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 _ERRORS: Final = {s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 422, 503)}
 AanbodView: Any = view_model("inburgeringsaanbod", Rol.GEMEENTE, same_gemeente=True)
+AanbodViews: Any = gedocumenteerde_views("inburgeringsaanbod", Rol.GEMEENTE, Rol.DUO)
 
 
 class AanbodVraag(ContractModel):
@@ -169,7 +175,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         "/inburgeringsaanbiedingen/{inburgeringsaanbodId}",
         operation_id="inburgeringsaanbod-lezen",
         summary="The inburgeringsaanbod (the gemeente, or DUO for the termijn)",
-        responses={200: {"model": AanbodView}, **_ERRORS},
+        responses={200: {"model": AanbodViews}, **_ERRORS},
     )
     async def aanbod_lezen(
         aanbod_id: Annotated[str, Path(alias="inburgeringsaanbodId", pattern=OPAQUE_ID_PATTERN)],

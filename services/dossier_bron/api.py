@@ -41,7 +41,7 @@ from keten_contracts.resources.gemeente import Adres, Dossierstatus
 from keten_core import clock
 from keten_core.problems import Problem, problem_responses
 from keten_core.service import ServiceRuntime, runtime
-from keten_core.source_read import BronLezing, bron_lezing, served_json
+from keten_core.source_read import BronLezing, bron_lezing, gedocumenteerde_views, served_json
 from keten_core.uow import UnitOfWork
 from keten_core.verwerkingslog import Betrokkene
 
@@ -89,6 +89,8 @@ PERSOONSGEGEVENS_VASTLEGGEN = bron_lezing(
 
 # What the linked gemeente may read: the documented answer (the kit projects per call).
 DossierView: Any = view_model("dossier", Rol.GEMEENTE, same_gemeente=True)
+# A read open to the gemeente and DUO (lezing_per_rol): either view.
+DossierViews: Any = gedocumenteerde_views("dossier", Rol.GEMEENTE, Rol.DUO)
 
 router = APIRouter(prefix=API_PREFIX, tags=["bron"])
 
@@ -251,7 +253,7 @@ async def dossiers_zoeken(
     "/dossiers/{dossierId}",
     operation_id="dossier-lezen",
     summary="One dossier (the caller's view)",
-    responses={200: {"model": DossierView}, **_READ_ERRORS},
+    responses={200: {"model": DossierViews}, **_READ_ERRORS},
 )
 async def dossier_lezen(
     dossier_id: Annotated[str, Path(alias="dossierId", pattern=OPAQUE_ID_PATTERN)],

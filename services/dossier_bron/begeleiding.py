@@ -51,7 +51,12 @@ from keten_contracts.resources.gemeente import Begeleiding, Begeleidingsoort
 from keten_core import clock
 from keten_core.problems import Problem
 from keten_core.service import ServiceRuntime, runtime
-from keten_core.source_read import BronLezing, bron_lezing, served_json
+from keten_core.source_read import (
+    BronLezing,
+    bron_lezing,
+    gedocumenteerde_views,
+    served_json,
+)
 
 from . import domain
 from .api import (
@@ -83,6 +88,7 @@ BegeleidingId = Annotated[str, Path(alias="begeleidingId", pattern=OPAQUE_ID_PAT
 _ERRORS: Final = {s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 409, 422, 503)}
 
 BegeleidingView: Any = view_model("begeleiding", Rol.GEMEENTE, same_gemeente=True)
+BegeleidingViews: Any = gedocumenteerde_views("begeleiding", Rol.GEMEENTE, Rol.CBS)
 DossierView: Any = view_model("dossier", Rol.GEMEENTE, same_gemeente=True)
 
 # "tijdens de eerste 6 maanden van hun verblijf in de gemeente" (seed 001, task 6).
@@ -350,7 +356,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         "/begeleidingen/{begeleidingId}",
         operation_id="begeleiding-lezen",
         summary="One begeleiding (the caller's view: the gemeente, or CBS for the SWI)",
-        responses={200: {"model": BegeleidingView}, **_ERRORS},
+        responses={200: {"model": BegeleidingViews}, **_ERRORS},
     )
     async def begeleiding_lezen(
         begeleiding_id: BegeleidingId,

@@ -31,6 +31,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
+from itertools import count as count_from
+from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
@@ -39,6 +41,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from keten_contracts.clients import Doel, Functie
+from keten_contracts.envelope import is_bsn
 from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.parties import Rol
 from keten_core.auth import Party, encode_zgw_token
@@ -206,15 +209,17 @@ async def dossiers_openen(database: str, count: int) -> list[str]:
     """Dossiers as COA's koppeling opens them (complete personal data, asielstatushouder)."""
     engine = create_engine(database)
     ids = [nieuw_id() for _ in range(count)]
+    # Numbers that pass the elfproef: the contract serves no dossier with another.
+    bsns = islice((b for n in count_from(100_000_000) if is_bsn(b := f"{n:09d}")), count)
     now = datetime.now(UTC)
     try:
         async with session_factory(engine)() as session, session.begin():
-            for n, dossier_id in enumerate(ids):
+            for dossier_id, bsn in zip(ids, bsns, strict=True):
                 session.add(
                     DossierRij(
                         dossier_id=dossier_id,
                         gemeentecode=GEMEENTECODE,
-                        bsn=f"{100_000_000 + n:09d}",
+                        bsn=bsn,
                         doelgroep="asielstatushouder",
                         status="actief",
                         voornamen="Amal",

@@ -42,7 +42,12 @@ from keten_contracts.resources.gemeente import Intake, Pip, PipWijzigingsoort
 from keten_core import clock
 from keten_core.problems import Problem
 from keten_core.service import ServiceRuntime, runtime
-from keten_core.source_read import BronLezing, bron_lezing, served_json
+from keten_core.source_read import (
+    BronLezing,
+    bron_lezing,
+    gedocumenteerde_views,
+    served_json,
+)
 from keten_core.uow import UnitOfWork
 
 from . import domain, leerroute
@@ -72,6 +77,7 @@ _WRITE_ERRORS: Final = {s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 409, 42
 
 IntakeView: Any = view_model("intake", Rol.GEMEENTE, same_gemeente=True)
 PipView: Any = view_model("pip", Rol.GEMEENTE, same_gemeente=True)
+PipViews: Any = gedocumenteerde_views("pip", Rol.GEMEENTE, Rol.DUO)
 
 
 def _lezing(resource: str, activiteit: str) -> Callable[..., Awaitable[BronLezing]]:
@@ -247,6 +253,7 @@ async def _nieuwe_versie(
     """Append version ``vorige.versie + 1`` (the contract validates it first), emit ``soort``
     and serve the caller's view."""
     versie = vorige.versie + 1
+    _datum_past(date.fromisoformat(gegevens["wijziging"]["datum"]), _versiedatum(vorige))
     rij = PipVersieRij(
         pip_id=domain.nieuw_id("pip"),
         dossier_id=dossier.dossier_id,
@@ -261,6 +268,20 @@ async def _nieuwe_versie(
     bron.emit(keten, uow, soort, dossier, "pip", rij.pip_id, _pip_data(rij))
     view = await lezing.lever(pip, rij=_rij(dossier), betrokkene=_betrokkene(dossier))
     return served_json(view)
+
+
+def _versiedatum(rij: PipVersieRij) -> date:
+    """The date a version was decided: its change's date, or the first PIP's own date."""
+    wijziging = rij.gegevens.get("wijziging")
+    return date.fromisoformat(
+        wijziging["datum"] if wijziging else rij.gegevens["vaststellingsdatum"]
+    )
+
+
+def _datum_past(datum: date, vorige: date | None) -> None:
+    reden = leerroute.beoordeel_versiedatum(datum, vorige, clock.today())
+    if reden is not None:
+        raise weigering(reden.value, "The date of this PIP version is not possible.")
 
 
 def _als_pip(rij: PipVersieRij) -> Pip:
@@ -520,6 +541,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             mag_schrijven(lezing, "pip", [v for v in velden if v != "intensiteit_uren"], dossier)
             if await _versies(uow, dossier_id):
                 raise Problem(409, detail="This dossier has a PIP: change it instead.")
+            _datum_past(body.vaststellingsdatum, None)
             intake = (
                 await uow.session.execute(
                     select(IntakeRij).where(IntakeRij.dossier_id == dossier_id)
@@ -704,7 +726,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         "/pips/{pipId}",
         operation_id="pip-lezen",
         summary="One PIP version (the caller's view: the gemeente, or DUO for its termijnen)",
-        responses={200: {"model": PipView}, **_WRITE_ERRORS},
+        responses={200: {"model": PipViews}, **_WRITE_ERRORS},
     )
     async def pip_lezen(
         pip_id: Annotated[str, Path(alias="pipId", pattern=OPAQUE_ID_PATTERN)],

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any, Final
 
+import structlog
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
@@ -62,6 +63,8 @@ from .api import API_PREFIX, PROBLEM_RESPONSES, Bron, _betrokkene, _rij
 from .domain import Gemeenten
 from .models import DossierRij, InburgeringsaanbodRij, PipVersieRij, TermijnoverschrijdingRij
 from .termijnbewaking import Overschrijding
+
+log = structlog.get_logger(__name__)
 
 __all__ = ["bewaak", "build_router", "main", "run_once"]
 
@@ -150,12 +153,23 @@ async def bewaak(
         ):
             aanbod[dossier_id] = min(datum, aanbod.get(dossier_id, datum))
         for dossier in dossiers:
-            for o, betreft in _overschrijdingen(
-                dossier,
-                versies.get(dossier.dossier_id, []),
-                aanbod.get(dossier.dossier_id),
-                vandaag,
-            ):
+            try:
+                gevonden = _overschrijdingen(
+                    dossier,
+                    versies.get(dossier.dossier_id, []),
+                    aanbod.get(dossier.dossier_id),
+                    vandaag,
+                )
+            except ValueError as exc:
+                # A date the workday calendar does not cover: this dossier needs a person,
+                # the other dossiers still get their watch (the error names no personal data).
+                log.error(
+                    "termijnbewaking_dossier_overgeslagen",
+                    dossier_id=dossier.dossier_id,
+                    error=str(exc),
+                )
+                continue
+            for o, betreft in gevonden:
                 rid = await _vastleggen(uow, dossier, o, betreft, vandaag)
                 if rid is None:
                     continue  # recorded (and announced) by an earlier run

@@ -66,6 +66,9 @@ class Weigeringsreden(StrEnum):
     INTENSITEIT_VERPLICHT = "intensiteit-verplicht"
     INTENSITEIT_NIET_800 = "intensiteit-niet-800"
     GEEN_INTENSITEIT_VOOR_DOELGROEP = "geen-intensiteit-voor-doelgroep"
+    VOOR_INWERKINGTREDING = "voor-inwerkingtreding"
+    VOOR_VORIGE_VERSIE = "voor-vorige-versie"
+    TE_VER_VOORUIT = "te-ver-vooruit"
 
 
 @dataclass(frozen=True)
@@ -187,3 +190,25 @@ def beoordeel_intensiteit(
     if eis is Intensiteitseis.VAST and intensiteit_uren != Z_ROUTE_UREN:
         return LeerrouteBesluit(Weigeringsreden.INTENSITEIT_NIET_800)
     return LeerrouteBesluit()
+
+
+# Seed 002 section 1: "De datum van de inwerkingtreding van de nieuwe wet is 1 januari 2022." No
+# PIP under this law is dated before it.
+INWERKINGTREDING = date(2022, 1, 1)
+# A beschikking is dated when it is decided; a year ahead is a typing error, not a plan (and
+# every deadline computed from it would run past the workday calendar).
+MAX_VOORUIT = relativedelta(years=1)
+
+
+def beoordeel_versiedatum(
+    datum: date, vorige: date | None, vandaag: date
+) -> Weigeringsreden | None:
+    """A PIP version's date: not before the law, not before the version it changes (the
+    history only moves forward), not more than a year ahead of today."""
+    if datum < INWERKINGTREDING:
+        return Weigeringsreden.VOOR_INWERKINGTREDING
+    if vorige is not None and datum < vorige:
+        return Weigeringsreden.VOOR_VORIGE_VERSIE
+    if datum > vandaag + MAX_VOORUIT:
+        return Weigeringsreden.TE_VER_VOORUIT
+    return None

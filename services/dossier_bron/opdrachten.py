@@ -53,6 +53,7 @@ from sqlalchemy import select
 from keten_contracts.access import Rij, mag_wijzigen
 from keten_contracts.clients import Doel
 from keten_contracts.common import (
+    MAX_UREN,
     OPAQUE_ID_PATTERN,
     ContractModel,
     Doelgroep,
@@ -83,6 +84,7 @@ from keten_core.service import ServiceRuntime, runtime
 from keten_core.source_read import (
     BronLezing,
     bron_lezing,
+    gedocumenteerde_views,
     served_json,
 )
 from keten_core.uow import UnitOfWork
@@ -145,7 +147,11 @@ _BRON_ALIASSEN: Final = frozenset(
 )
 
 OpdrachtView: Any = view_model("opdracht", Rol.GEMEENTE, same_gemeente=True)
-UrenverantwoordingView: Any = view_model("urenverantwoording", Rol.GEMEENTE, same_gemeente=True)
+# Read by the gemeente, DUO and the aanbieder that holds it, each its own view.
+OpdrachtViews: Any = gedocumenteerde_views(
+    "opdracht", Rol.GEMEENTE, Rol.DUO, *sorted(AANBIEDER_ROLLEN)
+)
+UrenverantwoordingView: Any = gedocumenteerde_views("urenverantwoording", Rol.GEMEENTE, Rol.DUO)
 # An opdracht in these states is closed: the gemeente changes or ends it no more.
 _GESLOTEN: Final = frozenset({Opdrachtstatus.BEEINDIGD.value, Opdrachtstatus.AFGEROND.value})
 
@@ -566,7 +572,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         "/opdrachten/{opdrachtId}",
         operation_id="opdracht-lezen",
         summary="One opdracht (the caller's view: an aanbieder only its own, its kind's fields)",
-        responses={200: {"model": OpdrachtView}, **_ERRORS},
+        responses={200: {"model": OpdrachtViews}, **_ERRORS},
     )
     async def opdracht_lezen(
         opdracht_id: Annotated[str, Path(alias="opdrachtId", pattern=OPAQUE_ID_PATTERN)],
@@ -779,7 +785,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         "/opdrachten/{opdrachtId}/mb-rapportage",
         operation_id="mb-rapportage-vastleggen",
         summary="The MB provider reports the parts of maatschappelijke begeleiding given",
-        responses={200: {"model": OpdrachtView}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
+        responses={200: {"model": OpdrachtViews}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
     )
     async def mb_rapportage(
         opdracht_id: Annotated[str, Path(alias="opdrachtId", pattern=OPAQUE_ID_PATTERN)],
@@ -804,7 +810,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         "/opdrachten/{opdrachtId}/lbt-resultaat",
         operation_id="lbt-resultaat-vastleggen",
         summary="The LBT taker reports the date and result of the leerbaarheidstoets",
-        responses={200: {"model": OpdrachtView}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
+        responses={200: {"model": OpdrachtViews}, 409: PROBLEM_RESPONSES[409], **_ERRORS},
     )
     async def lbt_resultaat(
         opdracht_id: Annotated[str, Path(alias="opdrachtId", pattern=OPAQUE_ID_PATTERN)],
@@ -943,6 +949,19 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
                 vastgelegd_op=clock.now(),
                 vastgelegd_door=lezing.caller.client_id,
             )
+            if (
+                max(
+                    telling.aanwezig,
+                    telling.aanwezig + telling.afwezig_geoorloofd + telling.afwezig_ongeoorloofd,
+                )
+                > MAX_UREN
+            ):
+                # Each report fits its period (uren.past_in_periode), yet the sum of years of
+                # them could pass what the contract can carry: said, not a 500.
+                raise weigering(
+                    "uren-boven-maximum",
+                    f"The reported hours add up to more than {MAX_UREN}; correct the reports.",
+                )
             contract = Urenverantwoording(
                 urenverantwoording_id=uv.urenverantwoording_id,
                 dossier_id=dossier_id,
@@ -1138,14 +1157,23 @@ def _rapport_routes(
                     reden="rapport-al-gecorrigeerd",
                 )
             if resource == "voortgang-rapport":
+                van = date.fromisoformat(inhoud["periodeVan"])
+                tot = date.fromisoformat(inhoud["periodeTot"])
+                if not uren.past_in_periode(
+                    van,
+                    tot,
+                    inhoud["urenGepland"],
+                    inhoud["urenAanwezig"]
+                    + inhoud["urenAfwezigGeoorloofd"]
+                    + inhoud["urenAfwezigOngeoorloofd"],
+                ):
+                    raise weigering(
+                        "uren-passen-niet-in-periode",
+                        "The hours reported exceed the hours in the period.",
+                    )
                 # The same hours reported twice would count twice (uren.overlappende).
                 meldingen = [_urenmelding(r) for r in await _voortgang(uow, [opdracht_id])]
-                if uren.overlappende(
-                    date.fromisoformat(inhoud["periodeVan"]),
-                    date.fromisoformat(inhoud["periodeTot"]),
-                    meldingen,
-                    behalve=origineel_id,
-                ):
+                if uren.overlappende(van, tot, meldingen, behalve=origineel_id):
                     raise Problem(
                         409,
                         detail="This period was reported already; correct that report instead.",

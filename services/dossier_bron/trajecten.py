@@ -44,7 +44,12 @@ from keten_contracts.resources.gemeente import MapTraject, PvtTraject
 from keten_core import clock
 from keten_core.problems import Problem
 from keten_core.service import ServiceRuntime, runtime
-from keten_core.source_read import BronLezing, bron_lezing, served_json
+from keten_core.source_read import (
+    BronLezing,
+    bron_lezing,
+    gedocumenteerde_views,
+    served_json,
+)
 
 from . import domain
 from .api import (
@@ -134,6 +139,7 @@ def _routes(router: APIRouter, bron: Bron, soort: str, model: type[ContractModel
     collection = get_resource(soort).collection
     id_alias = f"{soort}Id"
     View: Any = view_model(soort, Rol.GEMEENTE, same_gemeente=True)
+    Views: Any = gedocumenteerde_views(soort, Rol.GEMEENTE, Rol.DUO)
     start_lezing = bron_lezing(soort, Doel.UITVOERING_INBURGERING, activiteit=f"{soort} starten")
     afronding_lezing = bron_lezing(
         soort, Doel.UITVOERING_INBURGERING, activiteit=f"{soort} afronden"
@@ -269,5 +275,5 @@ def _routes(router: APIRouter, bron: Bron, soort: str, model: type[ContractModel
         methods=["GET"],
         operation_id=f"{soort}-lezen",
         summary=f"One {soort} (the caller's view: the gemeente, or DUO for plicht and termijnen)",
-        responses={200: {"model": View}, **_ERRORS},
+        responses={200: {"model": Views}, **_ERRORS},
     )

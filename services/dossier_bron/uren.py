@@ -115,3 +115,11 @@ def overlappende(
         for m in geldende(meldingen)
         if m.rapport_id != behalve and m.periode_van <= tot and van <= m.periode_tot
     ]
+
+
+def past_in_periode(van: date, tot: date, *uren: int) -> bool:
+    """Whether each count of hours fits in the clock hours of ``van``..``tot`` (both inclusive):
+    more is a typing error, and summed over a traject it breaks every total (the contract's
+    ``Uren`` ends at 10,000; schemathesis summed past it)."""
+    klokuren = ((tot - van).days + 1) * 24
+    return all(u <= klokuren for u in uren)

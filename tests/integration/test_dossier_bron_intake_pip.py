@@ -346,6 +346,14 @@ async def test_the_pip_is_a_versioned_beschikking_and_the_leerroute_rules_hold(
     assert v3.json()["intensiteitUren"] == 500 and v3.json()["wijziging"]["soort"] == (
         "intensiteit-gewijzigd"
     )
+    # The history only moves forward, and within the law's time (schemathesis once stored a
+    # version dated 0736, which broke every deadline computed from it).
+    for datum, reden in (
+        ("2026-10-31", "voor-vorige-versie"),
+        ("0736-01-06", "voor-inwerkingtreding"),
+    ):
+        terug = await _post(chain, f"{pip_pad}/wijzigingen", {"datum": datum, "doelen": ["x"]})
+        assert _reden(terug) == reden
 
     # A switch: up to 1.5 years after the termijn starts (the FIRST PIP's date, 2026-01-15).
     wissel = f"{pip_pad}/leerroutewissel"

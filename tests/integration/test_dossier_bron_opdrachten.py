@@ -355,6 +355,17 @@ async def test_reports_only_on_ones_own_opdracht_and_a_retry_counts_once(
         await _rapport(chain, map_id, "voortgang-rapport", VOORTGANG, TAALSCHOOL, "taal-0001")
     ).status_code == 404
     assert await chain.query("bron", "SELECT 1 FROM aanbieder_rapport") == []
+    # More hours than March has (744): a typing error, refused before anything is counted.
+    te_veel = await _rapport(
+        chain,
+        map_id,
+        "voortgang-rapport",
+        {**VOORTGANG, "urenAanwezig": 745},
+        MAP_BUREAU,
+        "te-veel-0001",
+    )
+    assert _reden(te_veel) == "uren-passen-niet-in-periode"
+    assert await chain.query("bron", "SELECT 1 FROM aanbieder_rapport") == []
 
     # The taalaanbieder may carry the BSN of its B1 opdracht (art. 9.10 Besluit).
     first = await _rapport(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, HTTPException, Path
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from keten_core.http import API_VERSION_HEADER, create_service_app
 from keten_core.problems import PROBLEM_JSON, Problem
@@ -110,3 +111,27 @@ def test_fastapis_validation_error_is_documented_as_the_problem_we_answer(app: F
     assert {"type", "title", "status"} <= set(required)
     # FastAPI's own error schemas are gone once nothing refers to them.
     assert "HTTPValidationError" not in document["components"].get("schemas", {})
+
+
+class Vraag(BaseModel):
+    naam: str
+
+
+async def test_a_body_that_is_not_json_gets_the_documented_400_problem():
+    app = create_service_app(KetenSettings(), title="proef", version=VERSION, checks={})
+
+    @app.post("/api/v1/vragen", operation_id="vraag-stellen", status_code=201)
+    async def vraag(body: Vraag) -> dict:
+        return {"naam": body.naam}
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://proef") as client:
+        answer = await client.post(
+            "/api/v1/vragen", content=b"\x99", headers={"Content-Type": "application/json"}
+        )
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == PROBLEM_JSON
+    documented = app.openapi()["paths"]["/api/v1/vragen"]["post"]["responses"]["400"]
+    assert PROBLEM_JSON in documented["content"]
+    # A route without a body has no 400 added.
+    assert "400" not in app.openapi()["paths"]["/health/live"]["get"]["responses"]

@@ -154,3 +154,20 @@ def test_the_z_route_is_800_hours() -> None:
 def test_the_onderwijsroute_needs_no_intensity() -> None:
     assert beoordeel_intensiteit(ONDERWIJS, ASIEL, None).toegestaan
     assert beoordeel_intensiteit(ONDERWIJS, ASIEL, 1000).toegestaan
+
+
+def test_a_pip_version_is_dated_after_the_law_after_its_predecessor_and_not_far_ahead():
+    from dossier_bron.leerroute import beoordeel_versiedatum
+
+    vandaag = date(2026, 11, 30)
+    assert beoordeel_versiedatum(date(2022, 1, 1), None, vandaag) is None
+    assert beoordeel_versiedatum(date(2021, 12, 31), None, vandaag) == "voor-inwerkingtreding"
+    assert beoordeel_versiedatum(date(736, 1, 6), date(2026, 1, 15), vandaag) == (
+        "voor-inwerkingtreding"
+    )
+    assert beoordeel_versiedatum(date(2026, 1, 14), date(2026, 1, 15), vandaag) == (
+        "voor-vorige-versie"
+    )
+    assert beoordeel_versiedatum(date(2026, 1, 15), date(2026, 1, 15), vandaag) is None
+    assert beoordeel_versiedatum(date(2027, 11, 30), None, vandaag) is None
+    assert beoordeel_versiedatum(date(2027, 12, 1), None, vandaag) == "te-ver-vooruit"

@@ -80,3 +80,14 @@ def test_hours_up_to_a_peildatum_count_the_periods_ended_by_then():
     assert tel(meldingen, date(2026, 4, 27)).aanwezig == 44
     assert tel(meldingen, date(2026, 4, 28)).aanwezig == 74
     assert tel(meldingen, date(2026, 2, 28)) == Urentelling()
+
+
+def test_hours_must_fit_in_the_clock_hours_of_their_period():
+    from dossier_bron.uren import past_in_periode
+
+    maart = (date(2026, 3, 1), date(2026, 3, 31))  # 31 days: 744 clock hours
+    assert past_in_periode(*maart, 744, 40)
+    assert not past_in_periode(*maart, 745, 40)
+    assert not past_in_periode(*maart, 48, 9_000)
+    assert past_in_periode(date(2026, 3, 1), date(2026, 3, 1), 24)
+    assert not past_in_periode(date(2026, 3, 1), date(2026, 3, 1), 25)

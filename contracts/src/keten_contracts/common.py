@@ -3,11 +3,12 @@ the code lists of the domain (Dutch terms as in domain.md)."""
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from keten_contracts.envelope import contains_bsn, is_bsn
@@ -29,6 +30,29 @@ class ContractModel(BaseModel):
         serialize_by_alias=True,
         use_enum_values=False,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _leesbare_tekst(cls, data: Any) -> Any:
+        # JSON can carry a NUL or half of a surrogate pair ("\ud800"); no database, log or
+        # event can hold either, so such text is refused here rather than failing (500) where
+        # it is stored (schemathesis sent one to dossier-bron).
+        if _onleesbaar(data):
+            raise ValueError("text holds a NUL character or an unpaired surrogate")
+        return data
+
+
+_ONLEESBAAR: Final = re.compile("[\x00\ud800-\udfff]")
+
+
+def _onleesbaar(value: Any) -> bool:
+    if isinstance(value, str):
+        return _ONLEESBAAR.search(value) is not None
+    if isinstance(value, dict):
+        return any(_onleesbaar(k) or _onleesbaar(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_onleesbaar(v) for v in value)
+    return False
 
 
 @cache
@@ -62,7 +86,9 @@ Oin = Annotated[str, Field(pattern=OIN_PATTERN)]
 # Short free text. No field of this chain invites a story about health (domain.md section 6).
 Tekst = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_no_bsn)]
 Kwartaal = Annotated[str, Field(pattern=r"^\d{4}-Q[1-4]$")]
-Uren = Annotated[int, Field(ge=0, le=10_000)]
+# The most hours any field holds (a B1 route is 600 to 1,200): more is a typing error.
+MAX_UREN: Final = 10_000
+Uren = Annotated[int, Field(ge=0, le=MAX_UREN)]
 BedragInCenten = Annotated[int, Field(ge=0, le=1_000_000)]
 
 

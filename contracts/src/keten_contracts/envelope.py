@@ -123,8 +123,9 @@ class EnvelopeAttributes(BaseModel):
         default=None, description="Order of the event within its producer (sequence extension)."
     )
     sequencetype: Annotated[str, Field(min_length=1, max_length=50)] | None = Field(
-        default=None, description="How `sequence` is ordered; `Integer` means a signed 32-bit"
-        " integer as text (CloudEvents sequence extension 1.0)."
+        default=None,
+        description="How `sequence` is ordered; `Integer` means a signed 32-bit"
+        " integer as text (CloudEvents sequence extension 1.0).",
     )
     traceparent: Annotated[str, Field(pattern=TRACEPARENT_PATTERN)] | None = None
     tracestate: str | None = None

@@ -1164,9 +1164,7 @@ class _Rapport(ContractModel):
                 f"{self.aanbiedersoort.value}"
             )
         # rule 1: "Voor alle andere taken mogen de aanbieders [...] niet het BSN gebruiken".
-        if self.bsn is not None and not bsn_past_bij_taak(
-            self.aanbiedersoort, self.opdrachtsoort
-        ):
+        if self.bsn is not None and not bsn_past_bij_taak(self.aanbiedersoort, self.opdrachtsoort):
             raise ValueError(f"a report on a {self.opdrachtsoort.value!r} opdracht holds no BSN")
         return self
 
@@ -1175,9 +1173,7 @@ class TrajectGestartRapport(_Rapport):
     """The aanbieder started the ordered traject: realised start, adjusted end, late start."""
 
     gerealiseerde_startdatum: date = veld("Realised start.", PERS, lezers=_r(G))
-    beoogde_einddatum: date | None = veld(
-        "Adjusted planned end.", PERS, lezers=_r(G), default=None
-    )
+    beoogde_einddatum: date | None = veld("Adjusted planned end.", PERS, lezers=_r(G), default=None)
     reden_late_start: RedenLateStart | None = veld(
         "Reason the start was later than planned.", PERS, lezers=_r(G), default=None
     )
@@ -1214,9 +1210,7 @@ class ResultaatRapport(_Rapport):
     """An interim, exam or final result."""
 
     soort: Resultaatsoort = veld("Interim, exam or final.", PERS, lezers=_r(G))
-    onderdeel: Examenonderdeel | None = veld(
-        "Exam part, if any.", PERS, lezers=_r(G), default=None
-    )
+    onderdeel: Examenonderdeel | None = veld("Exam part, if any.", PERS, lezers=_r(G), default=None)
     niveau: Taalniveau | None = veld("Level reached or tested.", PERS, lezers=_r(G), default=None)
     datum: date = veld("Date of the result.", PERS, lezers=_r(G))
     behaald: bool = veld("Passed or reached.", PERS, lezers=_r(G))
@@ -1247,9 +1241,7 @@ class AdviesRapport(_Rapport):
     RAPPORTEURS: ClassVar[frozenset[Rol]] = _r(TAAL, Z)
 
     advies: Advies = veld("What the aanbieder advises.", PERS, lezers=_r(G))
-    onderbouwing: list[Onderbouwing] = veld(
-        "Grounds, as codes.", PERS, lezers=_r(G), min_length=1
-    )
+    onderbouwing: list[Onderbouwing] = veld("Grounds, as codes.", PERS, lezers=_r(G), min_length=1)
     uren_gerealiseerd_totaal: Uren = veld(
         "Hours realised so far (600 for afschalen).", PERS, lezers=_r(G)
     )
@@ -1262,9 +1254,7 @@ class ZRouteResultaatRapport(_Rapport):
 
     peildatum: date = veld("Hours up to this date.", PERS, lezers=_r(G))
     uren_taal_gerealiseerd: Uren = veld("Language hours realised.", PERS, lezers=_r(G))
-    uren_participatie_gerealiseerd: Uren = veld(
-        "Participation hours realised.", PERS, lezers=_r(G)
-    )
+    uren_participatie_gerealiseerd: Uren = veld("Participation hours realised.", PERS, lezers=_r(G))
     bereikt_niveau: Taalniveau | None = veld(
         "Level reached (A1 or A2).", PERS, lezers=_r(G), default=None
     )
