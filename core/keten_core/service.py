@@ -92,8 +92,9 @@ class ServiceRuntime:
         return None
 
 
-def runtime(request: Request) -> ServiceRuntime:
-    """FastAPI dependency: the running service (unit of work, clock, settings)."""
+async def runtime(request: Request) -> ServiceRuntime:
+    """FastAPI dependency: the running service (unit of work, clock, settings). Async: FastAPI
+    runs a plain function dependency in a worker thread, a hop per request for an attribute."""
     found: ServiceRuntime = request.app.state.keten
     return found
 
@@ -176,7 +177,11 @@ class KetenService:
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         settings = self.settings
         clock = self.clock
-        engine = create_engine(settings.database_url)
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         add_health_check(app, "database", database_check(engine))
         await migrate(engine, self.migrations)
         sessions = session_factory(engine)

@@ -79,7 +79,7 @@ def gedocumenteerde_views(resource: str, *rollen: Rol) -> Any:
     return views[0] if len(views) == 1 else Union[tuple(views)]  # noqa: UP007
 
 
-def get_verwerkingslog(request: Request) -> Verwerkingslog:
+async def get_verwerkingslog(request: Request) -> Verwerkingslog:
     """The service's processing log (``app.state.verwerkingslog``, set by the lifespan)."""
     found = getattr(request.app.state, "verwerkingslog", None)
     if not isinstance(found, Verwerkingslog):

@@ -458,7 +458,9 @@ def register_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--dossiers", type=int, default=200, help="dossiers with a PIP")
     group.add_argument("--writes", type=int, default=4000, help="PIP changes, throughput part")
     group.add_argument("--concurrency", type=int, default=16, help="clients at once")
-    group.add_argument("--rate", type=float, default=100.0, help="changes/s, latency part")
+    group.add_argument(
+        "--rate", type=float, default=50.0, help="changes/s, latency part (below capacity)"
+    )
     group.add_argument("--seconds", type=float, default=20.0, help="length of the latency part")
 
 

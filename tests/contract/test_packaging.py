@@ -85,9 +85,7 @@ def test_wheel_installs_alone_and_its_command_works(tmp_path):
         capture_output=True,
     )
     example = tmp_path / "event.json"
-    example.write_text(
-        json.dumps(get_event_type("nl.inburgering.pip.vastgesteld.v1").example())
-    )
+    example.write_text(json.dumps(get_event_type("nl.inburgering.pip.vastgesteld.v1").example()))
     cli = venv / "bin" / "keten-contracts"
     result = subprocess.run(
         [str(cli), "validate", str(example)], capture_output=True, text=True, check=False

@@ -235,9 +235,7 @@ def test_producers_and_unknown_types():
     assert not may_produce(Rol.TAALAANBIEDER, "nl.inburgering.pip.vastgesteld.v1")
     # thin reports: the gemeente's source emits the report events, no aanbieder does
     assert may_produce(Rol.GEMEENTE, "nl.inburgering.voortgang-rapport.ontvangen.v1")
-    assert not may_produce(
-        Rol.MAP_AANBIEDER, "nl.inburgering.voortgang-rapport.ontvangen.v1"
-    )
+    assert not may_produce(Rol.MAP_AANBIEDER, "nl.inburgering.voortgang-rapport.ontvangen.v1")
     assert not may_receive(Rol.DUO, "nl.inburgering.onbekend.ding.gebeurd.v1")
     assert not may_read(Rol.GEMEENTE, "onbekend", "bsn")
     # The case of issue 8: no gemeente context is a refusal, not the linked gemeente's view.

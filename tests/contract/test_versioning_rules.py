@@ -108,16 +108,24 @@ def test_a_renamed_type_keeps_its_routing_and_data_promise():
     }
     schema = {"type": "object", "properties": {"pipId": {"type": "string"}}, "required": ["pipId"]}
     released = {f"events/{old}.json": schema}
-    assert unannounced_breaking_changes(
-        released, {f"events/{new}.json": schema}, released_routes={}, current_routes={}
-    ) == {}
+    assert (
+        unannounced_breaking_changes(
+            released, {f"events/{new}.json": schema}, released_routes={}, current_routes={}
+        )
+        == {}
+    )
     narrowed = {**schema, "additionalProperties": False}
-    assert unannounced_breaking_changes(
-        released, {f"events/{new}.json": narrowed}, released_routes={}, current_routes={}
-    ) != {}
+    assert (
+        unannounced_breaking_changes(
+            released, {f"events/{new}.json": narrowed}, released_routes={}, current_routes={}
+        )
+        != {}
+    )
     # A removed type that is no rename is still reported.
     assert unannounced_breaking_changes(
         {"events/nl.inburgering.x.weg.v1.json": schema}, {}, released_routes={}, current_routes={}
-    ) == {"events/nl.inburgering.x.weg.v1.json": [
-        "removed (announce it, or keep it next to its successor)"
-    ]}
+    ) == {
+        "events/nl.inburgering.x.weg.v1.json": [
+            "removed (announce it, or keep it next to its successor)"
+        ]
+    }

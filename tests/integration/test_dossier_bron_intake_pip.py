@@ -16,14 +16,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from pypdf import PdfReader
-from sqlalchemy import text
 
 from coa_adapter.main import build_service as build_coa
 from dossier_bron.domain import Gemeenten
-from dossier_bron.main import MIGRATIONS
 from dossier_bron.main import build_service as build_bron
 from duo_adapter.main import build_service as build_duo
 from keten_contracts.clients import Doel, Functie
@@ -31,7 +27,6 @@ from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.parties import Rol
 from keten_core.auth import PartyRegistry
 from keten_core.dataref import BronCredential, DatarefLezer
-from keten_core.db import Base, create_engine, migrate
 from keten_core.testing import fresh_database
 from tests.integration.test_dossier_bron import (
     ADRES,
@@ -464,36 +459,3 @@ async def test_duo_fetches_the_pip_and_sets_the_termijn_at_the_pip_date_plus_3_y
         c=DUO_BIJ_BRON.client_id,
     )
     assert {"resource": "pip", "doel": "plicht-en-termijnen", "uitkomst": "geleverd"} in reads
-
-
-async def test_the_intake_and_pip_migration_creates_exactly_what_the_models_declare(
-    postgres_server_url: str,
-):
-    tabellen = ("dossier", "dossier_feit", "intake", "pip_versie")
-
-    def ours(name: Any, kind: str, parent: Any) -> bool:
-        return kind != "table" or str(name) in tabellen
-
-    def ours_object(obj: Any, name: Any, kind: str, reflected: bool, compare_to: Any) -> bool:
-        table = obj if kind == "table" else getattr(obj, "table", None)
-        return table is None or str(table.name) in tabellen
-
-    async with fresh_database(postgres_server_url) as url:
-        engine = create_engine(url)
-        try:
-            await migrate(engine, [MIGRATIONS])
-
-            def diff(connection: Any) -> Any:
-                context = MigrationContext.configure(
-                    connection, opts={"include_name": ours, "include_object": ours_object}
-                )
-                return compare_metadata(context, Base.metadata)
-
-            async with engine.connect() as connection:
-                differences = await connection.run_sync(diff)
-                versions = await connection.execute(text("SELECT version_num FROM alembic_version"))
-                heads = {row[0] for row in versions}
-        finally:
-            await engine.dispose()
-    assert differences == []
-    assert heads == {"dossier_bron_0007"}

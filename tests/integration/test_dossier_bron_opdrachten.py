@@ -16,17 +16,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from dossier_bron.main import MIGRATIONS
 from keten_contracts.clients import Doel
 from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.parties import Rol
 from keten_core.auth import PartyRegistry
-from keten_core.db import Base, create_engine, migrate
-from keten_core.testing import fresh_database
 from tests.integration import test_dossier_bron_intake_pip as pip_keten
 from tests.integration.test_dossier_bron import (
     ADRES,
@@ -418,36 +413,6 @@ async def test_reports_only_on_ones_own_opdracht_and_a_retry_counts_once(
         "versie": 1,
     }
     assert dict(event.headers)["ce_gemeentecode"] == b"0363"
-
-
-async def test_the_opdrachten_migration_creates_exactly_what_the_models_declare(
-    postgres_server_url: str,
-):
-    tabellen = ("opdracht", "aanbieder_rapport", "inburgeringsaanbod", "urenverantwoording")
-
-    def ours(name: Any, kind: str, parent: Any) -> bool:
-        return kind != "table" or str(name) in tabellen
-
-    def ours_object(obj: Any, name: Any, kind: str, reflected: bool, compare_to: Any) -> bool:
-        table = obj if kind == "table" else getattr(obj, "table", None)
-        return table is None or str(table.name) in tabellen
-
-    async with fresh_database(postgres_server_url) as url:
-        engine = create_engine(url)
-        try:
-            await migrate(engine, [MIGRATIONS])
-
-            def diff(connection: Any) -> Any:
-                context = MigrationContext.configure(
-                    connection, opts={"include_name": ours, "include_object": ours_object}
-                )
-                return compare_metadata(context, Base.metadata)
-
-            async with engine.connect() as connection:
-                differences = await connection.run_sync(diff)
-        finally:
-            await engine.dispose()
-    assert differences == []
 
 
 def _voortgang(van: str, tot: str, aanwezig: int, totaal: int) -> dict[str, Any]:

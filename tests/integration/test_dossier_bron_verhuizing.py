@@ -15,18 +15,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import inspect as sa_inspect
 
 from dossier_bron.domain import Gemeenten
-from dossier_bron.main import MIGRATIONS
 from keten_contracts.clients import Doel, Functie
 from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.parties import Rol
 from keten_core.auth import Party, PartyRegistry
-from keten_core.db import Base, create_engine, migrate
-from keten_core.testing import fresh_database
 from tests.integration import test_dossier_bron_intake_pip as pip_keten
 from tests.integration.test_dossier_bron import (
     ADRES,
@@ -251,36 +245,3 @@ async def test_a_move_hands_over_the_package_and_each_gemeente_keeps_its_own_dos
     assert ("utrecht-verhuizing", "uitvoering-inburgering", nieuw_id) in regels_u
     assert all(rid != nieuw_id for _, _, rid in regels_a)
     assert all(rid not in (oud_id, pip_v1, b1, intake) for _, _, rid in regels_u)
-
-
-async def test_the_verhuizing_migration_creates_exactly_what_the_models_declare(
-    postgres_server_url: str,
-):
-    tabellen = ("overdrachtsverzoek", "overdracht", "bewaartermijn")
-
-    def ours(name: Any, kind: str, parent: Any) -> bool:
-        return kind != "table" or str(name) in tabellen
-
-    def ours_object(obj: Any, name: Any, kind: str, reflected: bool, compare_to: Any) -> bool:
-        table = obj if kind == "table" else getattr(obj, "table", None)
-        return table is None or str(table.name) in tabellen
-
-    async with fresh_database(postgres_server_url) as url:
-        engine = create_engine(url)
-        try:
-            await migrate(engine, [MIGRATIONS])
-
-            def diff(connection: Any) -> Any:
-                context = MigrationContext.configure(
-                    connection, opts={"include_name": ours, "include_object": ours_object}
-                )
-                return compare_metadata(context, Base.metadata)
-
-            async with engine.connect() as connection:
-                differences = await connection.run_sync(diff)
-                present = await connection.run_sync(
-                    lambda c: set(tabellen) & set(sa_inspect(c).get_table_names())
-                )
-        finally:
-            await engine.dispose()
-    assert differences == [] and present == set(tabellen)

@@ -298,9 +298,7 @@ async def assert_every_read_logged(
 ) -> None:
     for service, database in databases.items():
         # The runner's requests at this source's API as a gemeente (not its control API).
-        reads = [
-            v for v in verzoeken if v["dienst"] == service and v["pad"].startswith(API + "/")
-        ]
+        reads = [v for v in verzoeken if v["dienst"] == service and v["pad"].startswith(API + "/")]
         rows = await verwerkingslog(database)
         verwacht: dict[str, Counter[tuple[str, str, str | None]]] = {
             "geleverd": Counter(),
@@ -321,9 +319,7 @@ async def assert_every_read_logged(
                 f"{service} {soort}: not logged {dict(verwacht[soort] - gelogd)}, "
                 f"logged without a read {dict(gelogd - verwacht[soort])}"
             )
-        assert len(rows) == sum(verwacht["geleverd"].values()) + sum(
-            verwacht["geweigerd"].values()
-        )
+        assert len(rows) == sum(verwacht["geleverd"].values()) + sum(verwacht["geweigerd"].values())
         assert all(r["doel"] == "uitvoering-inburgering" for r in rows)
         # The subject is pseudonymised: no BSN in the log.
         assert not any(bsn in json.dumps(rows, default=str) for bsn in BSNS)

@@ -280,7 +280,7 @@ stappen:
         await voer_uit(scenario, {"testdienst": url}, omgeving=OMGEVING, schrijf=lambda _: None)
     melding = str(info.value)
     assert melding.startswith("step 2 (line 10) failed: wacht testdienst leesPersoon: ")
-    assert 'not within PT0.5S' in melding
+    assert "not within PT0.5S" in melding
     assert 'last: $.status: expected "termijn-verstreken", got "lopend"' in melding
 
 
@@ -371,7 +371,7 @@ stappen:
     with pytest.raises(StapMislukt) as info:
         await voer_uit(scenario, {"testdienst": url}, omgeving=OMGEVING, schrijf=lambda _: None)
     assert str(info.value).startswith(
-        'step 2 (line 7) failed: testdienst zoekPersonen: GET /personen -> 200: $: no element '
+        "step 2 (line 7) failed: testdienst zoekPersonen: GET /personen -> 200: $: no element "
         'contains {"naam": "Sara"} (got [{"id": "p-1", "naam": "Amal"'
     )
 

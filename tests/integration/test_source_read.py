@@ -53,26 +53,46 @@ def party(client_id: str, oin: str, rol: Rol, doelen: set[Doel], **extra: Any) -
 
 GEMEENTE = {"functie": Functie.MEDEWERKER_INBURGERING}
 AMSTERDAM = party(
-    "amsterdam", "00000001002564440000", Rol.GEMEENTE, {Doel.UITVOERING_INBURGERING},
-    namens="0363", **GEMEENTE,
+    "amsterdam",
+    "00000001002564440000",
+    Rol.GEMEENTE,
+    {Doel.UITVOERING_INBURGERING},
+    namens="0363",
+    **GEMEENTE,
 )
 UTRECHT = party(
-    "utrecht", "00000001002220647000", Rol.GEMEENTE, {Doel.UITVOERING_INBURGERING},
-    namens="0344", **GEMEENTE,
+    "utrecht",
+    "00000001002220647000",
+    Rol.GEMEENTE,
+    {Doel.UITVOERING_INBURGERING},
+    namens="0344",
+    **GEMEENTE,
 )
 # A shared-service centre: its own OIN, one client per mandating gemeente.
 SSC_VOOR_AMSTERDAM = party(
-    "ssc-0363", "00000003123456780000", Rol.GEMEENTE, {Doel.UITVOERING_INBURGERING},
-    namens="0363", **GEMEENTE,
+    "ssc-0363",
+    "00000003123456780000",
+    Rol.GEMEENTE,
+    {Doel.UITVOERING_INBURGERING},
+    namens="0363",
+    **GEMEENTE,
 )
 SSC_VOOR_UTRECHT = party(
-    "ssc-0344", "00000003123456780000", Rol.GEMEENTE, {Doel.UITVOERING_INBURGERING},
-    namens="0344", **GEMEENTE,
+    "ssc-0344",
+    "00000003123456780000",
+    Rol.GEMEENTE,
+    {Doel.UITVOERING_INBURGERING},
+    namens="0344",
+    **GEMEENTE,
 )
 # Registered, but for another purpose than the endpoint's.
 KLANTMANAGER = party(
-    "amsterdam-pw", "00000001002564440000", Rol.GEMEENTE, {Doel.UITVOERING_PARTICIPATIEWET},
-    namens="0363", functie=Functie.KLANTMANAGER_PARTICIPATIEWET,
+    "amsterdam-pw",
+    "00000001002564440000",
+    Rol.GEMEENTE,
+    {Doel.UITVOERING_PARTICIPATIEWET},
+    namens="0363",
+    functie=Functie.KLANTMANAGER_PARTICIPATIEWET,
 )
 # Another party reading the same endpoint under its own purpose (``per_rol``).
 DUO = party("duo", "00000001800866472000", Rol.DUO, {Doel.PLICHT_EN_TERMIJNEN})
@@ -139,9 +159,7 @@ def auth(p: Party) -> ZGWTokenAuth:
 
 
 async def read(client: httpx.AsyncClient, p: Party, pid: str | None = None) -> httpx.Response:
-    return await client.get(
-        f"/klantprofielen/{pid or KLANTPROFIEL.klantprofiel_id}", auth=auth(p)
-    )
+    return await client.get(f"/klantprofielen/{pid or KLANTPROFIEL.klantprofiel_id}", auth=auth(p))
 
 
 async def log_rows(database: str) -> list[dict[str, Any]]:
@@ -248,9 +266,7 @@ async def test_the_subject_access_query_keeps_to_the_rows_asked_for(
         await engine.dispose()
 
 
-async def test_a_read_is_refused_when_the_log_cannot_be_written(
-    database, kafka_bootstrap_servers
-):
+async def test_a_read_is_refused_when_the_log_cannot_be_written(database, kafka_bootstrap_servers):
     service = build(database, kafka_bootstrap_servers)
     async with serving(service, free_port()) as client:
         assert (await read(client, AMSTERDAM)).status_code == 200

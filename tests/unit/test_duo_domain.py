@@ -86,8 +86,13 @@ def test_a_registration_on_the_day_or_before_the_event_is_in_time() -> None:
 
 def test_a_late_registration_raises_its_own_informatief_signaal_about_that_resource() -> None:
     # Code list version 2: the data arrived (late); nothing is asked of the gemeente.
-    soorten = (("pip", "pip"), ("pip-wijziging", "pip"), ("inburgeringsaanbod",
-               "inburgeringsaanbod"), ("map", "map"), ("pvt", "pvt"))
+    soorten = (
+        ("pip", "pip"),
+        ("pip-wijziging", "pip"),
+        ("inburgeringsaanbod", "inburgeringsaanbod"),
+        ("map", "map"),
+        ("pvt", "pvt"),
+    )
     for soort, betreft in soorten:
         definitie = SIGNAALCODELIJST[domain.signaalcode_te_laat(soort)]
         assert definitie.klasse is Signaalklasse.INFORMATIEF

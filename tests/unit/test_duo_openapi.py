@@ -34,7 +34,7 @@ CONTROL = {
 BRON = {
     "inburgeringsplicht-lezen",
     "termijn-lezen",
-        "termijnen-van-plicht",
+    "termijnen-van-plicht",
     "vrijstelling-lezen",
     "ontheffing-lezen",
     "lbt-uitslag-lezen",

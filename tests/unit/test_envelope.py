@@ -121,8 +121,7 @@ def test_consumers_read_tolerantly_what_versioning_calls_compatible():
         "versie": 1,
     }
     headers = [
-        (k, b"nl.inburgering.pip.herzien.v1" if k == "ce_type" else v)
-        for k, v in record.headers
+        (k, b"nl.inburgering.pip.herzien.v1" if k == "ce_type" else v) for k, v in record.headers
     ]
     envelope, _ = decode_binary(headers, record.key, record.value)
     assert envelope.type == "nl.inburgering.pip.herzien.v1"

@@ -240,9 +240,7 @@ def test_an_unknown_client_names_its_line_in_a_call_and_in_a_wacht():
     per_regel = {b.regel: b for b in fout.bevindingen}
     typo = per_regel[regel_van(tekst, "# typo")]
     assert typo.stap == 1
-    assert typo.melding == (
-        "client 'medewerkr' is not declared under client (demo, medewerker)"
-    )
+    assert typo.melding == ("client 'medewerkr' is not declared under client (demo, medewerker)")
     assert per_regel[regel_van(tekst, "# unknown")].stap == 2
     assert f"t.yaml:{regel_van(tekst, '# typo')}: step 1: client 'medewerkr'" in str(fout)
 
@@ -266,8 +264,9 @@ def test_a_client_has_a_literal_user_or_a_variable_not_both():
     per_regel = {b.regel: b.melding for b in fout_van(tekst).bevindingen}
     # The schema error of the mapping lands on its first key's line.
     assert "at most one of user_id and user_id_env" in per_regel[regel_van(tekst, "client_id_env")]
-    assert "client.demo.user: unknown key (did you mean 'user_id'?)" in (
-        per_regel[regel_van(tekst, "# unknown key")]
+    assert (
+        "client.demo.user: unknown key (did you mean 'user_id'?)"
+        in (per_regel[regel_van(tekst, "# unknown key")])
     )
 
 
@@ -355,8 +354,7 @@ def test_bevat_holds_for_a_list_with_one_element_that_contains_the_pattern():
     assert json_verschil({"lijst": {"bevat": {"betreftId": "map-1"}}}, {"lijst": signalen}) is None
     # Not there: the message names the pattern and what came.
     assert json_verschil({"bevat": {"code": "pip-aanleveren"}}, signalen) == (
-        '$: no element contains {"code": "pip-aanleveren"} '
-        f"(got {json.dumps(signalen)})"
+        f'$: no element contains {{"code": "pip-aanleveren"}} (got {json.dumps(signalen)})'
     )
     assert json_verschil({"bevat": {"code": "x"}}, []).startswith("$: no element contains")
     # Only a list contains: an object is not one, whatever its members.
