@@ -44,7 +44,9 @@ class InfraSettings(KetenSettings):
     state_dir: Path = Field(default_factory=default_state_dir)
     # None: the client port + 1.
     kafka_controller_port: int | None = None
-    kafka_heap: str = "512m"
+    # A day of test runs leaves thousands of prefixed topics on a developer's broker; at 512m their
+    # metadata exhausted the heap (OutOfMemoryError in every broker thread).
+    kafka_heap: str = "2g"
 
 
 class LocalServer(Protocol):

@@ -126,7 +126,7 @@ class LocalKafka(ServerProcess):
         controller_port: int | None = None,
         *,
         cache_dir: Path | None = None,
-        heap: str = "512m",
+        heap: str = "2g",
     ) -> None:
         # Absolute: the path identifies this broker's process in its command line.
         self.state_dir = Path(state_dir).absolute()
