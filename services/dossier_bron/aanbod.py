@@ -46,10 +46,11 @@ from .api import (
     _rij,
     eigen_dossier,
     lezing_per_rol,
+    met_dossier,
     weigering,
 )
 from .domain import Gemeenten
-from .models import DossierRij, InburgeringsaanbodRij, PipVersieRij
+from .models import InburgeringsaanbodRij, PipVersieRij
 
 __all__ = ["AanbodVraag", "build_router"]
 
@@ -182,11 +183,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         keten: Runtime,
         lezing: Annotated[BronLezing, Depends(lezing_per_rol("inburgeringsaanbod"))],
     ) -> Response:
-        async with keten.unit_of_work() as uow:
-            rij = await uow.session.get(InburgeringsaanbodRij, aanbod_id)
-            dossier = None if rij is None else await uow.session.get(DossierRij, rij.dossier_id)
-        if rij is None or dossier is None:
-            await lezing.niet_gevonden(aanbod_id)
+        rij, dossier = await met_dossier(keten, lezing, InburgeringsaanbodRij, aanbod_id)
         # The kit decides: another gemeente's offer answers 404, like an unknown id.
         view = await lezing.lever(
             _als_contract(rij), rij=_rij(dossier), betrokkene=_betrokkene(dossier)

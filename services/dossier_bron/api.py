@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
@@ -48,6 +48,9 @@ from keten_core.verwerkingslog import Betrokkene
 from . import domain
 from .domain import Gemeenten
 from .models import DossierRij
+
+# A table of dossier-bron whose rows belong to one dossier (``dossier_id``).
+R = TypeVar("R")
 
 __all__ = [
     "API_PREFIX",
@@ -171,6 +174,19 @@ async def eigen_dossier(
             reden="dossier-gesloten",
         )
     return dossier
+
+
+async def met_dossier(
+    keten: ServiceRuntime, lezing: BronLezing, model: type[R], rij_id: str
+) -> tuple[R, DossierRij]:
+    """Row ``rij_id`` of ``model`` and the dossier it belongs to, for a read through the kit
+    (which decides whose they are); 404, logged, when either is missing."""
+    async with keten.unit_of_work() as uow:
+        rij = await uow.session.get(model, rij_id)
+        dossier = None if rij is None else await uow.session.get(DossierRij, rij.dossier_id)
+    if rij is None or dossier is None:
+        await lezing.niet_gevonden(rij_id)
+    return rij, dossier
 
 
 def mag_schrijven(

@@ -67,6 +67,7 @@ from .api import (
     _rij,
     eigen_dossier,
     mag_schrijven,
+    met_dossier,
     weigering,
 )
 from .domain import Gemeenten
@@ -372,11 +373,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             ),
         ],
     ) -> Response:
-        async with keten.unit_of_work() as uow:
-            rij = await uow.session.get(BegeleidingRij, begeleiding_id)
-            dossier = None if rij is None else await uow.session.get(DossierRij, rij.dossier_id)
-        if rij is None or dossier is None:
-            await lezing.niet_gevonden(begeleiding_id)
+        rij, dossier = await met_dossier(keten, lezing, BegeleidingRij, begeleiding_id)
         return JSONResponse(await _lever(lezing, rij, dossier))
 
     @router.get(

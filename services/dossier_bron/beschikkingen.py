@@ -60,6 +60,7 @@ from .api import (
     eigen_dossier,
     lezing_per_rol,
     mag_schrijven,
+    met_dossier,
     weigering,
 )
 from .brief import render_uitnodiging
@@ -509,13 +510,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         keten: Runtime,
         lezing: Annotated[BronLezing, Depends(bron_lezing("intake", Doel.UITVOERING_INBURGERING))],
     ) -> Response:
-        async with keten.unit_of_work() as uow:
-            intake = await uow.session.get(IntakeRij, intake_id)
-            dossier = (
-                None if intake is None else await uow.session.get(DossierRij, intake.dossier_id)
-            )
-        if intake is None or dossier is None:
-            await lezing.niet_gevonden(intake_id)
+        intake, dossier = await met_dossier(keten, lezing, IntakeRij, intake_id)
         return JSONResponse(await _lever_intake(lezing, intake, dossier))
 
     # --- PIP -------------------------------------------------------------------------------
@@ -733,11 +728,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         keten: Runtime,
         lezing: Annotated[BronLezing, Depends(lezing_per_rol("pip"))],
     ) -> Response:
-        async with keten.unit_of_work() as uow:
-            rij = await uow.session.get(PipVersieRij, pip_id)
-            dossier = None if rij is None else await uow.session.get(DossierRij, rij.dossier_id)
-        if rij is None or dossier is None:
-            await lezing.niet_gevonden(pip_id)
+        rij, dossier = await met_dossier(keten, lezing, PipVersieRij, pip_id)
         view = await lezing.lever(
             rij.als_contract(), rij=_rij(dossier), betrokkene=_betrokkene(dossier)
         )

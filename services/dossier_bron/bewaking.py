@@ -59,7 +59,7 @@ from keten_core.source_read import BronLezing, bron_lezing, served_json
 from keten_core.uow import UnitOfWork
 
 from . import domain, termijnbewaking
-from .api import API_PREFIX, PROBLEM_RESPONSES, Bron, _betrokkene, _rij
+from .api import API_PREFIX, PROBLEM_RESPONSES, Bron, _betrokkene, _rij, met_dossier
 from .domain import Gemeenten
 from .models import DossierRij, InburgeringsaanbodRij, PipVersieRij, TermijnoverschrijdingRij
 from .termijnbewaking import Overschrijding
@@ -276,11 +276,9 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         keten: Runtime,
         lezing: Annotated[BronLezing, Depends(LEZEN)],
     ) -> Response:
-        async with keten.unit_of_work() as uow:
-            rij = await uow.session.get(TermijnoverschrijdingRij, termijnoverschrijding_id)
-            dossier = None if rij is None else await uow.session.get(DossierRij, rij.dossier_id)
-        if rij is None or dossier is None:
-            await lezing.niet_gevonden(termijnoverschrijding_id)
+        rij, dossier = await met_dossier(
+            keten, lezing, TermijnoverschrijdingRij, termijnoverschrijding_id
+        )
         view = await lezing.lever(
             _als_contract(rij), rij=_rij(dossier), betrokkene=_betrokkene(dossier)
         )

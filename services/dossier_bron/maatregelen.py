@@ -71,6 +71,7 @@ from .api import (
     _rij,
     eigen_dossier,
     mag_schrijven,
+    met_dossier,
     weigering,
 )
 from .domain import Gemeenten
@@ -496,11 +497,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             Depends(gemeente_lezing("handhavingsmaatregel", "handhavingsmaatregel lezen")),
         ],
     ) -> Response:
-        async with keten.unit_of_work() as uow:
-            rij = await uow.session.get(HandhavingsmaatregelRij, maatregel_id)
-            dossier = None if rij is None else await uow.session.get(DossierRij, rij.dossier_id)
-        if rij is None or dossier is None:
-            await lezing.niet_gevonden(maatregel_id)
+        rij, dossier = await met_dossier(keten, lezing, HandhavingsmaatregelRij, maatregel_id)
         view = await lezing.lever(
             als_maatregel(rij), rij=_rij(dossier), betrokkene=_betrokkene(dossier)
         )
@@ -623,11 +620,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             ),
         ],
     ) -> Response:
-        async with keten.unit_of_work() as uow:
-            rij = await uow.session.get(ParticipatiewetMaatregelRij, pw_id)
-            dossier = None if rij is None else await uow.session.get(DossierRij, rij.dossier_id)
-        if rij is None or dossier is None:
-            await lezing.niet_gevonden(pw_id)
+        rij, dossier = await met_dossier(keten, lezing, ParticipatiewetMaatregelRij, pw_id)
         view = await lezing.lever(
             als_pw_maatregel(rij, dossier), rij=_rij(dossier), betrokkene=_betrokkene(dossier)
         )

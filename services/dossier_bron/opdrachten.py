@@ -98,6 +98,7 @@ from .api import (
     _betrokkene,
     eigen_dossier,
     lezing_per_rol,
+    met_dossier,
     weigering,
 )
 from .domain import Gemeenten
@@ -579,13 +580,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         keten: Runtime,
         lezing: Annotated[BronLezing, Depends(_opdracht_lezing("opdracht lezen"))],
     ) -> Response:
-        async with keten.unit_of_work() as uow:
-            opdracht = await uow.session.get(OpdrachtRij, opdracht_id)
-            dossier = (
-                None if opdracht is None else await uow.session.get(DossierRij, opdracht.dossier_id)
-            )
-        if opdracht is None or dossier is None:
-            await lezing.niet_gevonden(opdracht_id)
+        opdracht, dossier = await met_dossier(keten, lezing, OpdrachtRij, opdracht_id)
         # The read kit decides: another aanbieder's opdracht answers 404, like an unknown id.
         view = await lezing.lever(
             als_opdracht(opdracht, dossier),
@@ -1004,11 +999,7 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         keten: Runtime,
         lezing: Annotated[BronLezing, Depends(lezing_per_rol("urenverantwoording"))],
     ) -> Response:
-        async with keten.unit_of_work() as uow:
-            uv = await uow.session.get(UrenverantwoordingRij, uv_id)
-            dossier = None if uv is None else await uow.session.get(DossierRij, uv.dossier_id)
-        if uv is None or dossier is None:
-            await lezing.niet_gevonden(uv_id)
+        uv, dossier = await met_dossier(keten, lezing, UrenverantwoordingRij, uv_id)
         doelgroep = Doelgroep(dossier.doelgroep) if dossier.doelgroep else None
         view = await lezing.lever(
             Urenverantwoording.model_validate(uv.gegevens),

@@ -61,10 +61,11 @@ from .api import (
     eigen_dossier,
     lezing_per_rol,
     mag_schrijven,
+    met_dossier,
     weigering,
 )
 from .domain import Gemeenten
-from .models import DossierRij, TrajectRij
+from .models import TrajectRij
 
 __all__ = ["SOORTEN", "Trajectafronding", "Trajectstart", "build_router", "uitkomst_weigering"]
 
@@ -259,10 +260,8 @@ def _routes(router: APIRouter, bron: Bron, soort: str, model: type[ContractModel
         keten: Runtime,
         lezing: Annotated[BronLezing, Depends(lees_lezing)],
     ) -> Response:
-        async with keten.unit_of_work() as uow:
-            rij = await uow.session.get(TrajectRij, traject_id)
-            dossier = None if rij is None else await uow.session.get(DossierRij, rij.dossier_id)
-        if rij is None or rij.soort != soort or dossier is None:
+        rij, dossier = await met_dossier(keten, lezing, TrajectRij, traject_id)
+        if rij.soort != soort:  # a MAP's id asked as a PVT: unknown there
             await lezing.niet_gevonden(traject_id)
         view = await lezing.lever(
             _traject(rij, model), rij=_rij(dossier), betrokkene=_betrokkene(dossier)
