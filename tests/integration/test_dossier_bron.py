@@ -9,8 +9,9 @@ does not serve is skipped before anything is read."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ from duo_adapter.main import build_service as build_duo
 from keten_contracts.clients import Doel, Functie
 from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.parties import Rol
+from keten_core import clock
 from keten_core.auth import Party, PartyRegistry, ZGWTokenAuth
 from keten_core.dataref import BronCredential, DatarefLezer
 from keten_core.db import Base, create_engine, migrate
@@ -185,44 +187,80 @@ def settings(database: str, bootstrap: str, port: int, prefix: str, **extra: Any
 
 
 @asynccontextmanager
-async def keten(postgres_server_url: str, bootstrap: str) -> AsyncIterator[Keten]:
+async def keten(
+    postgres_server_url: str,
+    bootstrap: str,
+    *,
+    bron_partijen: Sequence[Party] = (AMSTERDAM, UTRECHT),
+    duo_leest_bron: Party | None = None,
+    sandbox: bool = False,
+    signalen: bool = False,
+    gemeenten: Mapping[str, str] | None = None,
+) -> AsyncIterator[Keten]:
     """coa-adapter, duo-adapter and a dossier-bron serving Amsterdam (0363) only, on one
-    broker with a fresh topic prefix, each on its own fresh database."""
+    broker with a fresh topic prefix, each on its own fresh database. ``bron_partijen`` are
+    dossier-bron's clients; ``duo_leest_bron`` is DUO's client there (duo-adapter then fetches
+    what the gemeente's events point at); ``sandbox`` gives dossier-bron a movable clock (the
+    process's clock: restored afterwards); ``signalen`` points its work list at duo-adapter;
+    ``gemeenten`` are the gemeenten it serves (default Amsterdam's alone)."""
     prefix = f"t{uuid.uuid4().hex[:8]}."
     ports = {name: free_port() for name in ("coa", "duo", "bron")}
-    async with AsyncExitStack() as stack:
-        db = {
-            name: await stack.enter_async_context(fresh_database(postgres_server_url))
-            for name in ports
-        }
-        coa = build_coa(
-            settings(db["coa"], bootstrap, ports["coa"], prefix, oin=COA_OIN, control_api=True),
-            parties=PartyRegistry([CASEMANAGER, BRON_BIJ_COA]),
-        )
-        duo = build_duo(
-            settings(db["duo"], bootstrap, ports["duo"], prefix, oin=DUO_OIN, control_api=True),
-            parties=PartyRegistry([DUO_TESTER, BRON_BIJ_DUO]),
-            bronnen=DatarefLezer([], rol=Rol.DUO),
-        )
-        credentials = [
-            BronCredential(
-                base_url=f"http://127.0.0.1:{ports[name]}/api/v1",
-                client_id=p.client_id,
-                secret=p.secret,
+    vorige_klok = clock.get_clock()
+    vorige_url = os.environ.get("KETEN_DUO_BRON_URL")
+    if signalen:
+        os.environ["KETEN_DUO_BRON_URL"] = f"http://127.0.0.1:{ports['duo']}/api/v1"
+    try:
+        async with AsyncExitStack() as stack:
+            db = {
+                name: await stack.enter_async_context(fresh_database(postgres_server_url))
+                for name in ports
+            }
+            coa = build_coa(
+                settings(db["coa"], bootstrap, ports["coa"], prefix, oin=COA_OIN, control_api=True),
+                parties=PartyRegistry([CASEMANAGER, BRON_BIJ_COA]),
             )
-            for name, p in (("coa", BRON_BIJ_COA), ("duo", BRON_BIJ_DUO))
-        ]
-        bron = build_bron(
-            settings(db["bron"], bootstrap, ports["bron"], prefix),
-            parties=PartyRegistry([AMSTERDAM, UTRECHT]),
-            bronnen=DatarefLezer(credentials, rol=Rol.GEMEENTE),
-            gemeenten=Gemeenten({"0363": AMSTERDAM_OIN}),
-        )
-        clients = {
-            name: await stack.enter_async_context(serving(service, ports[name]))
-            for name, service in (("coa", coa), ("duo", duo), ("bron", bron))
-        }
-        yield Keten(clients["coa"], clients["duo"], clients["bron"], db, prefix)
+            duo_bij_bron = (
+                []
+                if duo_leest_bron is None
+                else [
+                    BronCredential(
+                        base_url=f"http://127.0.0.1:{ports['bron']}/api/v1",
+                        client_id=duo_leest_bron.client_id,
+                        secret=duo_leest_bron.secret,
+                    )
+                ]
+            )
+            duo = build_duo(
+                settings(db["duo"], bootstrap, ports["duo"], prefix, oin=DUO_OIN, control_api=True),
+                parties=PartyRegistry([DUO_TESTER, BRON_BIJ_DUO]),
+                bronnen=DatarefLezer(duo_bij_bron, rol=Rol.DUO),
+            )
+            credentials = [
+                BronCredential(
+                    base_url=f"http://127.0.0.1:{ports[name]}/api/v1",
+                    client_id=p.client_id,
+                    secret=p.secret,
+                )
+                for name, p in (("coa", BRON_BIJ_COA), ("duo", BRON_BIJ_DUO))
+            ]
+            bron = build_bron(
+                settings(db["bron"], bootstrap, ports["bron"], prefix, sandbox=sandbox),
+                parties=PartyRegistry(bron_partijen),
+                bronnen=DatarefLezer(credentials, rol=Rol.GEMEENTE),
+                gemeenten=Gemeenten(gemeenten or {"0363": AMSTERDAM_OIN}),
+            )
+            # dossier-bron starts last: a sandbox clock of it is the process's clock.
+            clients = {
+                name: await stack.enter_async_context(serving(service, ports[name]))
+                for name, service in (("coa", coa), ("duo", duo), ("bron", bron))
+            }
+            yield Keten(clients["coa"], clients["duo"], clients["bron"], db, prefix)
+    finally:
+        clock.use_clock(vorige_klok)
+        if vorige_url is None:
+            os.environ.pop("KETEN_DUO_BRON_URL", None)
+        else:
+            os.environ["KETEN_DUO_BRON_URL"] = vorige_url
 
 
 @pytest.fixture

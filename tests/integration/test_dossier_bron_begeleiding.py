@@ -11,47 +11,31 @@ sandbox clock (the process's clock, moved by the tests) and knows duo-adapter's 
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import date
 from typing import Any
 
 import pytest
 
-from coa_adapter.main import build_service as build_coa
-from dossier_bron.domain import Gemeenten
-from dossier_bron.main import build_service as build_bron
-from duo_adapter.main import build_service as build_duo
 from keten_contracts.clients import Doel
 from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.parties import Rol
-from keten_core import clock
-from keten_core.auth import PartyRegistry
-from keten_core.dataref import BronCredential, DatarefLezer
-from keten_core.testing import fresh_database
 from tests.integration.test_dossier_bron import (
     ADRES,
     AMSTERDAM,
-    AMSTERDAM_OIN,
-    BRON_BIJ_COA,
-    BRON_BIJ_DUO,
     BSN,
     BSN_GEZIN,
     CASEMANAGER,
-    COA_OIN,
-    DUO_OIN,
     DUO_TESTER,
     UTRECHT,
     Keten,
     auth,
     party,
-    settings,
     until,
 )
+from tests.integration.test_dossier_bron import keten as basis_keten
 from tests.integration.test_dossier_bron_intake_pip import DUO_BIJ_BRON, KLANTMANAGER
-from tests.integration.test_service import free_port, serving
 from tests.support import read_all
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -63,67 +47,17 @@ CBS_BIJ_BRON = party(
 )
 
 
-@asynccontextmanager
-async def keten(postgres_server_url: str, bootstrap: str) -> AsyncIterator[Keten]:
+def keten(postgres_server_url: str, bootstrap: str) -> AbstractAsyncContextManager[Keten]:
     """coa-adapter, duo-adapter and a dossier-bron for Amsterdam (0363) with a sandbox clock
     and duo-adapter's root configured for the signalen work list."""
-    prefix = f"t{uuid.uuid4().hex[:8]}."
-    ports = {name: free_port() for name in ("coa", "duo", "bron")}
-    vorige_klok = clock.get_clock()
-    vorige_url = os.environ.get("KETEN_DUO_BRON_URL")
-    os.environ["KETEN_DUO_BRON_URL"] = f"http://127.0.0.1:{ports['duo']}/api/v1"
-    try:
-        async with AsyncExitStack() as stack:
-            db = {
-                name: await stack.enter_async_context(fresh_database(postgres_server_url))
-                for name in ports
-            }
-            coa = build_coa(
-                settings(db["coa"], bootstrap, ports["coa"], prefix, oin=COA_OIN, control_api=True),
-                parties=PartyRegistry([CASEMANAGER, BRON_BIJ_COA]),
-            )
-            duo = build_duo(
-                settings(db["duo"], bootstrap, ports["duo"], prefix, oin=DUO_OIN, control_api=True),
-                parties=PartyRegistry([DUO_TESTER, BRON_BIJ_DUO]),
-                bronnen=DatarefLezer(
-                    [
-                        BronCredential(
-                            base_url=f"http://127.0.0.1:{ports['bron']}/api/v1",
-                            client_id=DUO_BIJ_BRON.client_id,
-                            secret=DUO_BIJ_BRON.secret,
-                        )
-                    ],
-                    rol=Rol.DUO,
-                ),
-            )
-            credentials = [
-                BronCredential(
-                    base_url=f"http://127.0.0.1:{ports[name]}/api/v1",
-                    client_id=p.client_id,
-                    secret=p.secret,
-                )
-                for name, p in (("coa", BRON_BIJ_COA), ("duo", BRON_BIJ_DUO))
-            ]
-            bron = build_bron(
-                settings(db["bron"], bootstrap, ports["bron"], prefix, sandbox=True),
-                parties=PartyRegistry(
-                    [AMSTERDAM, UTRECHT, KLANTMANAGER, DUO_BIJ_BRON, CBS_BIJ_BRON]
-                ),
-                bronnen=DatarefLezer(credentials, rol=Rol.GEMEENTE),
-                gemeenten=Gemeenten({"0363": AMSTERDAM_OIN}),
-            )
-            # dossier-bron starts last: its sandbox clock is the process's clock.
-            clients = {
-                name: await stack.enter_async_context(serving(service, ports[name]))
-                for name, service in (("coa", coa), ("duo", duo), ("bron", bron))
-            }
-            yield Keten(clients["coa"], clients["duo"], clients["bron"], db, prefix)
-    finally:
-        clock.use_clock(vorige_klok)
-        if vorige_url is None:
-            os.environ.pop("KETEN_DUO_BRON_URL", None)
-        else:
-            os.environ["KETEN_DUO_BRON_URL"] = vorige_url
+    return basis_keten(
+        postgres_server_url,
+        bootstrap,
+        bron_partijen=[AMSTERDAM, UTRECHT, KLANTMANAGER, DUO_BIJ_BRON, CBS_BIJ_BRON],
+        duo_leest_bron=DUO_BIJ_BRON,
+        sandbox=True,
+        signalen=True,
+    )
 
 
 @pytest.fixture

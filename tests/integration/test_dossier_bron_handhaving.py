@@ -20,7 +20,6 @@ import pytest
 from keten_contracts.clients import Doel
 from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.parties import Rol
-from keten_core.auth import PartyRegistry
 from tests.integration import test_dossier_bron_intake_pip as pip_keten
 from tests.integration.test_dossier_bron import (
     AMSTERDAM,
@@ -57,19 +56,11 @@ DUO_VERZOEK = party(
 
 
 @pytest.fixture
-async def chain(
-    postgres_server_url: str, kafka_bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Keten]:
-    # The chain of the intake/PIP tests, with DUO's request client in dossier-bron's registry
-    # (the one that holds DUO's standing client there).
-    def registry(parties: Any = (), **kw: Any) -> PartyRegistry:
-        parties = list(parties)
-        if DUO_BIJ_BRON in parties:
-            parties.append(DUO_VERZOEK)
-        return PartyRegistry(parties, **kw)
-
-    monkeypatch.setattr(pip_keten, "PartyRegistry", registry)
-    async with pip_keten.keten(postgres_server_url, kafka_bootstrap_servers) as k:
+async def chain(postgres_server_url: str, kafka_bootstrap_servers: str) -> AsyncIterator[Keten]:
+    # The chain of the intake/PIP tests, with DUO's request client at dossier-bron.
+    async with pip_keten.keten(
+        postgres_server_url, kafka_bootstrap_servers, extra=[DUO_VERZOEK]
+    ) as k:
         yield k
 
 

@@ -10,44 +10,32 @@ termijn at the PIP date + 3 years."""
 from __future__ import annotations
 
 import io
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
-from coa_adapter.main import build_service as build_coa
-from dossier_bron.domain import Gemeenten
-from dossier_bron.main import build_service as build_bron
-from duo_adapter.main import build_service as build_duo
 from keten_contracts.clients import Doel, Functie
 from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.parties import Rol
-from keten_core.auth import PartyRegistry
-from keten_core.dataref import BronCredential, DatarefLezer
-from keten_core.testing import fresh_database
+from keten_core.auth import Party
 from tests.integration.test_dossier_bron import (
     ADRES,
     AMSTERDAM,
     AMSTERDAM_OIN,
-    BRON_BIJ_COA,
-    BRON_BIJ_DUO,
     BSN,
     BSN_GEZIN,
-    CASEMANAGER,
-    COA_OIN,
     DUO_OIN,
     DUO_TESTER,
     UTRECHT,
     Keten,
     auth,
     party,
-    settings,
     until,
 )
-from tests.integration.test_service import free_port, serving
+from tests.integration.test_dossier_bron import keten as basis_keten
 from tests.support import read_all
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -72,54 +60,23 @@ TAALSCHOOL_PIP = party(
 GEMEENTE_SOURCE = f"urn:nld:oin:{AMSTERDAM_OIN}:systeem:dossier-bron"
 
 
-@asynccontextmanager
-async def keten(postgres_server_url: str, bootstrap: str) -> AsyncIterator[Keten]:
+def keten(
+    postgres_server_url: str,
+    bootstrap: str,
+    *,
+    extra: Sequence[Party] = (),
+    gemeenten: Mapping[str, str] | None = None,
+) -> AbstractAsyncContextManager[Keten]:
     """As ``test_dossier_bron.keten``, plus a klantmanager Participatiewet at dossier-bron and
-    DUO's credential there (duo-adapter fetches the PIP its events point at)."""
-    prefix = f"t{uuid.uuid4().hex[:8]}."
-    ports = {name: free_port() for name in ("coa", "duo", "bron")}
-    async with AsyncExitStack() as stack:
-        db = {
-            name: await stack.enter_async_context(fresh_database(postgres_server_url))
-            for name in ports
-        }
-        coa = build_coa(
-            settings(db["coa"], bootstrap, ports["coa"], prefix, oin=COA_OIN, control_api=True),
-            parties=PartyRegistry([CASEMANAGER, BRON_BIJ_COA]),
-        )
-        duo = build_duo(
-            settings(db["duo"], bootstrap, ports["duo"], prefix, oin=DUO_OIN, control_api=True),
-            parties=PartyRegistry([DUO_TESTER, BRON_BIJ_DUO]),
-            bronnen=DatarefLezer(
-                [
-                    BronCredential(
-                        base_url=f"http://127.0.0.1:{ports['bron']}/api/v1",
-                        client_id=DUO_BIJ_BRON.client_id,
-                        secret=DUO_BIJ_BRON.secret,
-                    )
-                ],
-                rol=Rol.DUO,
-            ),
-        )
-        credentials = [
-            BronCredential(
-                base_url=f"http://127.0.0.1:{ports[name]}/api/v1",
-                client_id=p.client_id,
-                secret=p.secret,
-            )
-            for name, p in (("coa", BRON_BIJ_COA), ("duo", BRON_BIJ_DUO))
-        ]
-        bron = build_bron(
-            settings(db["bron"], bootstrap, ports["bron"], prefix),
-            parties=PartyRegistry([AMSTERDAM, UTRECHT, KLANTMANAGER, DUO_BIJ_BRON, TAALSCHOOL_PIP]),
-            bronnen=DatarefLezer(credentials, rol=Rol.GEMEENTE),
-            gemeenten=Gemeenten({"0363": AMSTERDAM_OIN}),
-        )
-        clients = {
-            name: await stack.enter_async_context(serving(service, ports[name]))
-            for name, service in (("coa", coa), ("duo", duo), ("bron", bron))
-        }
-        yield Keten(clients["coa"], clients["duo"], clients["bron"], db, prefix)
+    DUO's credential there (duo-adapter fetches the PIP its events point at); ``extra``
+    clients at dossier-bron, and the ``gemeenten`` it serves, for the tests built on it."""
+    return basis_keten(
+        postgres_server_url,
+        bootstrap,
+        bron_partijen=[AMSTERDAM, UTRECHT, KLANTMANAGER, DUO_BIJ_BRON, TAALSCHOOL_PIP, *extra],
+        duo_leest_bron=DUO_BIJ_BRON,
+        gemeenten=gemeenten,
+    )
 
 
 @pytest.fixture

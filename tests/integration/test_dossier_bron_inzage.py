@@ -17,7 +17,6 @@ import pytest
 
 from keten_contracts.clients import Doel, Functie
 from keten_contracts.parties import Rol
-from keten_core.auth import PartyRegistry
 from tests.integration import test_dossier_bron_intake_pip as pip_keten
 from tests.integration.test_dossier_bron import (
     AMSTERDAM,
@@ -45,19 +44,13 @@ PSEUDONIEM = re.compile(r"[0-9a-f]{64}")
 
 
 @pytest.fixture
-async def chain(
-    postgres_server_url: str, kafka_bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Keten]:
-    # The intake/PIP chain, with the taalschool and both privacy officers in dossier-bron's
-    # registry (the one that holds DUO's client there).
-    def registry(parties: Any = (), **kw: Any) -> PartyRegistry:
-        parties = list(parties)
-        if DUO_BIJ_BRON in parties:
-            parties += [TAALSCHOOL, PRIVACY_AMSTERDAM, PRIVACY_UTRECHT]
-        return PartyRegistry(parties, **kw)
-
-    monkeypatch.setattr(pip_keten, "PartyRegistry", registry)
-    async with pip_keten.keten(postgres_server_url, kafka_bootstrap_servers) as k:
+async def chain(postgres_server_url: str, kafka_bootstrap_servers: str) -> AsyncIterator[Keten]:
+    # The intake/PIP chain, with the taalschool and both privacy officers at dossier-bron.
+    async with pip_keten.keten(
+        postgres_server_url,
+        kafka_bootstrap_servers,
+        extra=[TAALSCHOOL, PRIVACY_AMSTERDAM, PRIVACY_UTRECHT],
+    ) as k:
         yield k
 
 

@@ -21,7 +21,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from keten_contracts.clients import Doel
 from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.parties import Rol
-from keten_core.auth import PartyRegistry
 from tests.integration import test_dossier_bron_intake_pip as pip_keten
 from tests.integration.test_dossier_bron import (
     ADRES,
@@ -113,26 +112,13 @@ def unieke_bsn() -> str:
 
 
 @pytest.fixture
-async def chain(
-    postgres_server_url: str, kafka_bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Keten]:
-    # The chain of the intake/PIP tests, with the aanbieders in dossier-bron's registry (the
-    # one that holds DUO's client there).
-    def registry(parties: Any = (), **kw: Any) -> PartyRegistry:
-        parties = list(parties)
-        if pip_keten.DUO_BIJ_BRON in parties:
-            parties += [
-                TAALSCHOOL,
-                MAP_BUREAU,
-                ANDER_MAP,
-                ANDERE_TAALSCHOOL,
-                MB_STICHTING,
-                LBT_AFNEMER,
-            ]
-        return PartyRegistry(parties, **kw)
-
-    monkeypatch.setattr(pip_keten, "PartyRegistry", registry)
-    async with pip_keten.keten(postgres_server_url, kafka_bootstrap_servers) as k:
+async def chain(postgres_server_url: str, kafka_bootstrap_servers: str) -> AsyncIterator[Keten]:
+    # The chain of the intake/PIP tests, with the aanbieders at dossier-bron.
+    async with pip_keten.keten(
+        postgres_server_url,
+        kafka_bootstrap_servers,
+        extra=[TAALSCHOOL, MAP_BUREAU, ANDER_MAP, ANDERE_TAALSCHOOL, MB_STICHTING, LBT_AFNEMER],
+    ) as k:
         yield k
 
 

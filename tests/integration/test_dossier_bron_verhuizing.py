@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 
-from dossier_bron.domain import Gemeenten
 from keten_contracts.clients import Doel, Functie
 from keten_contracts.events.catalogue import TOPICS
 from keten_contracts.parties import Rol
-from keten_core.auth import Party, PartyRegistry
+from keten_core.auth import Party
 from tests.integration import test_dossier_bron_intake_pip as pip_keten
 from tests.integration.test_dossier_bron import (
     ADRES,
@@ -77,21 +76,14 @@ BRP = {
 
 
 @pytest.fixture
-async def chain(
-    postgres_server_url: str, kafka_bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Keten]:
-    def registry(parties: Any = (), **kw: Any) -> PartyRegistry:
-        parties = list(parties)
-        if pip_keten.DUO_BIJ_BRON in parties:
-            parties += [OUD, NIEUW, DERDE, PRIVACY_AMSTERDAM, PRIVACY_UTRECHT]
-        return PartyRegistry(parties, **kw)
-
-    monkeypatch.setattr(pip_keten, "PartyRegistry", registry)
+async def chain(postgres_server_url: str, kafka_bootstrap_servers: str) -> AsyncIterator[Keten]:
     # One dossier-bron for both gemeenten (a shared-service centre).
-    monkeypatch.setattr(
-        pip_keten, "Gemeenten", lambda oins: Gemeenten({**oins, "0344": UTRECHT_OIN})
-    )
-    async with pip_keten.keten(postgres_server_url, kafka_bootstrap_servers) as k:
+    async with pip_keten.keten(
+        postgres_server_url,
+        kafka_bootstrap_servers,
+        extra=[OUD, NIEUW, DERDE, PRIVACY_AMSTERDAM, PRIVACY_UTRECHT],
+        gemeenten={"0363": AMSTERDAM_OIN, "0344": UTRECHT_OIN},
+    ) as k:
         yield k
 
 
