@@ -47,6 +47,7 @@ _PROBLEM_DESCRIPTIONS: Final[dict[int, str]] = {
     403: "The client may not use this endpoint (not registered for its purpose)",
     404: "Not found, or not this caller's to read",
     409: "Not allowed in the resource's current state",
+    410: "No longer available (past the retention window)",
     422: "The request is not valid",
     503: "The processing log cannot be written, or a dependency is down",
 }

@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
@@ -61,7 +61,25 @@ from keten_core.verwerkingslog import Verwerkingslog
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["KetenService", "ServiceRuntime", "runtime", "tune_garbage_collector"]
+__all__ = [
+    "KetenService",
+    "ServiceRuntime",
+    "ServiceWorker",
+    "runtime",
+    "tune_garbage_collector",
+]
+
+
+class ServiceWorker(Protocol):
+    """Long-running work of a service besides the kit's consumer and relay (the router's
+    delivery engine): started once Kafka answers, supervised like them (liveness names it when
+    it ends), stopped before the consumer on shutdown."""
+
+    name: str
+
+    async def run(self, runtime: ServiceRuntime) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -72,6 +90,7 @@ class ServiceRuntime:
     settings: KetenSettings
     clock: Clock
     unit_of_work: Callable[[], UnitOfWork]
+    engine: Any = None  # the service's own AsyncEngine (for workers that write in bulk)
     producer: EventProducer | None = None
     relay: OutboxRelay | None = None
     consumer: EventConsumer | None = None
@@ -115,6 +134,8 @@ class KetenService:
         parties: PartyRegistry | None = None,
         shutdown_timeout_s: float = 15.0,
         on_stop: Sequence[Callable[[], Awaitable[None]]] = (),
+        workers: Sequence[ServiceWorker] = (),
+        state: Mapping[str, Any] | None = None,
     ) -> None:
         if not name:
             raise ValueError("a service needs a name: it is its consumer group and inbox name")
@@ -137,6 +158,9 @@ class KetenService:
         # Closers of what the service's own parts hold (e.g. a DatarefLezer's connection pool),
         # awaited after the consumers stopped, so no handler still uses them.
         self.on_stop = list(on_stop)
+        self.workers = list(workers)
+        # Put on ``app.state`` for the service's own dependencies (the router's key vault).
+        self.state = dict(state or {})
         self.runtime: ServiceRuntime | None = None  # set while the app runs
 
     @property
@@ -161,6 +185,8 @@ class KetenService:
             checks={},
             parties=self.parties,
         )
+        for name, value in self.state.items():
+            setattr(app.state, name, value)
         app.include_router(metrics_router())
         app.include_router(contracts_router())
         # One clock per process: domain dates, event times and jobs all read it.
@@ -198,7 +224,7 @@ class KetenService:
                 schema_base_url=settings.schema_base_url,
             )
 
-        state = ServiceRuntime(self, settings, clock, unit_of_work)
+        state = ServiceRuntime(self, settings, clock, unit_of_work, engine)
         app.state.keten = self.runtime = state
         # Every read of personal data is logged in the service's own database (source_read).
         # Its own pool: a write route holds a connection of ``engine`` (its unit of work, often
@@ -271,6 +297,8 @@ class KetenService:
                 log.error("service_consumer_start_failed", error=repr(exc))
                 return
             self._supervise(state, "consumer", consumer.run())
+        for worker in self.workers:
+            self._supervise(state, worker.name, worker.run(state))
         tune_garbage_collector()
         log.info("service_kafka_ready", service=self.name)
 
@@ -312,6 +340,8 @@ class KetenService:
         if not kafka.done():
             kafka.cancel()
             await asyncio.gather(kafka, return_exceptions=True)
+        for worker in self.workers:
+            await _bounded(worker.name, worker.stop(), budget)
         if state.consumer is not None:
             await _bounded("consumer", state.consumer.stop(), budget)
         if state.relay is not None:

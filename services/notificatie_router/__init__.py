@@ -1,0 +1,1 @@
+"""notificatie-router: subscriptions, policy-checked delivery, retries, dead letters, replay."""

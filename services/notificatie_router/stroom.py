@@ -1,0 +1,352 @@
+"""The router's delivery engine as one supervised worker of the service: it consumes the
+domain topics, matches every event against the subscriptions and the policy, hands the
+deliveries to the fast path (``bezorging``), writes the log (``logboek``) and commits offsets,
+and runs the retry scheduler (``herhaling``).
+
+Nothing is lost: an event's offset is committed only once the event and the first outcome of
+each of its deliveries are written to PostgreSQL (delivered, waiting for a retry, or dead).
+A router killed at any moment re-reads from the last commit and delivers again, with the same
+``webhook-id``; a subscriber sees a copy at most, never a gap.
+
+An event of a type the router does not know (a newer contracts release) and a record that is
+not a valid event go to the dead-letter topic with the reason (``unknown-type``,
+``invalid-event``), to be replayed after a contracts upgrade with ``keten dlq replay``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+
+from keten_contracts.events.catalogue import TOPICS
+from keten_core.dlq import dead_letter_headers
+from keten_core.envelope import InvalidEvent, decode_binary, find_event_type
+from notificatie_router.abonnementen import AbonnementenCache, uitschakelen
+from notificatie_router.bezorging import Bezorger, Gebeurtenis, Taak, WebhookZender
+from notificatie_router.domain import Ontvanger, RetrySchema
+from notificatie_router.geheimen import Kluis
+from notificatie_router.herhaling import Herhaler, transactie
+from notificatie_router.logboek import Logboek
+from notificatie_router.metrics import RouterMetrics
+from notificatie_router.settings import RouterSettings
+
+if TYPE_CHECKING:
+    from keten_core.service import ServiceRuntime
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["Stroom"]
+
+_FORMAT = JSONFormat()
+# Deliveries in memory (on chains) above which fetching pauses until the workers catch up.
+MAX_OPEN_TAKEN = 20_000
+
+_GEBLOKKEERD = """
+SELECT DISTINCT abonnement_id, partitionkey FROM router_aflevering WHERE status = 'wacht'
+"""
+_NOG_GEBLOKKEERD = """
+SELECT DISTINCT abonnement_id, partitionkey FROM router_aflevering
+WHERE status = 'wacht' AND abonnement_id = ANY($1::uuid[])
+"""
+
+
+class _Geparkeerd:
+    """A record sent to the dead-letter topic: settled once the send succeeded."""
+
+    __slots__ = ("open", "positie")
+
+    def __init__(self, positie: int) -> None:
+        self.positie = positie
+        self.open = 1
+
+
+class Stroom:
+    """The ``ServiceWorker`` that delivers (see the module docstring)."""
+
+    name = "bezorging"
+
+    def __init__(self, settings: RouterSettings, kluis: Kluis) -> None:
+        self.settings = settings
+        self.kluis = kluis
+        self.metrics = RouterMetrics.shared()
+        self.schema = RetrySchema(tuple(settings.router_retry_stages_s))
+        self._stopping = asyncio.Event()
+        self._open: dict[TopicPartition, deque[Gebeurtenis | _Geparkeerd]] = {}
+        self.cache: AbonnementenCache | None = None
+        self.bezorger: Bezorger | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    @property
+    def group_id(self) -> str:
+        return self.settings.topic_prefix + self.settings.service_name
+
+    def topics(self) -> list[str]:
+        return sorted(self.settings.topic_prefix + topic for topic in TOPICS.values())
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self, runtime: ServiceRuntime) -> None:
+        s = self.settings
+        engine = runtime.engine
+        self.cache = cache = AbonnementenCache(engine, self.kluis)
+        await cache.ververs(altijd=True)
+        connector = aiohttp.TCPConnector(limit=s.router_workers * 2, ttl_dns_cache=300)
+        timeout = aiohttp.ClientTimeout(total=s.router_timeout_s)
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=timeout, skip_auto_headers=("User-Agent",)
+        ) as session:
+            zender = WebhookZender(session)
+            logboek = Logboek(engine, self.metrics)
+            self.bezorger = bezorger = Bezorger(
+                zender,
+                logboek,
+                self.schema,
+                workers=s.router_workers,
+                per_abonnement=s.router_per_abonnement,
+                bij_weg=lambda o, reden: self._weg(engine, o, reden),
+            )
+            herhaler = Herhaler(
+                engine,
+                cache,
+                zender,
+                self.schema,
+                self.metrics,
+                lease_s=s.router_lease_s,
+                interval_s=s.router_planner_s,
+                uitschakelen_na_s=s.router_uitschakelen_na_s,
+                bewaartermijn_s=s.router_bewaartermijn_s,
+                bij_succes=bezorger.herstel,
+            )
+            await self._laad_geblokkeerd(engine, bezorger)
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=s.kafka_bootstrap_servers,
+                group_id=self.group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                isolation_level="read_committed",
+                max_poll_records=1000,
+            )
+            self._consumer = consumer
+            consumer.subscribe(
+                self.topics(), listener=_Herverdeling(self, logboek, engine, bezorger)
+            )
+            await consumer.start()
+            bezorger.start()
+            planner = asyncio.create_task(herhaler.run(), name="herhaling")
+            try:
+                await self._loop(runtime, consumer, logboek, bezorger, cache, engine)
+            finally:
+                planner.cancel()
+                await asyncio.gather(planner, return_exceptions=True)
+                await herhaler.stop()
+                await bezorger.stop()
+                await logboek.flush()
+                await self._commit(consumer)
+                await consumer.stop()
+
+    async def _loop(
+        self,
+        runtime: ServiceRuntime,
+        consumer: AIOKafkaConsumer,
+        logboek: Logboek,
+        bezorger: Bezorger,
+        cache: AbonnementenCache,
+        engine: Any,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        flush_s = self.settings.router_flush_s
+        volgende_flush = loop.time() + flush_s
+        volgende_ververs = loop.time() + 1.0
+        volgende_vrijgave = loop.time() + 1.0
+        gepauzeerd = False
+        while not self._stopping.is_set():
+            if bezorger.open_taken > MAX_OPEN_TAKEN and not gepauzeerd:
+                consumer.pause(*consumer.assignment())
+                gepauzeerd = True
+            elif gepauzeerd and bezorger.open_taken < MAX_OPEN_TAKEN // 2:
+                consumer.resume(*consumer.assignment())
+                gepauzeerd = False
+            wait_ms = max(0, int((volgende_flush - loop.time()) * 1000))
+            batches = await consumer.getmany(timeout_ms=wait_ms, max_records=1000)
+            for tp, records in batches.items():
+                await self._verwerk(tp, records, logboek, bezorger, cache, runtime)
+            nu = loop.time()
+            if nu >= volgende_flush:
+                volgende_flush = nu + flush_s
+                if await logboek.flush():
+                    await self._commit(consumer)
+            if nu >= volgende_ververs:
+                volgende_ververs = nu + 1.0
+                try:
+                    await cache.ververs()
+                except Exception as exc:
+                    log.warning("abonnementen_ververs_failed", error=repr(exc))
+            if nu >= volgende_vrijgave and bezorger.geblokkeerd:
+                volgende_vrijgave = nu + 1.0
+                await self._vrijgave(engine, logboek, bezorger)
+
+    async def _verwerk(
+        self,
+        tp: TopicPartition,
+        records: list[ConsumerRecord],
+        logboek: Logboek,
+        bezorger: Bezorger,
+        cache: AbonnementenCache,
+        runtime: ServiceRuntime,
+    ) -> None:
+        wachtrij = self._open.setdefault(tp, deque())
+        ontvangers = cache.ontvangers
+        for record in records:
+            try:
+                envelope, data = decode_binary(record.headers, record.key, record.value)
+            except InvalidEvent as exc:
+                await self._parkeer(tp, record, "invalid-event", exc.reason, runtime, wachtrij)
+                continue
+            if find_event_type(envelope.type) is None:
+                reden = f"type {envelope.type!r} is not in this router's contracts"
+                await self._parkeer(tp, record, "unknown-type", reden, runtime, wachtrij)
+                continue
+            cloudevent = envelope.as_cloudevent_attributes()
+            body = _FORMAT.write(CloudEvent(cloudevent, data)).decode()
+            attributes = {k: str(v) for k, v in cloudevent.items()}
+            attributes["time"] = envelope.time.isoformat()
+            gebeurtenis = Gebeurtenis(
+                id=envelope.id,
+                attributes=attributes,
+                body=body,
+                tijd=envelope.time,
+                ontvangen_op=datetime.fromtimestamp(record.timestamp / 1000, UTC),
+                topic=record.topic,
+                partitie=record.partition,
+                positie=record.offset,
+            )
+            wachtrij.append(gebeurtenis)
+            logboek.gebeurtenis(gebeurtenis)
+            for ontvanger in ontvangers.voor(attributes):
+                bezorger.plaats(Taak(ontvanger, gebeurtenis))
+
+    async def _parkeer(
+        self,
+        tp: TopicPartition,
+        record: ConsumerRecord,
+        reason: str,
+        error: str,
+        runtime: ServiceRuntime,
+        wachtrij: deque[Gebeurtenis | _Geparkeerd],
+    ) -> None:
+        """To the dead-letter topic; retried until the broker takes it (never dropped)."""
+        geparkeerd = _Geparkeerd(record.offset)
+        wachtrij.append(geparkeerd)
+        headers = dead_letter_headers(
+            record.headers,
+            reason=reason,
+            error=error,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            group=self.group_id,
+        )
+        delay = 0.5
+        while True:
+            producer = runtime.producer  # started before the service's workers
+            try:
+                if producer is None:
+                    raise RuntimeError("the producer is not started")
+                await producer.send_raw(
+                    self.settings.dead_letter_topic, record.key, record.value, headers
+                )
+                break
+            except Exception as exc:
+                log.warning("router_dead_letter_failed", error=repr(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+        geparkeerd.open = 0
+        log.warning("router_event_parked", reason=reason, topic=record.topic, offset=record.offset)
+
+    async def _commit(
+        self, consumer: AIOKafkaConsumer, only: set[TopicPartition] | None = None
+    ) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for tp, wachtrij in self._open.items():
+            if only is not None and tp not in only:
+                continue
+            laatste = None
+            while wachtrij and wachtrij[0].open <= 0:
+                laatste = wachtrij.popleft().positie
+            if laatste is not None:
+                offsets[tp] = laatste + 1
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:
+            # Not committed is not lost: these events are read and delivered again.
+            log.warning("router_commit_failed", error=repr(exc))
+
+    async def _laad_geblokkeerd(self, engine: Any, bezorger: Bezorger) -> None:
+        async with transactie(engine) as driver:
+            rijen = await driver.fetch(_GEBLOKKEERD)
+        bezorger.geblokkeerd |= {(r["abonnement_id"], r["partitionkey"]) for r in rijen}
+
+    async def _vrijgave(self, engine: Any, logboek: Logboek, bezorger: Bezorger) -> None:
+        """Release the chains whose scheduled deliveries are all done (after a flush: every
+        row this process handed over is then in the table, or still counted as buffered)."""
+        if not await logboek.flush():
+            return
+        abonnementen = sorted({a for a, _ in bezorger.geblokkeerd})
+        try:
+            async with transactie(engine) as driver:
+                rijen = await driver.fetch(_NOG_GEBLOKKEERD, abonnementen)
+        except Exception as exc:
+            log.warning("router_vrijgave_failed", error=repr(exc))
+            return
+        nog = {(r["abonnement_id"], r["partitionkey"]) for r in rijen}
+        vrij = {
+            sleutel
+            for sleutel in bezorger.geblokkeerd
+            if sleutel not in nog and sleutel not in logboek.wacht_gebufferd
+        }
+        bezorger.vrijgeven(vrij)
+
+    def _weg(self, engine: Any, ontvanger: Ontvanger, reden: str) -> None:
+        asyncio.get_running_loop().create_task(
+            uitschakelen(engine, ontvanger.id, reden, datetime.now(UTC))
+        )
+
+    def vergeten(self, revoked: set[TopicPartition]) -> None:
+        for tp in revoked:
+            self._open.pop(tp, None)
+
+
+class _Herverdeling(ConsumerRebalanceListener):  # type: ignore[misc]
+    """A rebalance: write what is settled and commit it for the partitions leaving; what is
+    still in flight for them is delivered here and, from the last commit, by the new owner
+    too (a copy, never a gap)."""
+
+    def __init__(self, stroom: Stroom, logboek: Logboek, engine: Any, bezorger: Bezorger) -> None:
+        self._stroom = stroom
+        self._logboek = logboek
+        self._engine = engine
+        self._bezorger = bezorger
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        consumer = self._stroom._consumer
+        if consumer is not None and await self._logboek.flush():
+            await self._stroom._commit(consumer, set(revoked))
+        self._stroom.vergeten(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        try:
+            await self._stroom._laad_geblokkeerd(self._engine, self._bezorger)
+        except Exception as exc:
+            log.warning("router_geblokkeerd_laden_failed", error=repr(exc))

@@ -1,0 +1,324 @@
+"""notificatie-router against a real broker, a real PostgreSQL and real webhook subscribers in
+their own processes: subscribing (policy, handshake), signed delivery in order, retries, dead
+deliveries and resend, replay, the pull endpoint, and a router killed mid-stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook
+
+from keten_core.testing import fresh_database
+from tests.router_support import (
+    AMSTERDAM,
+    ANDERE_MAP,
+    MAP,
+    MAP_OIN,
+    UTRECHT,
+    Router,
+    event,
+    publish,
+    router_process,
+)
+from tests.webhook_subscriber import SubscriberProcess
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
+
+TERMIJN = "nl.inburgering.termijn.vastgesteld.v1"
+SIGNAAL = "nl.inburgering.signaal.aangemaakt.v1"
+OPDRACHT = "nl.inburgering.opdracht.verstrekt.v1"
+
+
+@pytest.fixture(scope="module")
+async def router_db(postgres_server_url: str) -> AsyncIterator[str]:
+    async with fresh_database(postgres_server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def router(
+    router_db: str, kafka_bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Router]:
+    log_path = tmp_path_factory.mktemp("router") / "router.log"
+    with router_process(
+        database=router_db, kafka_bootstrap_servers=kafka_bootstrap_servers, log_path=log_path
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def subscriber() -> Iterator[SubscriberProcess]:
+    with SubscriberProcess() as process:
+        yield process
+
+
+@pytest.fixture
+def second_subscriber() -> Iterator[SubscriberProcess]:
+    with SubscriberProcess() as process:
+        yield process
+
+
+def verified(record: dict[str, Any], secret: str) -> dict[str, Any]:
+    """The body, after the signature checked out with the standardwebhooks library."""
+    payload: dict[str, Any] = Webhook(secret).verify(record["body"], record["headers"])
+    return payload
+
+
+async def eventually(probe: Callable[[], Any], timeout_s: float = 10) -> Any:
+    """``probe()``'s first truthy answer (the delivery log is written every 100 ms)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = probe()
+        if found:
+            return found
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.2)
+
+
+def key() -> str:
+    return f"dos-{uuid.uuid4().hex[:8]}"
+
+
+async def test_signed_delivery_in_order_only_for_the_own_gemeente(
+    router: Router, subscriber: SubscriberProcess, kafka_bootstrap_servers: str
+) -> None:
+    created = router.subscribe(AMSTERDAM, subscriber.hook_url, types=[TERMIJN])
+    assert created["secret"].startswith("whsec_")
+    handshakes = subscriber.received(method="OPTIONS")
+    assert handshakes and "webhook-request-origin" in handshakes[0]["headers"]
+
+    person = key()
+    events = [event(TERMIJN, partitionkey=person, nummer=n) for n in range(5)]
+    other = [event(TERMIJN, partitionkey=key(), gemeentecode="0344") for _ in range(2)]
+    await publish(kafka_bootstrap_servers, router.prefix, [*events, *other])
+
+    received = await asyncio.to_thread(subscriber.wait_for, 5)
+    await asyncio.sleep(1.0)  # anything more would be a leak
+    received = subscriber.received()
+    assert [r["headers"]["webhook-id"] for r in received] == [str(e["id"]) for e in events]
+    for record, sent in zip(received, events, strict=True):
+        body = verified(record, created["secret"])
+        assert body["id"] == str(sent["id"]) and body["type"] == TERMIJN
+        assert body["gemeentecode"] == "0363"
+        assert record["headers"]["content-type"].startswith("application/cloudevents+json")
+
+    with router.api(AMSTERDAM) as api:
+        url = f"/subscriptions/{created['id']}/deliveries"
+        log = await eventually(
+            lambda: len(found := api.get(url).json()["afleveringen"]) == 5 and found
+        )
+    assert [d["status"] for d in log] == ["afgeleverd"] * 5
+    assert [d["volgnummer"] for d in log] == [1, 2, 3, 4, 5]
+    assert all(d["geschiedenis"][0]["status"] == 200 for d in log)
+
+
+async def test_subscription_refused_by_policy_and_by_handshake(
+    router: Router, subscriber: SubscriberProcess
+) -> None:
+    with router.api(MAP) as api:
+        refused = api.post(
+            "/subscriptions",
+            json={"sink": subscriber.hook_url, "protocol": "HTTP", "types": [TERMIJN]},
+        )
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert TERMIJN in refused.json()["detail"]
+
+    with router.api(AMSTERDAM) as api:
+        other_gemeente = api.post(
+            "/subscriptions",
+            json={
+                "sink": subscriber.hook_url,
+                "protocol": "HTTP",
+                "filters": [{"exact": {"gemeentecode": "0344"}}],
+            },
+        )
+        assert other_gemeente.status_code == 403
+
+        sql = api.post(
+            "/subscriptions",
+            json={"sink": subscriber.hook_url, "protocol": "HTTP", "filters": [{"sql": "1=1"}]},
+        )
+        assert sql.status_code == 422
+        assert "sql" in json.dumps(sql.json())
+
+        subscriber.behave(handshake="refuse")
+        no_consent = api.post(
+            "/subscriptions", json={"sink": subscriber.hook_url, "protocol": "HTTP"}
+        )
+        assert no_consent.status_code == 422
+        assert no_consent.json()["type"].endswith("/webhook-handshake")
+
+        dead = api.post(
+            "/subscriptions", json={"sink": "http://127.0.0.1:9/hook", "protocol": "HTTP"}
+        )
+        assert dead.status_code == 422
+        assert "handshake" in dead.json()["detail"]
+
+
+async def test_an_aanbieder_gets_only_its_own_opdrachten(
+    router: Router,
+    subscriber: SubscriberProcess,
+    second_subscriber: SubscriberProcess,
+    kafka_bootstrap_servers: str,
+) -> None:
+    mine = router.subscribe(MAP, subscriber.hook_url, types=[OPDRACHT])
+    router.subscribe(ANDERE_MAP, second_subscriber.hook_url, types=[OPDRACHT])
+    for_me = event(OPDRACHT, partitionkey=key(), aanbiederoin=MAP_OIN)
+    for_other = event(OPDRACHT, partitionkey=key(), aanbiederoin=ANDERE_MAP.oin)
+    await publish(kafka_bootstrap_servers, router.prefix, [for_me, for_other])
+    got = await asyncio.to_thread(subscriber.wait_for, 1)
+    got_other = await asyncio.to_thread(second_subscriber.wait_for, 1)
+    await asyncio.sleep(1.0)
+    assert [r["headers"]["webhook-id"] for r in subscriber.received()] == [str(for_me["id"])]
+    assert [r["headers"]["webhook-id"] for r in second_subscriber.received()] == [
+        str(for_other["id"])
+    ]
+    assert verified(got[0], mine["secret"])["aanbiederoin"] == MAP_OIN
+    assert got_other
+
+
+async def test_down_subscriber_gets_everything_in_order_and_others_are_not_delayed(
+    router: Router,
+    subscriber: SubscriberProcess,
+    second_subscriber: SubscriberProcess,
+    kafka_bootstrap_servers: str,
+) -> None:
+    down = router.subscribe(AMSTERDAM, subscriber.hook_url, types=[SIGNAAL])
+    up = router.subscribe(UTRECHT, second_subscriber.hook_url, types=[SIGNAAL])
+    subscriber.behave(status=503, retry_after="1")
+    people = [key() for _ in range(3)]
+    amsterdam = [event(SIGNAAL, partitionkey=p, nummer=n) for n in range(4) for p in people]
+    utrecht = [event(SIGNAAL, partitionkey=key(), gemeentecode="0344") for _ in range(5)]
+    await publish(kafka_bootstrap_servers, router.prefix, [*amsterdam, *utrecht])
+
+    started = time.monotonic()
+    await asyncio.to_thread(second_subscriber.wait_for, 5)
+    assert time.monotonic() - started < 5, "the healthy subscriber waited for the failing one"
+    await asyncio.to_thread(subscriber.wait_for, 1)  # attempted, answered 503
+
+    with router.api(AMSTERDAM) as api:
+        waiting = api.get(f"/subscriptions/{down['id']}/deliveries?status=wacht").json()
+    assert waiting["afleveringen"], "failed deliveries wait in the schedule"
+
+    subscriber.clear()
+    subscriber.behave(status=200, retry_after=None)
+    received = await asyncio.to_thread(subscriber.wait_for, len(amsterdam), 30)
+    ids = [r["headers"]["webhook-id"] for r in received]
+    for person in people:
+        expected = [str(e["id"]) for e in amsterdam if e["partitionkey"] == person]
+        assert [i for i in ids if i in expected] == expected, "order per dossier"
+    assert set(ids) == {str(e["id"]) for e in amsterdam}
+    assert up["id"] != down["id"]
+
+
+async def test_dead_after_the_last_stage_then_resend_delivers_everything_once(
+    router: Router, subscriber: SubscriberProcess, kafka_bootstrap_servers: str
+) -> None:
+    sub = router.subscribe(
+        AMSTERDAM,
+        subscriber.hook_url,
+        types=[TERMIJN],
+        filters=[{"prefix": {"partitionkey": "dead-"}}],
+    )
+    subscriber.behave(status=500)
+    person = f"dead-{uuid.uuid4().hex[:6]}"
+    events = [event(TERMIJN, partitionkey=person, nummer=n) for n in range(3)]
+    await publish(kafka_bootstrap_servers, router.prefix, events)
+    # Stages (1, 1, 1): the first attempt and three retries, then dead.
+    await asyncio.to_thread(subscriber.wait_for, 4, 30)
+    with router.api(AMSTERDAM) as api:
+        deadline = time.monotonic() + 30
+        while True:
+            dead = api.get(f"/subscriptions/{sub['id']}/deliveries?status=dood").json()
+            if len(dead["afleveringen"]) == 3:
+                break
+            assert time.monotonic() < deadline, dead
+            await asyncio.sleep(0.3)
+        head = dead["afleveringen"][0]
+        assert head["pogingen"] == 4
+        assert [a.get("status") for a in head["geschiedenis"][:4]] == [500] * 4
+        assert "dood" in head["geschiedenis"][-1]
+
+        subscriber.clear()
+        subscriber.behave(status=200)
+        resend = api.post(f"/subscriptions/{sub['id']}/resends", json={"alleMislukte": True})
+        assert resend.status_code == 202 and resend.json()["aantal"] == 3
+    received = await asyncio.to_thread(subscriber.wait_for, 3, 20)
+    await asyncio.sleep(1.0)
+    assert [r["headers"]["webhook-id"] for r in subscriber.received()] == [
+        str(e["id"]) for e in events
+    ]
+    for r in received:
+        verified(r, sub["secret"])
+
+
+async def test_replay_and_pull(
+    router: Router, subscriber: SubscriberProcess, kafka_bootstrap_servers: str
+) -> None:
+    sub = router.subscribe(
+        AMSTERDAM,
+        subscriber.hook_url,
+        types=[TERMIJN],
+        filters=[{"prefix": {"partitionkey": "replay-"}}],
+    )
+    person = f"replay-{uuid.uuid4().hex[:6]}"
+    before = [event(TERMIJN, partitionkey=person, nummer=n) for n in range(2)]
+    await publish(kafka_bootstrap_servers, router.prefix, before)
+    await asyncio.to_thread(subscriber.wait_for, 2)
+    await asyncio.sleep(1.5)
+
+    since = datetime.now(UTC)
+    after = [event(TERMIJN, partitionkey=person, nummer=n) for n in range(2, 5)]
+    await publish(kafka_bootstrap_servers, router.prefix, after)
+    await asyncio.to_thread(subscriber.wait_for, 5)
+
+    with router.api(AMSTERDAM) as api:
+        url = f"/subscriptions/{sub['id']}/events"
+        pulled = await eventually(
+            lambda: (p := api.get(url, params={"na": 2}).json())["volgende"] == 5 and p
+        )
+        assert [i["event"]["id"] for i in pulled["items"]] == [str(e["id"]) for e in after]
+        assert pulled["volgende"] == 5
+        assert api.get(f"/subscriptions/{sub['id']}/events", params={"na": 5}).json()["items"] == []
+
+        subscriber.clear()
+        replay = api.post(f"/subscriptions/{sub['id']}/replays", json={"vanaf": since.isoformat()})
+        assert replay.status_code == 202, replay.text
+        assert replay.json()["aantal"] == 3
+        old = api.post(
+            f"/subscriptions/{sub['id']}/replays", json={"vanaf": "2020-01-01T00:00:00Z"}
+        )
+        assert old.status_code == 410
+    replayed = await asyncio.to_thread(subscriber.wait_for, 3)
+    await asyncio.sleep(1.0)
+    assert [r["headers"]["webhook-id"] for r in subscriber.received()] == [
+        str(e["id"]) for e in after
+    ]
+    assert replayed
+
+
+async def test_secret_rotation_overlap(
+    router: Router, subscriber: SubscriberProcess, kafka_bootstrap_servers: str
+) -> None:
+    sub = router.subscribe(
+        AMSTERDAM,
+        subscriber.hook_url,
+        types=[TERMIJN],
+        filters=[{"prefix": {"partitionkey": "rot-"}}],
+    )
+    with router.api(AMSTERDAM) as api:
+        rotated = api.post(f"/subscriptions/{sub['id']}/secret").json()
+    await asyncio.sleep(1.5)  # the engine reloads subscriptions every second
+    await publish(kafka_bootstrap_servers, router.prefix, [event(TERMIJN, partitionkey="rot-1")])
+    (record,) = await asyncio.to_thread(subscriber.wait_for, 1)
+    verified(record, rotated["secret"])
+    verified(record, sub["secret"])  # still within the overlap
+    assert len(record["headers"]["webhook-signature"].split(" ")) == 2
