@@ -39,6 +39,9 @@ def als_ontvanger(rij: AbonnementRij, kluis: Kluis, nu: datetime) -> Ontvanger:
         rate_per_minuut=rij.rate_per_minuut,
         soort=rij.soort,
         tekenaar=Ondertekenaar(geheimen),
+        autorisatie=kluis.ontsleutel(rij.instellingen["auth"].encode())
+        if rij.instellingen.get("auth")
+        else None,
     )
 
 

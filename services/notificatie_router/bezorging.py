@@ -30,6 +30,7 @@ import aiohttp
 import structlog
 
 from notificatie_router.domain import Ontvanger, RetrySchema, fragment, retry_after_s
+from notificatie_router.notificaties import naar_notificatie
 
 if TYPE_CHECKING:
     from notificatie_router.logboek import Logboek
@@ -46,6 +47,7 @@ BREKER_DREMPEL = 5
 BREKER_OPEN_S = 30.0
 
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+NOTIFICATIE_CONTENT_TYPE = "application/json"
 
 
 @dataclass(slots=True, eq=False)
@@ -64,9 +66,19 @@ class Gebeurtenis:
     # The event's own log row plus each delivery whose first outcome is not yet written.
     open: int = 1
     data: bytes = field(default=b"", repr=False)
+    _notificatie: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.data = self.body.encode()
+
+    @property
+    def notificatie(self) -> str:
+        """The event as a Notificaties API 1.0 message (built once, for 1.0 abonnees)."""
+        if self._notificatie is None:
+            self._notificatie = naar_notificatie(self.attributes).model_dump_json(
+                by_alias=True, exclude_none=True
+            )
+        return self._notificatie
 
     @property
     def partitionkey(self) -> str:
@@ -128,16 +140,26 @@ class WebhookZender:
     async def stuur(self, ontvanger: Ontvanger, gebeurtenis: Gebeurtenis) -> Poging:
         nu = datetime.now(UTC)
         webhook_id = str(gebeurtenis.id)
+        if ontvanger.soort == "notificaties":
+            # A Notificaties API 1.0 abonnee gets the 1.0 message with its own credential
+            # (as from Open Notificaties), signed as well for those that verify.
+            body = gebeurtenis.notificatie
+            data = body.encode()
+            content_type = NOTIFICATIE_CONTENT_TYPE
+        else:
+            body, data, content_type = gebeurtenis.body, gebeurtenis.data, CONTENT_TYPE
         headers = {
-            "content-type": CONTENT_TYPE,
+            "content-type": content_type,
             "webhook-id": webhook_id,
             "webhook-timestamp": str(int(nu.timestamp())),
-            "webhook-signature": ontvanger.tekenaar.handtekening(webhook_id, nu, gebeurtenis.body),
+            "webhook-signature": ontvanger.tekenaar.handtekening(webhook_id, nu, body),
         }
+        if ontvanger.autorisatie is not None:
+            headers["authorization"] = ontvanger.autorisatie
         start = time.perf_counter()
         try:
             async with self._session.post(
-                ontvanger.sink, data=gebeurtenis.data, headers=headers, allow_redirects=False
+                ontvanger.sink, data=data, headers=headers, allow_redirects=False
             ) as response:
                 status = response.status
                 if 200 <= status < 300:

@@ -85,6 +85,9 @@ class Ontvanger:
     # Signs each attempt with the secrets in force (geheimen.Ondertekenaar); None in tests of
     # the matching rules.
     tekenaar: Any = field(default=None, repr=False, compare=False)
+    # A Notificaties API 1.0 abonnement's callback credential (its ``auth``), sent as the
+    # Authorization header as Open Notificaties does.
+    autorisatie: str | None = field(default=None, repr=False, compare=False)
 
     def wil(self, attributes: Mapping[str, str]) -> bool:
         """Does the subscription ask for this event (types, source, filters)?"""
