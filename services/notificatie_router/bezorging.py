@@ -30,6 +30,7 @@ import aiohttp
 import structlog
 
 from notificatie_router.domain import Ontvanger, RetrySchema, fragment, retry_after_s
+from notificatie_router.metrics import RouterMetrics
 from notificatie_router.notificaties import naar_notificatie
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class Taak:
 
     ontvanger: Ontvanger
     gebeurtenis: Gebeurtenis
+    geplaatst: float = field(default_factory=time.perf_counter)
 
     @property
     def sleutel(self) -> Sleutel:
@@ -134,8 +136,9 @@ class WebhookZender:
     timestamp and signature are made for this attempt. Binary mode is not offered: the
     signature covers the body only, and binary mode puts the attributes in headers."""
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
+    def __init__(self, session: aiohttp.ClientSession, metrics: RouterMetrics) -> None:
         self._session = session
+        self._metrics = metrics
 
     async def stuur(self, ontvanger: Ontvanger, gebeurtenis: Gebeurtenis) -> Poging:
         nu = datetime.now(UTC)
@@ -148,6 +151,7 @@ class WebhookZender:
             content_type = NOTIFICATIE_CONTENT_TYPE
         else:
             body, data, content_type = gebeurtenis.body, gebeurtenis.data, CONTENT_TYPE
+        start = time.perf_counter()
         headers = {
             "content-type": content_type,
             "webhook-id": webhook_id,
@@ -156,14 +160,18 @@ class WebhookZender:
         }
         if ontvanger.autorisatie is not None:
             headers["authorization"] = ontvanger.autorisatie
-        start = time.perf_counter()
+        signed = time.perf_counter()
+        self._metrics.stage("sign", signed - start)
+        start = signed
         try:
             async with self._session.post(
                 ontvanger.sink, data=data, headers=headers, allow_redirects=False
             ) as response:
                 status = response.status
                 if 200 <= status < 300:
-                    return Poging(nu, (time.perf_counter() - start) * 1000, status)
+                    ms = (time.perf_counter() - start) * 1000
+                    self._metrics.stage("send", ms / 1000)
+                    return Poging(nu, ms, status)
                 excerpt = await response.content.read(1024)
                 return Poging(
                     nu,
@@ -211,6 +219,7 @@ class Bezorger:
         self._per_abonnement = min(per_abonnement, workers)
         self._bij_weg = bij_weg
         self._bij_succes = bij_succes
+        self._metrics = RouterMetrics.shared()
         self._ketens: dict[Sleutel, deque[Taak]] = {}
         self._klaar: asyncio.Queue[Sleutel] = asyncio.Queue()
         self._bezig: Counter[uuid.UUID] = Counter()
@@ -288,6 +297,7 @@ class Bezorger:
                 loop.call_later(wacht, self._klaar.put_nowait, sleutel)
                 continue
             self._bezig[ontvanger.id] += 1
+            self._metrics.stage("queue", time.perf_counter() - taak.geplaatst)
             try:
                 poging = await self._zender.stuur(ontvanger, taak.gebeurtenis)
             except Exception as exc:  # a bug in sending must not lose the delivery

@@ -19,6 +19,7 @@ Only after the commit does an event's Kafka offset count as settled (``Gebeurten
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -164,6 +165,7 @@ class Logboek:
             return True
         gebeurtenissen, self._gebeurtenissen = self._gebeurtenissen, []
         rijen, self._rijen = self._rijen, []
+        start = time.perf_counter()
         try:
             async with self._engine.connect() as connection:
                 raw = await connection.get_raw_connection()
@@ -175,6 +177,8 @@ class Logboek:
             self._gebeurtenissen[:0] = gebeurtenissen
             self._rijen[:0] = rijen
             return False
+        self._metrics.stage("log", time.perf_counter() - start, len(rijen) + len(gebeurtenissen))
+        self._metrics.publish_stages()
         for gebeurtenis in gebeurtenissen:
             gebeurtenis.open -= 1
         for rij in rijen:

@@ -56,12 +56,43 @@ class RouterMetrics:
             ["abonnement"],
             registry=registry,
         )
+        self.stage_seconds = PromCounter(
+            "keten_router_stage_seconds_total",
+            "Time spent per stage of the delivery path: kafka (append to consumed), consume,"
+            " match, queue (placed on a chain to sent), sign, send, log.",
+            ["stage"],
+            registry=registry,
+        )
+        self.stage_items = PromCounter(
+            "keten_router_stage_items_total",
+            "Items through each stage (events for consume and match, deliveries for sign and"
+            " send, rows for log).",
+            ["stage"],
+            registry=registry,
+        )
+        # Accumulated in plain floats on the hot path, added to the counters per flush.
+        self._stages: dict[str, list[float]] = {
+            stage: [0.0, 0.0]
+            for stage in ("kafka", "consume", "match", "queue", "sign", "send", "log")
+        }
         self.lag = Gauge(
             "keten_router_consumer_lag_records",
             "Records on the domain topics not yet consumed by the router, per partition.",
             ["topic", "partition"],
             registry=registry,
         )
+
+    def stage(self, name: str, seconds: float, items: int = 1) -> None:
+        acc = self._stages[name]
+        acc[0] += seconds
+        acc[1] += items
+
+    def publish_stages(self) -> None:
+        for name, acc in self._stages.items():
+            if acc[1]:
+                self.stage_seconds.labels(name).inc(acc[0])
+                self.stage_items.labels(name).inc(acc[1])
+                acc[0] = acc[1] = 0.0
 
     @classmethod
     def shared(cls) -> RouterMetrics:

@@ -16,6 +16,7 @@ not a valid event go to the dead-letter topic with the reason (``unknown-type``,
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -105,7 +106,7 @@ class Stroom:
         async with aiohttp.ClientSession(
             connector=connector, timeout=timeout, skip_auto_headers=("User-Agent",)
         ) as session:
-            zender = WebhookZender(session)
+            zender = WebhookZender(session, self.metrics)
             logboek = Logboek(engine, self.metrics)
             self.bezorger = bezorger = Bezorger(
                 zender,
@@ -206,7 +207,12 @@ class Stroom:
     ) -> None:
         wachtrij = self._open.setdefault(tp, deque())
         ontvangers = cache.ontvangers
+        stage = self.metrics.stage
+        if records:
+            # How long the newest record waited in Kafka before this process had it.
+            stage("kafka", max(0.0, time.time() - records[-1].timestamp / 1000))
         for record in records:
+            start = time.perf_counter()
             try:
                 envelope, data = decode_binary(record.headers, record.key, record.value)
             except InvalidEvent as exc:
@@ -232,8 +238,11 @@ class Stroom:
             )
             wachtrij.append(gebeurtenis)
             logboek.gebeurtenis(gebeurtenis)
+            decoded = time.perf_counter()
+            stage("consume", decoded - start)
             for ontvanger in ontvangers.voor(attributes):
                 bezorger.plaats(Taak(ontvanger, gebeurtenis))
+            stage("match", time.perf_counter() - decoded)
 
     async def _parkeer(
         self,

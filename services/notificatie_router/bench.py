@@ -1,0 +1,456 @@
+"""``keten notificatie-router bench``: webhook fan-out through the router, next to raw aiohttp
+POSTs of the same signed bodies in the same run. It prints figures; it asserts nothing (a
+benchmark is not a test).
+
+The router runs as its own process (``keten run notificatie-router``, as deployed, with its
+delivery log, metrics and tracing as shipped) on a fresh database and topic prefix whose topics
+stamp records with ``LogAppendTime``; the receivers are one aiohttp server in another process
+(``python -m notificatie_router.bench --ontvanger PORT``), one path per subscriber. Per number
+of subscribers (1, 10, 100):
+
+- **max**: events published as fast as the producer goes; deliveries/s from the first append
+  to the last receipt;
+- **latency at half load**: events at half the measured maximum event rate; from the Kafka
+  append timestamp to the receiver's receipt, p50/p99 per delivery;
+- **raw aiohttp**: the same number of POSTs of signed bodies of the same size, through one
+  connection pool at the router's concurrency (its worker count), to the same receiver;
+- **stages**: microseconds per item in consume, match and policy, sign, send and log, from the
+  router's own ``keten_router_stage_*`` counters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+import aiohttp
+import httpx
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+from cryptography.fernet import Fernet
+
+from keten_contracts.clients import Doel, Functie
+from keten_contracts.envelope import source_urn
+from keten_contracts.events.catalogue import TOPICS, get_event_type
+from keten_contracts.parties import Rol
+from keten_core.auth import Party, encode_zgw_token
+from keten_core.bench import Figure, format_table
+from keten_core.envelope import event_to_kafka, new_event
+from keten_core.kafka import TopicSpec, ensure_topics
+from keten_core.testing import fresh_database
+
+from .geheimen import Ondertekenaar, nieuw_geheim
+
+__all__ = ["register_arguments", "run"]
+
+TYPE: Final = "nl.inburgering.termijn.vastgesteld.v1"
+GEMEENTECODE: Final = "0363"
+DUO_OIN: Final = "00000001800866472000"
+BENCH_PARTY: Final = Party(
+    client_id="router-bench-0363",
+    service="notificatie-router",
+    oin="00000001002564440000",
+    rol=Rol.GEMEENTE,
+    doelen=frozenset({Doel.UITVOERING_INBURGERING}),
+    namens=GEMEENTECODE,
+    functie=Functie.MEDEWERKER_INBURGERING,
+    secret=f"bench-{uuid.uuid4().hex}-{uuid.uuid4().hex}",
+)
+# The router's defaults (settings.py): the raw baseline runs at the concurrency the router may
+# use for the same number of subscribers.
+WORKERS: Final = 256
+PER_SUBSCRIBER: Final = 64
+KEYS: Final = 500
+
+
+# -- the receiver (its own process) -----------------------------------------------------------
+
+
+def ontvanger(port: int) -> None:
+    """One aiohttp server for every subscriber: POST /hook/{n} is recorded (webhook-id and the
+    receipt time), OPTIONS answers the CloudEvents handshake."""
+    received: list[tuple[str, float]] = []
+
+    async def post(request: web.Request) -> web.Response:
+        await request.read()
+        received.append((request.headers.get("webhook-id", ""), time.time()))
+        return web.Response(status=204)
+
+    async def options(request: web.Request) -> web.Response:
+        origin = request.headers.get("WebHook-Request-Origin", "*")
+        return web.Response(headers={"WebHook-Allowed-Origin": origin, "Allow": "POST"})
+
+    async def count(request: web.Request) -> web.Response:
+        return web.json_response({"n": len(received)})
+
+    async def dump(request: web.Request) -> web.Response:
+        return web.json_response(received)
+
+    async def clear(request: web.Request) -> web.Response:
+        received.clear()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook/{n}", post)
+    app.router.add_route("OPTIONS", "/hook/{n}", options)
+    app.router.add_get("/_n", count)
+    app.router.add_get("/_ontvangen", dump)
+    app.router.add_delete("/_ontvangen", clear)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} died:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer:\n{log.read_text()[-3000:]}")
+
+
+def _events(count: int) -> list[tuple[bytes, list[tuple[str, bytes]], bytes, str]]:
+    et = get_event_type(TYPE)
+    out = []
+    for n in range(count):
+        key = f"ibpg-{n % KEYS}"
+        resource_id = f"trm-{uuid.uuid4().hex[:12]}"
+        data = {**et.example_data, "termijnId": resource_id}
+        event = new_event(
+            type=TYPE,
+            source=source_urn(DUO_OIN, "duo-adapter"),
+            subject=resource_id,
+            partitionkey=key,
+            dataref=f"http://duo.example/api/v1/termijnen/{resource_id}",
+            data=data,
+            gemeentecode=GEMEENTECODE,
+        )
+        record = event_to_kafka(event)
+        out.append((record.key, record.headers, record.value, str(event.get_id())))
+    return out
+
+
+class RouterBench:
+    def __init__(self, bootstrap: str, database: str, workdir: Path) -> None:
+        self.bootstrap = bootstrap
+        self.database = database
+        self.workdir = workdir
+        self.prefix = f"rbench{uuid.uuid4().hex[:8]}."
+        self.topic = self.prefix + get_event_type(TYPE).topic
+        self.receiver_port = _free_port()
+        self.router_port = _free_port()
+        self.receiver_url = f"http://127.0.0.1:{self.receiver_port}"
+        self.router_url = f"http://127.0.0.1:{self.router_port}"
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.headers = {
+            "Authorization": "Bearer "
+            + encode_zgw_token(BENCH_PARTY.client_id, BENCH_PARTY.secret, user_id="bench")
+        }
+
+    def start(self) -> None:
+        log = self.workdir / "ontvanger.log"
+        # Our own interpreter and module: no untrusted input.
+        receiver = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "notificatie_router.bench",
+                "--ontvanger",
+                str(self.receiver_port),
+            ],
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(receiver)
+        _wait_http(self.receiver_url + "/_n", receiver, log)
+        env = {
+            **os.environ,
+            "KETEN_DATABASE_URL": self.database,
+            "KETEN_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "KETEN_TOPIC_PREFIX": self.prefix,
+            "KETEN_DEAD_LETTER_TOPIC": self.prefix + "deadletter",
+            "KETEN_OIN": "00000001002220647000",
+            "KETEN_ROUTER_SLEUTELS": Fernet.generate_key().decode(),
+            "KETEN_ROUTER_WORKERS": str(WORKERS),
+            "KETEN_ROUTER_PER_ABONNEMENT": str(PER_SUBSCRIBER),
+            "KETEN_PARTIES": json.dumps(
+                [
+                    {
+                        **BENCH_PARTY.model_dump(mode="json"),
+                        "secret": BENCH_PARTY.secret.get_secret_value(),
+                    }
+                ]
+            ),
+            "KETEN_LOG_LEVEL": "WARNING",
+        }
+        log = self.workdir / "router.log"
+        router = subprocess.Popen(  # noqa: S603
+            [
+                str(Path(sys.executable).parent / "keten"),
+                "run",
+                "notificatie-router",
+                "--port",
+                str(self.router_port),
+            ],
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(router)
+        _wait_http(self.router_url + "/health/ready", router, log)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    async def topics(self) -> None:
+        append_time = (("message.timestamp.type", "LogAppendTime"),)
+        await ensure_topics(
+            self.bootstrap,
+            [TopicSpec(self.prefix + t, 3, 1, append_time) for t in TOPICS.values()],
+        )
+
+    def subscribe(self, count: int) -> list[str]:
+        ids = []
+        with httpx.Client(base_url=self.router_url + "/api/v1", headers=self.headers) as api:
+            for existing in api.get("/subscriptions").json():
+                api.delete(f"/subscriptions/{existing['id']}")
+            for n in range(count):
+                response = api.post(
+                    "/subscriptions",
+                    json={
+                        "sink": f"{self.receiver_url}/hook/{n}",
+                        "protocol": "HTTP",
+                        "types": [TYPE],
+                    },
+                )
+                response.raise_for_status()
+                ids.append(response.json()["id"])
+        time.sleep(1.5)  # every replica's engine has them
+        return ids
+
+    async def publish(self, count: int, rate: float | None) -> dict[str, float]:
+        """Append times (s) per event id; at ``rate`` events/s, or as fast as possible."""
+        events = _events(count)
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=2, acks="all")
+        await producer.start()
+        appended: dict[str, float] = {}
+        try:
+            start = time.monotonic()
+            futures = []
+            for n, (key, headers, value, event_id) in enumerate(events):
+                if rate is not None:
+                    due = start + n / rate
+                    if due > time.monotonic():
+                        await asyncio.sleep(due - time.monotonic())
+                futures.append(
+                    (event_id, await producer.send(self.topic, value, key=key, headers=headers))
+                )
+            for event_id, future in futures:
+                metadata = await future
+                appended[event_id] = metadata.timestamp / 1000
+        finally:
+            await producer.stop()
+        return appended
+
+    def received(self) -> list[tuple[str, float]]:
+        return [tuple(x) for x in httpx.get(self.receiver_url + "/_ontvangen", timeout=60).json()]
+
+    def clear(self) -> None:
+        httpx.delete(self.receiver_url + "/_ontvangen")
+
+    def wait_for(self, count: int, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if httpx.get(self.receiver_url + "/_n").json()["n"] >= count:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"only {httpx.get(self.receiver_url + '/_n').json()} of {count}")
+
+    def stages(self) -> dict[str, tuple[float, float]]:
+        text = httpx.get(self.router_url + "/metrics").text
+        out: dict[str, list[float]] = {}
+        for kind, stage, value in re.findall(
+            r'^keten_router_stage_(seconds|items)_total\{stage="(\w+)"\} (\S+)$', text, re.M
+        ):
+            out.setdefault(stage, [0.0, 0.0])[0 if kind == "seconds" else 1] = float(value)
+        return {k: (v[0], v[1]) for k, v in out.items()}
+
+    async def raw_posts(self, total: int, subscribers: int) -> float:
+        """POSTs/s of signed bodies of the router's size through one pool, at the concurrency
+        the router may use for ``subscribers``."""
+        concurrency = min(WORKERS, PER_SUBSCRIBER * subscribers)
+        body = json.dumps({"id": str(uuid.uuid4()), "data": "x" * 600})
+        signer = Ondertekenaar([nieuw_geheim()])
+        connector = aiohttp.TCPConnector(limit=WORKERS * 2)
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for n in range(total):
+            queue.put_nowait(n)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def worker() -> None:
+                while not queue.empty():
+                    n = queue.get_nowait()
+                    now = datetime.now(UTC)
+                    webhook_id = str(uuid.uuid4())
+                    headers = {
+                        "content-type": "application/cloudevents+json; charset=utf-8",
+                        "webhook-id": webhook_id,
+                        "webhook-timestamp": str(int(now.timestamp())),
+                        "webhook-signature": signer.handtekening(webhook_id, now, body),
+                    }
+                    url = f"{self.receiver_url}/hook/{n % subscribers}"
+                    async with session.post(url, data=body.encode(), headers=headers) as r:
+                        await r.read()
+
+            start = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return total / (time.perf_counter() - start)
+
+
+def _stages(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> str:
+    parts = []
+    for stage in ("kafka", "consume", "match", "queue", "sign", "send", "log"):
+        s0, n0 = before.get(stage, (0.0, 0.0))
+        s1, n1 = after.get(stage, (0.0, 0.0))
+        if n1 > n0:
+            parts.append(f"{stage} {1e6 * (s1 - s0) / (n1 - n0):,.0f}")
+    return ", ".join(parts) + " (us per item)"
+
+
+def _steady_rate(receipts: list[float]) -> float:
+    """Deliveries/s between the 10th and the 90th percentile of receipts: the start (the
+    producer still filling the topic) and the tail (the last chains) are not the rate."""
+    ordered = sorted(receipts)
+    low, high = int(0.1 * len(ordered)), int(0.9 * len(ordered))
+    return (high - low) / max(1e-9, ordered[high] - ordered[low])
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def bench(
+    bootstrap: str, server_url: str, subscribers: list[int], deliveries: int, seconds: float
+) -> tuple[list[Figure], list[str]]:
+    figures: list[Figure] = []
+    breakdown: list[str] = []
+    async with fresh_database(server_url) as database:
+        workdir = Path(tempfile.mkdtemp(prefix="keten-router-bench-"))
+        run = RouterBench(bootstrap, database, workdir)
+        await run.topics()
+        run.start()
+        try:
+            for count in subscribers:
+                run.subscribe(count)
+                events = max(200, deliveries // count)
+                # warm-up: connections, caches
+                await run.publish(min(200, events), None)
+                run.wait_for(min(200, events) * count)
+                run.clear()
+                before = run.stages()
+                appended = await run.publish(events, None)
+                run.wait_for(events * count)
+                got = run.received()
+                after = run.stages()
+                rate = _steady_rate([t for _, t in got])
+                figures.append(
+                    Figure(
+                        f"router, {count} subscriber(s): max", rate, note=f"{len(got)} deliveries"
+                    )
+                )
+                raw = await run.raw_posts(len(got), count)
+                figures.append(
+                    Figure(
+                        f"raw aiohttp POST, {count} path(s)",
+                        raw,
+                        note=f"router = {rate / raw:.0%} of raw",
+                    )
+                )
+                breakdown.append(f"{count} subscriber(s), max: " + _stages(before, after))
+                # latency at half the measured maximum
+                run.clear()
+                event_rate = rate / count / 2
+                before = run.stages()
+                appended = await run.publish(max(50, int(event_rate * seconds)), event_rate)
+                run.wait_for(len(appended) * count)
+                breakdown.append(
+                    f"{count} subscriber(s), half load: " + _stages(before, run.stages())
+                )
+                latencies = [1000 * (t - appended[i]) for i, t in run.received() if i in appended]
+                figures.append(
+                    Figure(
+                        f"router, {count} subscriber(s): at half load",
+                        len(latencies) / seconds,
+                        p50_ms=statistics.median(latencies),
+                        p99_ms=_pct(latencies, 0.99),
+                        note=f"{event_rate:,.0f} events/s; append -> receipt",
+                    )
+                )
+                run.clear()
+        finally:
+            run.stop()
+    figures.append(Figure("router, Kafka sink", note="not in this release yet (issue 11)"))
+    return figures, breakdown
+
+
+def register_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--subscribers", default="1,10,100", help="comma-separated counts")
+    parser.add_argument("--deliveries", type=int, default=20_000, help="per max-rate run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="half-load duration")
+
+
+def run(args: argparse.Namespace, bootstrap: str, server_url: str) -> int:
+    counts = [int(c) for c in args.subscribers.split(",")]
+    figures, breakdown = asyncio.run(
+        bench(bootstrap, server_url, counts, args.deliveries, args.seconds)
+    )
+    if getattr(args, "json", False):
+        print(json.dumps({"figures": [f.__dict__ for f in figures], "stages": breakdown}))
+    else:
+        print(format_table(figures).replace("events/s", "deliveries/s"))
+        print("stages:")
+        for line in breakdown:
+            print("  " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    main_parser = argparse.ArgumentParser(prog="python -m notificatie_router.bench")
+    main_parser.add_argument("--ontvanger", type=int, help="run the receiver on this port")
+    main_args = main_parser.parse_args()
+    if main_args.ontvanger:
+        ontvanger(main_args.ontvanger)
