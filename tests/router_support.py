@@ -34,8 +34,16 @@ ANDERE_MAP_OIN = "00000003273280420000"
 SLEUTEL = "verwerkingslog-sleutel-router-0123456789abcdef-01"
 
 
-def client(client_id: str, oin: str, rol: Rol, *, namens: str | None = None) -> Party:
-    functie = Functie.MEDEWERKER_INBURGERING if rol is Rol.GEMEENTE else Functie.ORGANISATIE
+def client(
+    client_id: str,
+    oin: str,
+    rol: Rol,
+    *,
+    namens: str | None = None,
+    functie: Functie | None = None,
+) -> Party:
+    if functie is None:
+        functie = Functie.MEDEWERKER_INBURGERING if rol is Rol.GEMEENTE else Functie.ORGANISATIE
     doel = sorted(toegestane_doelen(rol, functie))[0]
     return Party(
         client_id=client_id,
@@ -53,7 +61,15 @@ AMSTERDAM = client("router-amsterdam", GEMEENTE_OIN, Rol.GEMEENTE, namens="0363"
 UTRECHT = client("router-utrecht", ANDERE_GEMEENTE_OIN, Rol.GEMEENTE, namens="0344")
 MAP = client("router-map", MAP_OIN, Rol.MAP_AANBIEDER)
 ANDERE_MAP = client("router-map-2", ANDERE_MAP_OIN, Rol.MAP_AANBIEDER)
-CLIENTS = (AMSTERDAM, UTRECHT, MAP, ANDERE_MAP)
+SSC_OIN = "00000001823288444000"
+# An SSC's operator of notification subscriptions, one credential per mandated gemeente.
+BEHEERDER_AMSTERDAM = client(
+    "ssc-beheer-0363", SSC_OIN, Rol.GEMEENTE, namens="0363", functie=Functie.NOTIFICATIEBEHEERDER
+)
+BEHEERDER_UTRECHT = client(
+    "ssc-beheer-0344", SSC_OIN, Rol.GEMEENTE, namens="0344", functie=Functie.NOTIFICATIEBEHEERDER
+)
+CLIENTS = (AMSTERDAM, UTRECHT, MAP, ANDERE_MAP, BEHEERDER_AMSTERDAM, BEHEERDER_UTRECHT)
 
 
 def headers(party: Party) -> dict[str, str]:

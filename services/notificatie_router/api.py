@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keten_contracts.clients import Functie
+from keten_contracts.parties import Rol
 from keten_core.auth import AuthenticatedCaller, authenticated_party
 from keten_core.problems import Problem, problem_responses
 from keten_core.service import ServiceRuntime, runtime
@@ -218,6 +220,28 @@ async def _eigen(
     return rij
 
 
+def _is_beheerder(caller: AuthenticatedCaller, rij: AbonnementRij) -> bool:
+    """The gemeente's notification operator (an SSC's credential per mandated gemeente) for
+    the subscriptions of that gemeente."""
+    return (
+        caller.rol is Rol.GEMEENTE
+        and caller.functie is Functie.NOTIFICATIEBEHEERDER
+        and rij.rol == Rol.GEMEENTE.value
+        and rij.gemeentecode is not None
+        and rij.gemeentecode == caller.gemeentecode
+    )
+
+
+async def _beheerd(
+    session: AsyncSession, caller: AuthenticatedCaller, id: uuid.UUID
+) -> AbonnementRij:
+    """A subscription the caller owns or operates, or 404."""
+    rij = await session.get(AbonnementRij, id)
+    if rij is None or not (_is_eigenaar(caller, rij) or _is_beheerder(caller, rij)):
+        raise Problem(404, detail=f"no subscription {id} of yours")
+    return rij
+
+
 def _audit(
     session: AsyncSession,
     caller: AuthenticatedCaller,
@@ -384,13 +408,19 @@ def _exact_gemeentecode(aanvraag: AbonnementAanvraag) -> str | None:
     "/subscriptions",
     response_model=list[Abonnement],
     operation_id="abonnementen-lijst",
-    summary="The caller's subscriptions",
+    summary="The caller's subscriptions (an operator: its gemeente's)",
     responses=problem_responses(401),
 )
 async def abonnementen(caller: Caller, keten: Runtime) -> list[dict[str, Any]]:
     async with _sessie(keten) as session:
         query = select(AbonnementRij).where(AbonnementRij.oin == caller.oin)
-        if caller.gemeentecode is None:
+        if caller.functie is Functie.NOTIFICATIEBEHEERDER and caller.gemeentecode is not None:
+            # The operator sees every subscription of its gemeente's own parties.
+            query = select(AbonnementRij).where(
+                AbonnementRij.rol == Rol.GEMEENTE.value,
+                AbonnementRij.gemeentecode == caller.gemeentecode,
+            )
+        elif caller.gemeentecode is None:
             query = query.where(AbonnementRij.gemeentecode.is_(None))
         else:
             query = query.where(AbonnementRij.gemeentecode == caller.gemeentecode)
@@ -410,7 +440,7 @@ AbonnementId = Annotated[uuid.UUID, Path(alias="abonnementId")]
 )
 async def abonnement(id: AbonnementId, caller: Caller, keten: Runtime) -> dict[str, Any]:
     async with _sessie(keten) as session:
-        return _als_abonnement(await _eigen(session, caller, id))
+        return _als_abonnement(await _beheerd(session, caller, id))
 
 
 @router.delete(
@@ -474,7 +504,7 @@ async def afleveringen(
     aantal: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     async with _sessie(keten) as session:
-        await _eigen(session, caller, id)
+        await _beheerd(session, caller, id)
     async with transactie(keten.engine) as driver:
         rijen = await driver.fetch(_AFLEVERINGEN, id, na, aantal, status)
     return {
@@ -530,7 +560,7 @@ async def herzenden(
     if not aanvraag.alleMislukte and not aanvraag.afleveringen:
         raise Problem(400, detail="name deliveries, or set alleMislukte")
     async with _sessie(keten) as session:
-        await _eigen(session, caller, id)
+        await _beheerd(session, caller, id)
     nu = _nu()
     notitie = json.dumps([{"herzonden": nu.isoformat(), "door": caller.client_id}])
     ids = None if aanvraag.alleMislukte else aanvraag.afleveringen
@@ -597,7 +627,7 @@ async def replay(
             f" the oldest replayable moment is {grens.isoformat()}",
         )
     async with _sessie(keten) as session:
-        rij = await _eigen(session, caller, id)
+        rij = await _beheerd(session, caller, id)
         if not rij.actief:
             raise Problem(409, detail="the subscription is disabled")
         ontvanger = als_ontvanger(rij, ctx.kluis, nu)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from standardwebhooks import Webhook
 
@@ -20,6 +21,8 @@ from keten_core.testing import fresh_database
 from tests.router_support import (
     AMSTERDAM,
     ANDERE_MAP,
+    BEHEERDER_AMSTERDAM,
+    BEHEERDER_UTRECHT,
     MAP,
     MAP_OIN,
     UTRECHT,
@@ -221,7 +224,7 @@ async def test_down_subscriber_gets_everything_in_order_and_others_are_not_delay
 
 
 async def test_dead_after_the_last_stage_then_resend_delivers_everything_once(
-    router: Router, subscriber: SubscriberProcess, kafka_bootstrap_servers: str
+    router: Router, subscriber: SubscriberProcess, kafka_bootstrap_servers: str, router_db: str
 ) -> None:
     sub = router.subscribe(
         AMSTERDAM,
@@ -248,8 +251,15 @@ async def test_dead_after_the_last_stage_then_resend_delivers_everything_once(
         assert [a.get("status") for a in head["geschiedenis"][:4]] == [500] * 4
         assert "dood" in head["geschiedenis"][-1]
 
-        subscriber.clear()
-        subscriber.behave(status=200)
+    subscriber.clear()
+    subscriber.behave(status=200)
+    # The SSC's operator for Amsterdam may resend; Utrecht's operator does not even see it.
+    with router.api(BEHEERDER_UTRECHT) as api:
+        assert api.get(f"/subscriptions/{sub['id']}/deliveries").status_code == 404
+        refused = api.post(f"/subscriptions/{sub['id']}/resends", json={"alleMislukte": True})
+        assert refused.status_code == 404
+    with router.api(BEHEERDER_AMSTERDAM) as api:
+        assert sub["id"] in [s["id"] for s in api.get("/subscriptions").json()]
         resend = api.post(f"/subscriptions/{sub['id']}/resends", json={"alleMislukte": True})
         assert resend.status_code == 202 and resend.json()["aantal"] == 3
     received = await asyncio.to_thread(subscriber.wait_for, 3, 20)
@@ -259,6 +269,18 @@ async def test_dead_after_the_last_stage_then_resend_delivers_everything_once(
     ]
     for r in received:
         verified(r, sub["secret"])
+    connection = await asyncpg.connect(router_db.replace("+asyncpg", ""))
+    try:
+        audit = await connection.fetch(
+            "SELECT client_id, actie FROM router_audit WHERE abonnement_id = $1 ORDER BY id",
+            uuid.UUID(sub["id"]),
+        )
+    finally:
+        await connection.close()
+    assert [(a["client_id"], a["actie"]) for a in audit] == [
+        (AMSTERDAM.client_id, "aangemaakt"),
+        (BEHEERDER_AMSTERDAM.client_id, "herzonden"),
+    ]
 
 
 async def test_replay_and_pull(

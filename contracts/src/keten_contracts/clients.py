@@ -52,6 +52,10 @@ class Functie(StrEnum):
     # The gemeente's privacy officer (functionaris gegevensbescherming, art. 37-39 AVG): answers
     # a person's request for access to the processing log; reads no inburgering data itself.
     PRIVACYFUNCTIONARIS = "privacyfunctionaris"
+    # The operator of the gemeente's notification subscriptions at the router (often an SSC's,
+    # one credential per mandated gemeente): sees their delivery logs, resends and replays;
+    # reads no inburgering data.
+    NOTIFICATIEBEHEERDER = "notificatiebeheerder"
     ORGANISATIE = "organisatie"
 
 
@@ -60,6 +64,7 @@ GEMEENTEFUNCTIES: Final = frozenset(
         Functie.MEDEWERKER_INBURGERING,
         Functie.KLANTMANAGER_PARTICIPATIEWET,
         Functie.PRIVACYFUNCTIONARIS,
+        Functie.NOTIFICATIEBEHEERDER,
     }
 )
 
@@ -92,6 +97,9 @@ class Doel(StrEnum):
     # (seed 000, DPIA: "Hoe kunnen betrokkenen hun recht op toegang [...] uitoefenen?"). It
     # opens the processing log of the gemeente's own data, never the data itself.
     INZAGEVERZOEK = "inzageverzoek"
+    # Operating the gemeente's subscriptions at the router: delivery logs (thin: ids, states,
+    # attempts), resend and replay. Opens no resource.
+    BEHEER_NOTIFICATIES = "beheer-notificaties"
 
 
 _AANBIEDER_DOELEN: Final = frozenset({Doel.OPDRACHT_UITVOERING})
@@ -108,6 +116,7 @@ TOEGESTANE_DOELEN: Final[Mapping[tuple[Rol, Functie], frozenset[Doel]]] = Mappin
             {Doel.UITVOERING_PARTICIPATIEWET}
         ),
         (Rol.GEMEENTE, Functie.PRIVACYFUNCTIONARIS): frozenset({Doel.INZAGEVERZOEK}),
+        (Rol.GEMEENTE, Functie.NOTIFICATIEBEHEERDER): frozenset({Doel.BEHEER_NOTIFICATIES}),
         (Rol.DUO, Functie.ORGANISATIE): frozenset(
             {Doel.PLICHT_EN_TERMIJNEN, Doel.HANDHAVINGSVERZOEK}
         ),
