@@ -264,6 +264,13 @@ class Bezorger:
         self.open_taken += 1
         self._klaar.put_nowait(sleutel)
 
+    def per_abonnement(self) -> Counter[uuid.UUID]:
+        """Deliveries on the fast path per subscription (a gauge, every few seconds)."""
+        tally: Counter[uuid.UUID] = Counter()
+        for (abonnement_id, _), keten in self._ketens.items():
+            tally[abonnement_id] += len(keten)
+        return tally
+
     def vrijgeven(self, sleutels: set[Sleutel]) -> None:
         """The schedule holds nothing more for these chains: new deliveries go fast again."""
         self.geblokkeerd -= sleutels

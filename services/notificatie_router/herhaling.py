@@ -140,6 +140,10 @@ SELECT abonnement_id, status, count(*) AS n FROM router_aflevering
 WHERE status IN ('wacht', 'dood') GROUP BY abonnement_id, status
 """
 
+_UITGESCHAKELD = """
+SELECT id, actief FROM router_abonnement
+"""
+
 
 def als_gebeurtenis(record: Any) -> Gebeurtenis:
     """A logged event as the sender takes it (the structured body as it was first sent)."""
@@ -336,6 +340,7 @@ class Herhaler:
             te_lang = await driver.fetch(_TE_LANG_FALEND, nu - self._uitschakelen_na)
             await driver.execute(_OPRUIMEN, nu - self._bewaartermijn)
             standen = await driver.fetch(_STANDEN)
+            abonnementen = await driver.fetch(_UITGESCHAKELD)
         for rij in te_lang:
             reden = (
                 f"every delivery failed since {rij['falend_sinds'].isoformat()}"
@@ -344,9 +349,14 @@ class Herhaler:
             await uitschakelen(self._engine, rij["id"], reden, nu)
         self._metrics.waiting.clear()
         self._metrics.dead.clear()
+        self._metrics.disabled.clear()
         for stand in standen:
             gauge = self._metrics.waiting if stand["status"] == "wacht" else self._metrics.dead
             gauge.labels(str(stand["abonnement_id"])).set(stand["n"])
+        for abonnement in abonnementen:
+            self._metrics.disabled.labels(str(abonnement["id"])).set(
+                0 if abonnement["actief"] else 1
+            )
 
 
 async def _driver(connection: Any) -> Any:

@@ -50,6 +50,13 @@ class RouterMetrics:
             ["abonnement"],
             registry=registry,
         )
+        self.in_memory = Gauge(
+            "keten_router_pending_deliveries",
+            "Deliveries per subscription on the fast path, not yet attempted or answered"
+            " (with keten_router_waiting_deliveries: the subscription's lag).",
+            ["abonnement"],
+            registry=registry,
+        )
         self.disabled = Gauge(
             "keten_router_subscription_disabled",
             "1 when the subscription is disabled (410 Gone, failing for days, or by its owner).",

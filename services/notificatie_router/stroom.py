@@ -169,6 +169,7 @@ class Stroom:
         volgende_flush = loop.time() + flush_s
         volgende_ververs = loop.time() + 1.0
         volgende_vrijgave = loop.time() + 1.0
+        volgende_lag = loop.time() + 5.0
         gepauzeerd = False
         while not self._stopping.is_set():
             if bezorger.open_taken > MAX_OPEN_TAKEN and not gepauzeerd:
@@ -192,6 +193,9 @@ class Stroom:
                     await cache.ververs()
                 except Exception as exc:
                     log.warning("abonnementen_ververs_failed", error=repr(exc))
+            if nu >= volgende_lag:
+                volgende_lag = nu + 5.0
+                await self._lag(consumer, bezorger)
             if nu >= volgende_vrijgave and bezorger.geblokkeerd:
                 volgende_vrijgave = nu + 1.0
                 await self._vrijgave(engine, logboek, bezorger)
@@ -301,6 +305,22 @@ class Stroom:
         except KafkaError as exc:
             # Not committed is not lost: these events are read and delivered again.
             log.warning("router_commit_failed", error=repr(exc))
+
+    async def _lag(self, consumer: AIOKafkaConsumer, bezorger: Bezorger) -> None:
+        """Records not yet consumed per partition, and deliveries on the fast path per
+        subscription (those in the schedule are ``keten_router_waiting_deliveries``)."""
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            try:
+                position = await consumer.position(tp)
+            except (KafkaError, AssertionError):
+                continue
+            self.metrics.lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+        self.metrics.in_memory.clear()
+        for abonnement_id, n in bezorger.per_abonnement().items():
+            self.metrics.in_memory.labels(str(abonnement_id)).set(n)
 
     async def _laad_geblokkeerd(self, engine: Any, bezorger: Bezorger) -> None:
         async with transactie(engine) as driver:

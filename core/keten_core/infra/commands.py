@@ -13,11 +13,14 @@ from keten_core.infra import (
     SERVER_NAMES,
     InfraError,
     InfraSettings,
+    LocalKafka,
     LocalPostgres,
     LocalServer,
     fetch_kafka,
     local_servers,
 )
+from keten_core.infra.common import port_open
+from keten_core.kafka_acl import SCRAM_MECHANISM
 from keten_core.settings import SERVICES
 
 if TYPE_CHECKING:
@@ -100,7 +103,14 @@ def status_command(args: argparse.Namespace) -> int:
         running = server.is_running()
         down += not running
         state = "up" if running else "down"
-        print(f"{server.name:<9} {state:<5} {server.address}  log: {server.log_file}")
+        sasl = ""
+        if isinstance(server, LocalKafka):
+            # Not part of the exit status: a broker started before the listener existed lacks it
+            # until its next start, and plaintext clients do not need it.
+            listening = "up" if running and port_open(server.sasl_port) else "down"
+            sasl = f"  sasl: {server.sasl_bootstrap_servers} ({SCRAM_MECHANISM}, {listening})"
+        # One line per server: scripts and tests split it on whitespace.
+        print(f"{server.name:<9} {state:<5} {server.address}{sasl}  log: {server.log_file}")
     return 1 if down else 0
 
 

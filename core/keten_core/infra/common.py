@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,11 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 
 from keten_core.settings import KetenSettings
 
 LOOPBACK = "127.0.0.1"
+DEFAULT_KAFKA_ROUTER_USER = "keten-router"
+# Dev-only: for the local broker on loopback; anything else sets KETEN_KAFKA_ROUTER_PASSWORD.
+DEV_KAFKA_ROUTER_PASSWORD = "keten-router-dev-only"  # noqa: S105
 
 
 class InfraError(RuntimeError):
@@ -44,9 +48,24 @@ class InfraSettings(KetenSettings):
     state_dir: Path = Field(default_factory=default_state_dir)
     # None: the client port + 1.
     kafka_controller_port: int | None = None
+    # The SASL_PLAINTEXT (SCRAM-SHA-256) listener, for clients that ACLs must tell apart.
+    # None: the client port + 2.
+    kafka_sasl_port: int | None = None
+    # A super user on the SASL listener (the notificatie-router creates subscribers' topics, users
+    # and ACLs as it). Credentials enter the broker's metadata at format time and at every start
+    # of an existing data directory. Restricted characters: they go into a format argument.
+    kafka_router_user: str = Field(default=DEFAULT_KAFKA_ROUTER_USER, pattern=r"^[A-Za-z0-9._-]+$")
+    kafka_router_password: SecretStr = SecretStr(DEV_KAFKA_ROUTER_PASSWORD)
     # A day of test runs leaves thousands of prefixed topics on a developer's broker; at 512m their
     # metadata exhausted the heap (OutOfMemoryError in every broker thread).
     kafka_heap: str = "2g"
+
+    @field_validator("kafka_router_password")
+    @classmethod
+    def _plain_password(cls, value: SecretStr) -> SecretStr:
+        if not re.fullmatch(r"[A-Za-z0-9._~-]{8,}", value.get_secret_value()):
+            raise ValueError("8 or more of A-Z a-z 0-9 . _ ~ - (it goes into a format argument)")
+        return value
 
 
 class LocalServer(Protocol):

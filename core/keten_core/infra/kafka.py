@@ -7,6 +7,7 @@ directory with its config, data, log and pid file.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import shutil
@@ -14,11 +15,14 @@ import signal
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from string import Template
 
 from keten_core.infra.common import (
+    DEFAULT_KAFKA_ROUTER_USER,
+    DEV_KAFKA_ROUTER_PASSWORD,
     LOOPBACK,
     InfraError,
     InfraSettings,
@@ -32,6 +36,7 @@ from keten_core.infra.common import (
     tail,
     wait_until_gone,
 )
+from keten_core.kafka_acl import SCRAM_MECHANISM, ensure_scram_user
 
 KAFKA_VERSION = "4.3.1"  # keep in step with pom.xml
 SCALA_VERSION = "2.13"
@@ -127,11 +132,17 @@ class LocalKafka(ServerProcess):
         *,
         cache_dir: Path | None = None,
         heap: str = "2g",
+        sasl_port: int | None = None,
+        router_user: str = DEFAULT_KAFKA_ROUTER_USER,
+        router_password: str = DEV_KAFKA_ROUTER_PASSWORD,
     ) -> None:
         # Absolute: the path identifies this broker's process in its command line.
         self.state_dir = Path(state_dir).absolute()
         self.port = port
         self.controller_port = controller_port if controller_port is not None else port + 1
+        self.sasl_port = sasl_port if sasl_port is not None else port + 2
+        self.router_user = router_user
+        self.router_password = router_password
         self.cache_dir = cache_dir if cache_dir is not None else InfraSettings().cache_dir
         self.heap = heap
         self.config_file = self.state_dir / "server.properties"
@@ -157,11 +168,25 @@ class LocalKafka(ServerProcess):
             settings.kafka_controller_port,
             cache_dir=settings.cache_dir,
             heap=settings.kafka_heap,
+            sasl_port=settings.kafka_sasl_port,
+            router_user=settings.kafka_router_user,
+            router_password=settings.kafka_router_password.get_secret_value(),
         )
 
     @property
     def bootstrap_servers(self) -> str:
         return f"{LOOPBACK}:{self.port}"
+
+    @property
+    def sasl_bootstrap_servers(self) -> str:
+        """The SASL_PLAINTEXT (SCRAM-SHA-256) listener; see ``keten_core.kafka_acl``."""
+        return f"{LOOPBACK}:{self.sasl_port}"
+
+    @property
+    def super_users(self) -> list[str]:
+        # The broker and controller talk PLAINTEXT to themselves, as User:ANONYMOUS, which is
+        # also every client of the plaintext listener: those keep working without ACLs.
+        return ["User:ANONYMOUS", f"User:{self.router_user}"]
 
     @property
     def address(self) -> str:
@@ -196,16 +221,21 @@ class LocalKafka(ServerProcess):
             if self.pid() is not None:
                 self._wait_for_port(timeout)
                 return False
-            if port_open(self.port) or port_open(self.controller_port):
+            ports = (self.port, self.controller_port, self.sasl_port)
+            if any(port_open(port) for port in ports):
                 raise InfraError(
-                    f"port {self.port} or {self.controller_port} is taken by a process that is "
+                    f"one of ports {', '.join(map(str, ports))} is taken by a process that is "
                     f"not the broker of {self.state_dir}; stop it or choose other ports"
                 )
             libs = fetch_kafka(self.cache_dir)
             self._write_config()
             java = java_executable()
-            self._format(java, libs)
+            formatted = self._format(java, libs)
             self._launch(java, libs, timeout)
+            if not formatted:
+                # Data formatted before the SASL listener existed, or the password changed
+                # since: upsert the router's credential (over PLAINTEXT, as a super user).
+                self._ensure_router_credential()
             return True
 
     def stop(self, timeout: float = 60) -> bool:
@@ -242,7 +272,11 @@ class LocalKafka(ServerProcess):
     def _write_config(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         config = Template(_resource_text("server.properties")).substitute(
-            port=self.port, controller_port=self.controller_port, log_dir=self.data_dir
+            port=self.port,
+            controller_port=self.controller_port,
+            sasl_port=self.sasl_port,
+            super_users=";".join(self.super_users),
+            log_dir=self.data_dir,
         )
         self.config_file.write_text(config, encoding="utf-8")
         self.log_config_file.write_text(_resource_text("log4j2.properties"), encoding="utf-8")
@@ -260,9 +294,10 @@ class LocalKafka(ServerProcess):
             *args,
         ]
 
-    def _format(self, java: str, libs: Path) -> None:
+    def _format(self, java: str, libs: Path) -> bool:
+        """Format the data directory unless it is; returns whether it did."""
         if (self.data_dir / "meta.properties").is_file():
-            return
+            return False
         run(
             # --standalone: this node is the whole controller quorum (it goes with
             # controller.quorum.bootstrap.servers, the dynamic quorum of KIP-853).
@@ -276,11 +311,31 @@ class LocalKafka(ServerProcess):
                 "--config",
                 str(self.config_file),
                 "--standalone",
+                # The router's SCRAM credential is in the metadata from the first moment on
+                # (KIP-900), so no client has to wait for it after start-up.
+                "--add-scram",
+                f"{SCRAM_MECHANISM}=[name={self.router_user},password={self.router_password}]",
             ),
             what=f"formatting Kafka storage in {self.data_dir}",
             cwd=self.state_dir,
             timeout=120,
         )
+        return True
+
+    def _ensure_router_credential(self) -> None:
+        coroutine = ensure_scram_user(
+            self.bootstrap_servers, self.router_user, self.router_password
+        )
+        # start() is synchronous but may be called from a test's running event loop, where
+        # asyncio.run() is refused: run the client on a thread of its own.
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(asyncio.run, coroutine).result(timeout=60)
+        except Exception as error:
+            raise InfraError(
+                f"Kafka runs, but the SCRAM credential of {self.router_user} could not be set "
+                f"over {self.bootstrap_servers}: {error!r}"
+            ) from error
 
     def _launch(self, java: str, libs: Path, timeout: float) -> None:
         log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
