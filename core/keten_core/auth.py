@@ -94,6 +94,10 @@ class Party(Client):
 
     # SecretStr keeps the secret out of repr(), logs and tracebacks.
     secret: SecretStr
+    # Where this party's own resources live (the API root its events' ``dataref`` URLs start
+    # with): the router accepts an event published over HTTP only with a ``dataref`` below it,
+    # so a forged one cannot send subscribers' credentials to a host of the publisher's choice.
+    bron: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/\S*)?$")
 
     @field_validator("secret")
     @classmethod

@@ -39,6 +39,7 @@ from notificatie_router.filters import (
 )
 from notificatie_router.geheimen import Kluis, nieuw_geheim
 from notificatie_router.herhaling import als_gebeurtenis, transactie
+from notificatie_router.kafka_sink import maak_kafka_sink
 from notificatie_router.models import AbonnementRij, AuditRij
 from notificatie_router.settings import RouterSettings
 
@@ -85,9 +86,12 @@ class AbonnementAanvraag(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sink: Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^https?://\S+$")]
-    protocol: Literal["HTTP"] = Field(
-        description="HTTP (a webhook). KAFKA sinks are not offered yet by this release."
+    sink: Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^https?://\S+$")] | None = (
+        Field(default=None, description="The webhook URL (HTTP); for KAFKA the router assigns it.")
+    )
+    protocol: Literal["HTTP", "KAFKA"] = Field(
+        description="HTTP: a webhook. KAFKA: a topic of the subscription's own on the chain's"
+        " cluster that only the subscriber may read (its credentials are in the answer, once)."
     )
     protocolsettings: HttpInstellingen | None = None
     types: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
@@ -119,9 +123,21 @@ class Abonnement(BaseModel):
     aangemaaktOp: datetime
 
 
+class KafkaToegang(BaseModel):
+    bootstrapServers: str
+    topic: str
+    saslMechanism: str
+    gebruiker: str
+    wachtwoord: str = Field(description="Shown only now.")
+    consumerGroupPrefix: str
+
+
 class AbonnementMetGeheim(Abonnement):
     secret: str = Field(
         description="The signing secret (Standard Webhooks, whsec_...). Shown only now."
+    )
+    kafka: KafkaToegang | None = Field(
+        default=None, description="For a KAFKA subscription: how to read its topic."
     )
 
 
@@ -360,20 +376,34 @@ async def abonnement_aanmaken(
             "; ".join(bezwaren),
             type=PROBLEM_BASE + "abonnement-niet-toegestaan",
         )
-    _check_sink(aanvraag.sink, ctx.settings)
     compile_filters(aanvraag.filters)  # parsed already; compiling proves it usable
-    rate = await _handshake(aanvraag.sink, _origin(ctx.settings))
+    abonnement_id = uuid.uuid4()
+    toegang: dict[str, str] | None = None
+    rate: int | None = None
+    if aanvraag.protocol == "KAFKA":
+        if not ctx.settings.router_kafka_bootstrap:
+            raise Problem(422, detail="this router offers no Kafka sinks (no SASL listener set)")
+        if aanvraag.sink is not None:
+            raise Problem(422, detail="a KAFKA subscription's topic is assigned by the router")
+        toegang = await maak_kafka_sink(ctx.settings, str(abonnement_id))
+        sink = toegang["topic"]
+    else:
+        if aanvraag.sink is None:
+            raise Problem(422, detail="an HTTP subscription needs a sink (the webhook URL)")
+        _check_sink(aanvraag.sink, ctx.settings)
+        rate = await _handshake(aanvraag.sink, _origin(ctx.settings))
+        sink = aanvraag.sink
     geheim = nieuw_geheim()
     nu = _nu()
     rij = AbonnementRij(
-        id=uuid.uuid4(),
+        id=abonnement_id,
         client_id=caller.client_id,
         oin=caller.oin,
         rol=caller.rol.value,
         gemeentecode=caller.gemeentecode,
         soort="cloudevents",
         protocol=aanvraag.protocol,
-        sink=aanvraag.sink,
+        sink=sink,
         types=sorted(set(aanvraag.types)),
         source=aanvraag.source,
         filters=dump_filters(aanvraag.filters),
@@ -392,7 +422,7 @@ async def abonnement_aanmaken(
     await _ververs(ctx)
     response.headers["Location"] = f"{API_PREFIX}/subscriptions/{rij.id}"
     log.info("abonnement_aangemaakt", abonnement=str(rij.id), client_id=caller.client_id)
-    return {**_als_abonnement(rij), "secret": geheim}
+    return {**_als_abonnement(rij), "secret": geheim, "kafka": toegang}
 
 
 def _exact_gemeentecode(aanvraag: AbonnementAanvraag) -> str | None:

@@ -28,7 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import structlog
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
 
+from keten_core.envelope import KafkaRecord, event_to_kafka
 from notificatie_router.domain import Ontvanger, RetrySchema, fragment, retry_after_s
 from notificatie_router.metrics import RouterMetrics
 from notificatie_router.notificaties import naar_notificatie
@@ -47,6 +50,7 @@ Sleutel = tuple[uuid.UUID, str]  # (subscription, partitionkey): one chain
 BREKER_DREMPEL = 5
 BREKER_OPEN_S = 30.0
 
+_FORMAT = JSONFormat()
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 NOTIFICATIE_CONTENT_TYPE = "application/json"
 
@@ -68,6 +72,8 @@ class Gebeurtenis:
     open: int = 1
     data: bytes = field(default=b"", repr=False)
     _notificatie: str | None = field(default=None, repr=False)
+    # The record as consumed (headers, key, value): a Kafka sink gets it unchanged.
+    record: tuple[list[tuple[str, bytes]], bytes, bytes] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.data = self.body.encode()
@@ -84,6 +90,13 @@ class Gebeurtenis:
     @property
     def partitionkey(self) -> str:
         return self.attributes["partitionkey"]
+
+    def kafka_record(self) -> KafkaRecord:
+        """The event in Kafka's binary content mode, key = partitionkey (for Kafka sinks)."""
+        if self.record is not None:
+            headers, key, value = self.record
+            return KafkaRecord(headers, key, value)
+        return event_to_kafka(_FORMAT.read(CloudEvent, self.data))
 
 
 @dataclass(slots=True, eq=False)
@@ -230,6 +243,8 @@ class Bezorger:
         self.geblokkeerd: set[Sleutel] = set()
         self.open_taken = 0
         self._workers: list[asyncio.Task[None]] = []
+        # Kafka sinks' deliveries (kafka_sink.KafkaSink), when the router has Kafka sinks.
+        self.kafka: Any = None
 
     def start(self) -> None:
         self._workers = [
@@ -250,6 +265,10 @@ class Bezorger:
         if sleutel in self.geblokkeerd:
             # Behind the chain's head in the schedule; due as soon as it becomes the head.
             self._logboek.wacht(taak, [], 0, datetime.now(UTC))
+            return
+        if taak.ontvanger.protocol == "KAFKA" and self.kafka is not None:
+            taak.gebeurtenis.open -= 1  # the sink counts it itself
+            self.kafka.plaats(taak)
             return
         keten = self._ketens.get(sleutel)
         if keten is not None:

@@ -179,6 +179,7 @@ class Herhaler:
         bewaartermijn_s: float,
         parallel: int = 32,
         bij_succes: Callable[[uuid.UUID], None] = lambda a: None,
+        kafka: Any = None,
     ) -> None:
         self._engine = engine
         self._cache = cache
@@ -192,6 +193,7 @@ class Herhaler:
         self._ruimte = asyncio.Semaphore(parallel)
         self._parallel = parallel
         self._bij_succes = bij_succes
+        self._kafka = kafka  # kafka_sink.KafkaSink: the sender for KAFKA subscriptions
         self._ketens: set[asyncio.Task[None]] = set()
         self._onderhoud_op = 0.0
 
@@ -267,7 +269,10 @@ class Herhaler:
                 )
                 rij_id = await self._volgende(abonnement_id, partitionkey)
                 continue
-            poging = await self._zender.stuur(ontvanger, gebeurtenis)
+            if ontvanger.protocol == "KAFKA" and self._kafka is not None:
+                poging = await self._kafka.stuur(ontvanger, gebeurtenis)
+            else:
+                poging = await self._zender.stuur(ontvanger, gebeurtenis)
             self._metrics.poging(str(abonnement_id), poging.gelukt, poging.ms)
             if poging.gelukt:
                 await self._afgeleverd(rij_id, ontvanger, poging)
@@ -339,6 +344,10 @@ class Herhaler:
         async with transactie(self._engine) as driver:
             te_lang = await driver.fetch(_TE_LANG_FALEND, nu - self._uitschakelen_na)
             await driver.execute(_OPRUIMEN, nu - self._bewaartermijn)
+            # Duplicates of an inbound event are recognised within the same window.
+            await driver.execute(
+                "DELETE FROM router_ontvangen WHERE ontvangen_op < $1", nu - self._bewaartermijn
+            )
             standen = await driver.fetch(_STANDEN)
             abonnementen = await driver.fetch(_UITGESCHAKELD)
         for rij in te_lang:

@@ -20,7 +20,7 @@ from keten_core.auth import PartyRegistry
 from keten_core.service import KetenService
 from keten_core.settings import KetenSettings
 
-from . import api
+from . import api, inbound, notificaties_api
 from .geheimen import Kluis
 from .settings import RouterSettings
 from .stroom import Stroom
@@ -56,7 +56,7 @@ def build_service(
     return KetenService(
         NAME,
         settings=s,
-        routers=[api.router],
+        routers=[api.router, notificaties_api.router, inbound.router],
         migrations=[MIGRATIONS],
         title="notificatie-router",
         parties=parties,

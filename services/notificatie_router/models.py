@@ -11,6 +11,8 @@
   ``dood`` after the last attempt) and the full history of attempts (JSONB, one element per
   attempt: time, status, latency, error, response excerpt).
 - ``router_audit``: every resend, replay, rotation, disable and deletion, by whom.
+- ``router_ontvangen``: events published at the router over HTTP (inbound CloudEvents and 1.0
+  notificaties), one row per (source, id): a duplicate is accepted once and published once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -35,7 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from keten_core.db import Base
 
-__all__ = ["AbonnementRij", "AfleveringRij", "AuditRij", "GebeurtenisRij"]
+__all__ = ["AbonnementRij", "AfleveringRij", "AuditRij", "GebeurtenisRij", "OntvangenRij"]
 
 # Delivery states.
 AFGELEVERD = "afgeleverd"
@@ -151,3 +154,19 @@ class AuditRij(Base):
     actie: Mapped[str] = mapped_column(String(40))
     abonnement_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class OntvangenRij(Base):
+    __tablename__ = "router_ontvangen"
+    __table_args__ = (
+        UniqueConstraint("bron", "event_id", name="uq_router_ontvangen_bron_event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # The CloudEvent's source and id: its identity (CloudEvents 1.0, "id").
+    bron: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(Text)
+    # Who published it (the token's client).
+    client_id: Mapped[str] = mapped_column(String(200))
+    ontvangen_op: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -48,5 +48,11 @@ class RouterSettings(KetenSettings):
     router_lease_s: float = Field(default=30.0, gt=0)
     # How often the retry scheduler looks for due deliveries.
     router_planner_s: float = Field(default=0.5, gt=0)
+    # Kafka sinks: the chain cluster's SASL listener and the router's SCRAM user there (a super
+    # user: it creates each subscription's topic, user and ACLs). Without them, KAFKA
+    # subscriptions are refused.
+    router_kafka_bootstrap: str | None = None
+    router_kafka_gebruiker: str = "keten-router"
+    router_kafka_wachtwoord: SecretStr | None = None
     # The WebHook-Request-Origin this router announces in the handshake (default: its host).
     router_origin: str | None = None

@@ -36,6 +36,7 @@ from notificatie_router.bezorging import Bezorger, Gebeurtenis, Taak, WebhookZen
 from notificatie_router.domain import Ontvanger, RetrySchema
 from notificatie_router.geheimen import Kluis
 from notificatie_router.herhaling import Herhaler, transactie
+from notificatie_router.kafka_sink import KafkaSink
 from notificatie_router.logboek import Logboek
 from notificatie_router.metrics import RouterMetrics
 from notificatie_router.settings import RouterSettings
@@ -116,6 +117,12 @@ class Stroom:
                 per_abonnement=s.router_per_abonnement,
                 bij_weg=lambda o, reden: self._weg(engine, o, reden),
             )
+            kafka: KafkaSink | None = None
+            if s.router_kafka_bootstrap:
+                kafka = KafkaSink(
+                    s, logboek, self.schema, lambda taak: bezorger.geblokkeerd.add(taak.sleutel)
+                )
+                bezorger.kafka = kafka
             herhaler = Herhaler(
                 engine,
                 cache,
@@ -127,6 +134,7 @@ class Stroom:
                 uitschakelen_na_s=s.router_uitschakelen_na_s,
                 bewaartermijn_s=s.router_bewaartermijn_s,
                 bij_succes=bezorger.herstel,
+                kafka=kafka,
             )
             await self._laad_geblokkeerd(engine, bezorger)
             consumer = AIOKafkaConsumer(
@@ -144,16 +152,21 @@ class Stroom:
             await consumer.start()
             bezorger.start()
             planner = asyncio.create_task(herhaler.run(), name="herhaling")
+            pomp = asyncio.create_task(kafka.run(), name="kafka-sink") if kafka else None
             try:
                 await self._loop(runtime, consumer, logboek, bezorger, cache, engine)
             finally:
                 planner.cancel()
-                await asyncio.gather(planner, return_exceptions=True)
+                if pomp is not None:
+                    pomp.cancel()
+                await asyncio.gather(planner, *([pomp] if pomp else []), return_exceptions=True)
                 await herhaler.stop()
                 await bezorger.stop()
                 await logboek.flush()
                 await self._commit(consumer)
                 await consumer.stop()
+                if kafka is not None:
+                    await kafka.stop()
 
     async def _loop(
         self,
@@ -172,10 +185,11 @@ class Stroom:
         volgende_lag = loop.time() + 5.0
         gepauzeerd = False
         while not self._stopping.is_set():
-            if bezorger.open_taken > MAX_OPEN_TAKEN and not gepauzeerd:
+            open_taken = bezorger.open_taken + (bezorger.kafka.open_taken if bezorger.kafka else 0)
+            if open_taken > MAX_OPEN_TAKEN and not gepauzeerd:
                 consumer.pause(*consumer.assignment())
                 gepauzeerd = True
-            elif gepauzeerd and bezorger.open_taken < MAX_OPEN_TAKEN // 2:
+            elif gepauzeerd and open_taken < MAX_OPEN_TAKEN // 2:
                 consumer.resume(*consumer.assignment())
                 gepauzeerd = False
             wait_ms = max(0, int((volgende_flush - loop.time()) * 1000))
@@ -239,6 +253,7 @@ class Stroom:
                 topic=record.topic,
                 partitie=record.partition,
                 positie=record.offset,
+                record=(record.headers, record.key, record.value),
             )
             wachtrij.append(gebeurtenis)
             logboek.gebeurtenis(gebeurtenis)

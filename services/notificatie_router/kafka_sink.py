@@ -1,0 +1,177 @@
+"""Kafka sinks: a subscription delivered to a topic of its own on the chain's cluster, for vendors
+who consume Kafka.
+
+At creation the router makes the topic, a SCRAM user for the subscription and ACLs that let only
+that user read the topic (and use consumer groups named after it); the credentials are shown to
+the owner once, as the webhook secret is. Every delivery is the event as the chain has it on its
+own topics (binary content mode, key = ``partitionkey``), produced by the router's idempotent
+producer over the SASL listener: per-key order holds on the partition, and a record the broker
+did not acknowledge is handed to the retry schedule like a failed webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from aiokafka import AIOKafkaProducer
+
+from keten_core.kafka_acl import ensure_private_topic, ensure_scram_user, sasl_client_options
+from notificatie_router.bezorging import Gebeurtenis, Poging, Taak
+from notificatie_router.domain import Ontvanger, RetrySchema
+from notificatie_router.settings import RouterSettings
+
+if TYPE_CHECKING:
+    from notificatie_router.logboek import Logboek
+
+__all__ = ["KafkaSink", "KafkaToegang", "maak_kafka_sink"]
+
+
+# What the owner needs to read its topic (shown once): bootstrapServers, topic, saslMechanism,
+# gebruiker, wachtwoord, consumerGroupPrefix.
+KafkaToegang = dict[str, str]
+
+
+def _credentials(settings: RouterSettings) -> dict[str, str]:
+    if not settings.router_kafka_bootstrap or settings.router_kafka_wachtwoord is None:
+        raise RuntimeError("Kafka sinks need KETEN_ROUTER_KAFKA_BOOTSTRAP and its credentials")
+    return sasl_client_options(
+        settings.router_kafka_gebruiker, settings.router_kafka_wachtwoord.get_secret_value()
+    )
+
+
+async def maak_kafka_sink(settings: RouterSettings, abonnement_id: str) -> KafkaToegang:
+    """Topic, SCRAM user and ACLs for one subscription; returns the owner's access."""
+    options = _credentials(settings)
+    gebruiker = f"abonnee-{abonnement_id}"
+    wachtwoord = secrets.token_urlsafe(24)
+    topic = f"{settings.topic_prefix}abonnement.{abonnement_id}"
+    await ensure_scram_user(settings.router_kafka_bootstrap or "", gebruiker, wachtwoord, **options)
+    await ensure_private_topic(
+        settings.router_kafka_bootstrap or "",
+        topic,
+        reader_principal=f"User:{gebruiker}",
+        partitions=settings.kafka_partitions,
+        replication_factor=settings.kafka_replication_factor,
+        **options,
+    )
+    return {
+        "bootstrapServers": settings.router_kafka_bootstrap or "",
+        "topic": topic,
+        "saslMechanism": "SCRAM-SHA-256",
+        "gebruiker": gebruiker,
+        "wachtwoord": wachtwoord,
+        "consumerGroupPrefix": gebruiker,
+    }
+
+
+class KafkaSink:
+    """Produces Kafka-sink deliveries; outcomes go to the delivery log like webhooks'."""
+
+    def __init__(
+        self,
+        settings: RouterSettings,
+        logboek: Logboek,
+        schema: RetrySchema,
+        bij_fout: Callable[[Taak], None],
+    ) -> None:
+        self._settings = settings
+        self._logboek = logboek
+        self._schema = schema
+        self._bij_fout = bij_fout  # the chain waits in the schedule now (Bezorger.geblokkeerd)
+        self._producer: AIOKafkaProducer | None = None
+        self._start_lock = asyncio.Lock()
+        self._wachtrij: deque[Taak] = deque()
+        self._wakker = asyncio.Event()
+        self.open_taken = 0
+
+    async def producer(self) -> AIOKafkaProducer:
+        async with self._start_lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self._settings.router_kafka_bootstrap,
+                    enable_idempotence=True,
+                    acks="all",
+                    linger_ms=2,
+                    request_timeout_ms=int(self._settings.router_timeout_s * 1000),
+                    **_credentials(self._settings),
+                )
+                await producer.start()
+                self._producer = producer
+        return self._producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def stuur(self, ontvanger: Ontvanger, gebeurtenis: Gebeurtenis) -> Poging:
+        """One record, acknowledged or not (the retry schedule's sender)."""
+        nu = datetime.now(UTC)
+        start = time.perf_counter()
+        try:
+            producer = await self.producer()
+            record = gebeurtenis.kafka_record()
+            await producer.send_and_wait(
+                ontvanger.sink, record.value, key=record.key, headers=record.headers
+            )
+        except Exception as exc:
+            return Poging(nu, (time.perf_counter() - start) * 1000, fout=f"kafka: {exc!r}"[:300])
+        return Poging(nu, (time.perf_counter() - start) * 1000, status=200)
+
+    def plaats(self, taak: Taak) -> None:
+        """The fast path: queued for the one pump task, which hands records to the producer in
+        order (one key, one partition, idempotent producer: per-key order holds); each
+        outcome is logged when the broker answers. No task per delivery."""
+        taak.gebeurtenis.open += 1
+        self.open_taken += 1
+        self._wachtrij.append(taak)
+        self._wakker.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._wakker.wait()
+            self._wakker.clear()
+            while self._wachtrij:
+                taak = self._wachtrij.popleft()
+                nu = datetime.now(UTC)
+                start = time.perf_counter()
+                try:
+                    producer = await self.producer()
+                    record = taak.gebeurtenis.kafka_record()
+                    future = await producer.send(
+                        taak.ontvanger.sink, record.value, key=record.key, headers=record.headers
+                    )
+                except Exception as exc:
+                    self._uitkomst(taak, Poging(nu, 0.0, fout=f"kafka: {exc!r}"[:300]))
+                    continue
+                future.add_done_callback(
+                    lambda f, taak=taak, nu=nu, start=start: self._beantwoord(f, taak, nu, start)
+                )
+
+    def _beantwoord(
+        self, future: asyncio.Future[object], taak: Taak, nu: datetime, start: float
+    ) -> None:
+        ms = (time.perf_counter() - start) * 1000
+        if future.cancelled() or future.exception() is not None:
+            error = "cancelled" if future.cancelled() else repr(future.exception())
+            self._uitkomst(taak, Poging(nu, ms, fout=f"kafka: {error}"[:300]))
+        else:
+            self._uitkomst(taak, Poging(nu, ms, status=200))
+
+    def _uitkomst(self, taak: Taak, poging: Poging) -> None:
+        self.open_taken -= 1
+        if poging.gelukt:
+            self._logboek.afgeleverd(taak, poging)
+            return
+        volgende = self._schema.volgende(1, poging.op)
+        if volgende is None:
+            self._logboek.dood(taak, [poging], 1, "no retry stages configured")
+            return
+        self._bij_fout(taak)
+        self._logboek.wacht(taak, [poging], 1, volgende)
