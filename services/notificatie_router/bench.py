@@ -38,7 +38,7 @@ from typing import Final
 import aiohttp
 import httpx
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cryptography.fernet import Fernet
 
 from keten_contracts.clients import Doel, Functie
@@ -49,6 +49,7 @@ from keten_core.auth import Party, encode_zgw_token
 from keten_core.bench import Figure, format_table
 from keten_core.envelope import event_to_kafka, new_event
 from keten_core.kafka import TopicSpec, ensure_topics
+from keten_core.kafka_acl import sasl_client_options
 from keten_core.testing import fresh_database
 
 from .geheimen import Ondertekenaar, nieuw_geheim
@@ -169,6 +170,7 @@ class RouterBench:
         self.receiver_url = f"http://127.0.0.1:{self.receiver_port}"
         self.router_url = f"http://127.0.0.1:{self.router_port}"
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.sasl_bootstrap: str | None = None
         self.headers = {
             "Authorization": "Bearer "
             + encode_zgw_token(BENCH_PARTY.client_id, BENCH_PARTY.secret, user_id="bench")
@@ -209,6 +211,7 @@ class RouterBench:
                 ]
             ),
             "KETEN_LOG_LEVEL": "WARNING",
+            **self.kafka_sink_env(),
         }
         log = self.workdir / "router.log"
         router = subprocess.Popen(  # noqa: S603
@@ -225,6 +228,75 @@ class RouterBench:
         )
         self.processes.append(router)
         _wait_http(self.router_url + "/health/ready", router, log)
+
+    def kafka_sink_env(self) -> dict[str, str]:
+        """The local broker's SASL listener and the router's user there (Kafka sinks)."""
+        from keten_core.infra import LocalKafka
+        from keten_core.infra.common import InfraSettings, port_open
+
+        settings = InfraSettings()
+        local = LocalKafka.from_settings(settings)
+        if local.bootstrap_servers != self.bootstrap or not port_open(local.sasl_port):
+            return {}
+        self.sasl_bootstrap = local.sasl_bootstrap_servers
+        return {
+            "KETEN_ROUTER_KAFKA_BOOTSTRAP": local.sasl_bootstrap_servers,
+            "KETEN_ROUTER_KAFKA_GEBRUIKER": settings.kafka_router_user,
+            "KETEN_ROUTER_KAFKA_WACHTWOORD": settings.kafka_router_password.get_secret_value(),
+        }
+
+    async def kafka_sink(self, count: int) -> tuple[Figure, Figure]:
+        """One KAFKA subscription next to raw aiokafka: the same records produced to a topic
+        and consumed, receipts at a consumer in both."""
+        async with httpx.AsyncClient(
+            base_url=self.router_url + "/api/v1", headers=self.headers
+        ) as api:
+            for existing in (await api.get("/subscriptions")).json():
+                await api.delete(f"/subscriptions/{existing['id']}")
+            created = await api.post("/subscriptions", json={"protocol": "KAFKA", "types": [TYPE]})
+            created.raise_for_status()
+        access = created.json()["kafka"]
+        await asyncio.sleep(1.5)
+        options = sasl_client_options(access["gebruiker"], access["wachtwoord"])
+        receiving = asyncio.create_task(
+            _receive(
+                access["bootstrapServers"], access["topic"], count, access["gebruiker"], options
+            )
+        )
+        await asyncio.sleep(2)  # the consumer has joined
+        appended = await self.publish(count, None)
+        receipts = await receiving
+        rate = _steady_rate([t for _, t in receipts])
+        latencies = [1000 * (t - appended[i]) for i, t in receipts if i in appended]
+        router = Figure(
+            "router, Kafka sink: max",
+            rate,
+            p50_ms=statistics.median(latencies),
+            p99_ms=_pct(latencies, 0.99),
+            note=f"{len(receipts)} records; append -> consumer (burst)",
+        )
+        raw_topic = self.prefix + "raw"
+        await ensure_topics(self.bootstrap, [TopicSpec(raw_topic, 3, 1)])
+        receiving = asyncio.create_task(
+            _receive(self.bootstrap, raw_topic, count, f"raw-{uuid.uuid4().hex[:6]}", {})
+        )
+        await asyncio.sleep(2)
+        events = _events(count)
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=2, acks="all")
+        await producer.start()
+        try:
+            for key, headers, value, _ in events:
+                await producer.send(raw_topic, value, key=key, headers=headers)
+            await producer.flush()
+        finally:
+            await producer.stop()
+        raw_rate = _steady_rate([t for _, t in await receiving])
+        raw = Figure(
+            "raw aiokafka, produce -> consume",
+            raw_rate,
+            note=f"router = {rate / raw_rate:.0%} of raw",
+        )
+        return router, raw
 
     def stop(self) -> None:
         for process in self.processes:
@@ -340,6 +412,33 @@ class RouterBench:
             return total / (time.perf_counter() - start)
 
 
+async def _receive(
+    bootstrap: str, topic: str, count: int, group: str, options: dict[str, str]
+) -> list[tuple[str, float]]:
+    """(event id, receipt time) of ``count`` records read from ``topic``."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"{group}-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        **options,
+    )
+    await consumer.start()
+    got: list[tuple[str, float]] = []
+    try:
+        deadline = time.monotonic() + 300
+        while len(got) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            now = time.time()
+            for records in batch.values():
+                for record in records:
+                    ids = [v for k, v in record.headers if k == "ce_id"]
+                    got.append((ids[0].decode() if ids else "", now))
+    finally:
+        await consumer.stop()
+    return got
+
+
 def _stages(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> str:
     parts = []
     for stage in ("kafka", "consume", "match", "queue", "sign", "send", "log"):
@@ -364,7 +463,12 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def bench(
-    bootstrap: str, server_url: str, subscribers: list[int], deliveries: int, seconds: float
+    bootstrap: str,
+    server_url: str,
+    subscribers: list[int],
+    deliveries: int,
+    seconds: float,
+    kafka_records: int = 20_000,
 ) -> tuple[list[Figure], list[str]]:
     figures: list[Figure] = []
     breakdown: list[str] = []
@@ -421,9 +525,12 @@ async def bench(
                     )
                 )
                 run.clear()
+            if run.sasl_bootstrap:
+                figures.extend(await run.kafka_sink(kafka_records))
+            else:
+                figures.append(Figure("router, Kafka sink", note="no SASL listener: not measured"))
         finally:
             run.stop()
-    figures.append(Figure("router, Kafka sink", note="not in this release yet (issue 11)"))
     return figures, breakdown
 
 

@@ -253,7 +253,7 @@ class Stroom:
                 topic=record.topic,
                 partitie=record.partition,
                 positie=record.offset,
-                record=(record.headers, record.key, record.value),
+                record=(list(record.headers), record.key, record.value),
             )
             wachtrij.append(gebeurtenis)
             logboek.gebeurtenis(gebeurtenis)

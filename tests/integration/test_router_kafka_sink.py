@@ -110,6 +110,9 @@ async def test_a_kafka_sink_only_its_subscriber_reads(
     ids = [str(decode_binary(r.headers, r.key, r.value)[0].id) for r in records]
     assert ids == [str(e["id"]) for e in mine], "its own opdrachten, in order, and nothing else"
     assert {r.key.decode() for r in records} == {key}
+    with router.api(MAP) as api:
+        log = api.get(f"/subscriptions/{created.json()['id']}/deliveries").json()["afleveringen"]
+    assert [(d["status"], d["pogingen"]) for d in log] == [("afgeleverd", 1)] * 5, log
 
     with router.api(ANDERE_MAP) as api:
         theirs = api.post("/subscriptions", json={"protocol": "KAFKA", "types": [OPDRACHT]})
