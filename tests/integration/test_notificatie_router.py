@@ -475,3 +475,57 @@ async def test_a_router_killed_mid_stream_loses_nothing(
         expected = [str(e["id"]) for e in events if e["partitionkey"] == person]
         assert [i for i in first_seen if i in expected] == expected, "order per dossier"
     print(f"killed mid-stream: {len(events)} events, {len(ids) - len(set(ids))} copies, lost 0")
+
+
+async def test_a_broker_restart_mid_stream_loses_nothing(
+    subscriber: SubscriberProcess,
+    tmp_path: Path,
+    postgres_server_url: str,
+    free_tcp_port_factory: Callable[[], int],
+) -> None:
+    """The router's own broker (a throwaway one) is killed and started again while events flow:
+    every event reaches the subscriber, in order per dossier."""
+    from keten_core.infra.kafka import LocalKafka
+
+    broker = LocalKafka(
+        tmp_path / "kafka",
+        free_tcp_port_factory(),
+        free_tcp_port_factory(),
+        sasl_port=free_tcp_port_factory(),
+        heap="512m",
+    )
+    broker.start(timeout=180)
+    try:
+        async with fresh_database(postgres_server_url) as database:
+            with router_process(
+                database=database,
+                kafka_bootstrap_servers=broker.bootstrap_servers,
+                log_path=tmp_path / "router.log",
+            ) as restarted:
+                sub = restarted.subscribe(AMSTERDAM, subscriber.hook_url, types=[TERMIJN])
+                people = [key() for _ in range(5)]
+                first = [
+                    event(TERMIJN, partitionkey=p, nummer=n) for n in range(10) for p in people
+                ]
+                later = [
+                    event(TERMIJN, partitionkey=p, nummer=n) for n in range(10, 20) for p in people
+                ]
+                await publish(broker.bootstrap_servers, restarted.prefix, first)
+                await asyncio.to_thread(subscriber.wait_for, 10, 30)
+                broker.kill()
+                await asyncio.sleep(2)
+                broker.start(timeout=180)
+                await publish(broker.bootstrap_servers, restarted.prefix, later)
+                await asyncio.to_thread(subscriber.wait_for, len(first) + len(later), 120)
+    finally:
+        broker.kill()
+    received = subscriber.received()
+    ids = [r["headers"]["webhook-id"] for r in received]
+    events = [*first, *later]
+    assert set(ids) == {str(e["id"]) for e in events}
+    first_seen = list(dict.fromkeys(ids))
+    for person in people:
+        expected = [str(e["id"]) for e in events if e["partitionkey"] == person]
+        assert [i for i in first_seen if i in expected] == expected, "order per dossier"
+    for record in received:
+        assert verified(record, sub["secret"])["id"] == record["headers"]["webhook-id"]
