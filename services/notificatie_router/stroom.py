@@ -29,7 +29,7 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from keten_contracts.events.catalogue import TOPICS
-from keten_core.dlq import dead_letter_headers
+from keten_core.dlq import dead_letter_headers, retry_topic_for
 from keten_core.envelope import InvalidEvent, decode_binary, find_event_type
 from notificatie_router.abonnementen import AbonnementenCache, uitschakelen
 from notificatie_router.bezorging import Bezorger, Gebeurtenis, Taak, WebhookZender
@@ -92,7 +92,10 @@ class Stroom:
         return self.settings.topic_prefix + self.settings.service_name
 
     def topics(self) -> list[str]:
-        return sorted(self.settings.topic_prefix + topic for topic in TOPICS.values())
+        """The domain topics, and this group's retry topic: ``keten dlq replay --group`` puts
+        parked records there (an unknown type, after a contracts upgrade)."""
+        domain = sorted(self.settings.topic_prefix + topic for topic in TOPICS.values())
+        return [*domain, retry_topic_for(self.group_id)]
 
     async def stop(self) -> None:
         self._stopping.set()

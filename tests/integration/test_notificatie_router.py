@@ -17,6 +17,7 @@ import asyncpg
 import pytest
 from standardwebhooks import Webhook
 
+from keten_core.dlq import DeadLetterFilter, replay, retry_topic_for
 from keten_core.testing import fresh_database
 from tests.router_support import (
     AMSTERDAM,
@@ -402,9 +403,6 @@ async def test_retry_after_and_the_handshake_rate_limit(
 async def test_an_event_of_an_unknown_type_is_parked_not_dropped(
     router: Router, kafka_bootstrap_servers: str
 ) -> None:
-    from aiokafka import AIOKafkaConsumer
-
-    from keten_core.dlq import DeadLetter
     from keten_core.kafka import EventProducer
 
     known = event(TERMIJN, partitionkey="unknown-1")["cloudevent"]
@@ -419,9 +417,30 @@ async def test_an_event_of_an_unknown_type_is_parked_not_dropped(
         await producer.send_raw(
             router.prefix + "nl.inburgering.duo", record.key, record.value, headers
         )
+    (letter,) = await dead_letters(router, kafka_bootstrap_servers, 1)
+    assert letter.reason == "unknown-type"
+    assert "iets.nieuws" in (letter.error or "")
+    assert letter.group == router.prefix + "notificatie-router"
+
+    # `keten dlq replay` gives it back to the router (its retry topic), which reads it again:
+    # after a contracts upgrade it would be delivered; this router still does not know it.
+    replayed = await replay(
+        kafka_bootstrap_servers, router.dead_letter_topic, DeadLetterFilter(group=letter.group)
+    )
+    assert replayed == 1
+    letters = await dead_letters(router, kafka_bootstrap_servers, 2)
+    assert [x.reason for x in letters] == ["unknown-type", "unknown-type"]
+    assert letters[1].original_topic == retry_topic_for(letter.group)
+
+
+async def dead_letters(router: Router, bootstrap: str, count: int) -> list[Any]:
+    from aiokafka import AIOKafkaConsumer
+
+    from keten_core.dlq import DeadLetter
+
     consumer = AIOKafkaConsumer(
         router.dead_letter_topic,
-        bootstrap_servers=kafka_bootstrap_servers,
+        bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
         group_id=f"dlq-{uuid.uuid4().hex[:6]}",
     )
@@ -429,13 +448,12 @@ async def test_an_event_of_an_unknown_type_is_parked_not_dropped(
     try:
         letters: list[DeadLetter] = []
         deadline = time.monotonic() + 20
-        while not letters and time.monotonic() < deadline:
+        while len(letters) < count and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
-            letters = [DeadLetter.from_record(r) for rs in batch.values() for r in rs]
+            letters += [DeadLetter.from_record(r) for rs in batch.values() for r in rs]
     finally:
         await consumer.stop()
-    assert [letter.reason for letter in letters] == ["unknown-type"]
-    assert "iets.nieuws" in (letters[0].error or "")
+    return letters
 
 
 async def test_a_router_killed_mid_stream_loses_nothing(
