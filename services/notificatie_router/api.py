@@ -49,6 +49,8 @@ __all__ = ["API_PREFIX", "RouterContext", "router"]
 
 API_PREFIX = "/api/v1"
 PROBLEM_BASE = "https://inburgering.example/problems/"
+# The largest id and sequence number PostgreSQL's bigint holds (larger ones are refused: 422).
+BIGINT_MAX = 2**63 - 1
 
 router = APIRouter(prefix=API_PREFIX, tags=["abonnementen"])
 
@@ -168,7 +170,9 @@ class Afleveringen(BaseModel):
 
 class HerzendAanvraag(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    afleveringen: list[int] = Field(default_factory=list, max_length=10_000)
+    afleveringen: list[Annotated[int, Field(ge=1, le=BIGINT_MAX)]] = Field(
+        default_factory=list, max_length=10_000
+    )
     alleMislukte: bool = Field(default=False, description="All dead deliveries.")
 
 
@@ -530,7 +534,9 @@ async def afleveringen(
     caller: Caller,
     keten: Runtime,
     status: Annotated[Literal["afgeleverd", "wacht", "dood"] | None, Query()] = None,
-    na: Annotated[int, Query(ge=0, description="Only after this sequence number.")] = 0,
+    na: Annotated[
+        int, Query(ge=0, le=BIGINT_MAX, description="Only after this sequence number.")
+    ] = 0,
     aantal: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     async with _sessie(keten) as session:
@@ -642,13 +648,19 @@ FROM unnest($3::uuid[], $4::text[]) WITH ORDINALITY AS t(g, k, o)
     response_model=Opdracht,
     operation_id="abonnement-replay",
     summary="Deliver again every event since a time that the subscription and the policy allow now",
-    responses=problem_responses(400, 401, 404, 410),
+    responses=problem_responses(400, 401, 404, 409, 410),
 )
 async def replay(
     id: AbonnementId, aanvraag: ReplayAanvraag, caller: Caller, keten: Runtime, ctx: Context
 ) -> dict[str, Any]:
     nu = _nu()
     vanaf = aanvraag.vanaf if aanvraag.vanaf.tzinfo else aanvraag.vanaf.replace(tzinfo=UTC)
+    try:
+        vanaf = vanaf.astimezone(UTC)  # PostgreSQL gets it in UTC
+    except OverflowError as exc:  # e.g. 9999-12-31T23:59:59-01:00
+        raise Problem(
+            422, detail="vanaf: not a moment between the years 1 and 9999 in UTC"
+        ) from exc
     grens = nu - timedelta(seconds=ctx.settings.router_bewaartermijn_s)
     if vanaf < grens:
         raise Problem(
@@ -722,7 +734,9 @@ async def ophalen(
     caller: Caller,
     keten: Runtime,
     ctx: Context,
-    na: Annotated[int, Query(ge=0, description="The last sequence number already processed.")] = 0,
+    na: Annotated[
+        int, Query(ge=0, le=BIGINT_MAX, description="The last sequence number already processed.")
+    ] = 0,
     aantal: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     async with _sessie(keten) as session:

@@ -324,7 +324,8 @@ def lees_cloudevent(headers: Mapping[str, str], body: bytes) -> CloudEvent:
             event = ce_http.from_binary(message, _FORMAT, CloudEvent)
         else:
             event = ce_http.from_structured(message, _FORMAT, CloudEvent)
-    except (BaseCloudEventException, ValueError, TypeError, KeyError) as exc:
+    # AttributeError: a JSON body that is no object (a list, a string).
+    except (BaseCloudEventException, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise Problem(
             400,
             "Not a CloudEvent",
@@ -354,6 +355,10 @@ def controleer(
         envelope = validate_envelope(attributes)
     except InvalidEvent as exc:
         raise _ongeldig(exc.reason) from exc
+    try:
+        envelope.time.astimezone(UTC)  # the router's delivery log stores it in UTC
+    except OverflowError as exc:  # e.g. 9999-12-31T23:59:59-01:00
+        raise _ongeldig("time: not a moment between the years 1 and 9999 in UTC") from exc
     event_type = find_event_type(envelope.type)
     if event_type is None:
         raise _ongeldig(f"type: {envelope.type!r} is not in the catalogue")

@@ -474,6 +474,13 @@ async def notificatie_publiceren(
         ) from exc
     except OngeldigeNotificatie as exc:
         raise _bezwaar(400, "ongeldige-notificatie", "Not a valid notificatie", str(exc)) from exc
+    except OverflowError as exc:  # its id takes aanmaakdatum in UTC, e.g. 9999-12-31T23:59-01:00
+        raise _bezwaar(
+            400,
+            "ongeldige-notificatie",
+            "Not a valid notificatie",
+            "aanmaakdatum: not a moment between the years 1 and 9999 in UTC",
+        ) from exc
     inbound.weiger(inbound.publicatie_bezwaren(caller, attributes, inbound.bron_van(caller)))
     et = find_event_type(attributes["type"])
     assert et is not None  # naar_cloudevent_attributen found it

@@ -147,6 +147,16 @@ def test_a_header_without_a_value_is_an_invalid_event_not_a_crash():
     decode_binary([*record.headers, ("x-other", None)], record.key, record.value)
 
 
+def test_a_time_without_a_utc_equivalent_is_an_invalid_event():
+    # Valid RFC 3339, but past the last UTC instant: it stalled the router's delivery log.
+    record = event_to_kafka(pip_event())
+    headers = [
+        (k, b"9999-12-31T23:59:59-01:00" if k == "ce_time" else v) for k, v in record.headers
+    ]
+    with pytest.raises(InvalidEvent, match="time"):
+        decode_binary(headers, record.key, record.value)
+
+
 def test_unknown_extension_on_the_wire_is_invalid():
     record = event_to_kafka(pip_event())
     headers = [*record.headers, ("ce_bsn", b"111222333")]

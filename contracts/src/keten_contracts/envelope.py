@@ -9,7 +9,7 @@ routing extensions are checked for anything that looks like a BSN.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal, Self
 from uuid import UUID
 
@@ -135,6 +135,12 @@ class EnvelopeAttributes(BaseModel):
     def _time_has_zone(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("time must carry a time zone (RFC 3339)")
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            # 9999-12-31T23:59:59-01:00 is valid RFC 3339 but no instant a database, a log or
+            # a consumer in UTC can hold: one such event stalled the router's delivery log.
+            raise ValueError("time is outside the range of UTC timestamps") from None
         return value
 
     @model_validator(mode="after")
