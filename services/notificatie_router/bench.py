@@ -441,7 +441,7 @@ async def _receive(
 
 def _stages(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> str:
     parts = []
-    for stage in ("kafka", "consume", "match", "queue", "sign", "send", "log"):
+    for stage in ("kafka", "consume", "match", "queue", "sign", "send", "produce", "log"):
         s0, n0 = before.get(stage, (0.0, 0.0))
         s1, n1 = after.get(stage, (0.0, 0.0))
         if n1 > n0:
@@ -526,7 +526,9 @@ async def bench(
                 )
                 run.clear()
             if run.sasl_bootstrap:
+                before = run.stages()
                 figures.extend(await run.kafka_sink(kafka_records))
+                breakdown.append("Kafka sink: " + _stages(before, run.stages()))
             else:
                 figures.append(Figure("router, Kafka sink", note="no SASL listener: not measured"))
         finally:
@@ -541,7 +543,7 @@ def register_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, bootstrap: str, server_url: str) -> int:
-    counts = [int(c) for c in args.subscribers.split(",")]
+    counts = [int(c) for c in args.subscribers.split(",") if c]
     figures, breakdown = asyncio.run(
         bench(bootstrap, server_url, counts, args.deliveries, args.seconds)
     )

@@ -129,8 +129,20 @@ class Ontvangers:
         self._by_type = by_type
 
     def voor(self, attributes: Mapping[str, str]) -> list[Ontvanger]:
-        """The subscriptions this event goes to."""
-        return [o for o in self._by_type.get(attributes["type"], ()) if o.ontvangt(attributes)]
+        """The subscriptions this event goes to. The policy's answer depends on the owner only
+        (rol, gemeente, OIN), so it is asked once per owner per event, not per subscription."""
+        gekozen: list[Ontvanger] = []
+        mag: dict[tuple[Rol, str | None, str], bool] = {}
+        for o in self._by_type.get(attributes["type"], ()):
+            if not o.wil(attributes):
+                continue
+            eigenaar = (o.rol, o.gemeentecode, o.oin)
+            toegestaan = mag.get(eigenaar)
+            if toegestaan is None:
+                toegestaan = mag[eigenaar] = o.mag(attributes)
+            if toegestaan:
+                gekozen.append(o)
+        return gekozen
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ class RouterMetrics:
         # Accumulated in plain floats on the hot path, added to the counters per flush.
         self._stages: dict[str, list[float]] = {
             stage: [0.0, 0.0]
-            for stage in ("kafka", "consume", "match", "queue", "sign", "send", "log")
+            for stage in ("kafka", "consume", "match", "queue", "sign", "send", "produce", "log")
         }
         self.lag = Gauge(
             "keten_router_consumer_lag_records",
