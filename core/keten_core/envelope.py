@@ -38,6 +38,7 @@ __all__ = [
     "KafkaRecord",
     "conform_to_catalogue",
     "decode_binary",
+    "decode_binary_attributes",
     "event_from_kafka",
     "event_to_kafka",
     "find_event_type",
@@ -175,9 +176,9 @@ def event_to_kafka(event: CloudEvent) -> KafkaRecord:
     return KafkaRecord(list(message.headers.items()), key, message.value)
 
 
-def decode_binary(
+def decode_binary_attributes(
     headers: Iterable[tuple[str, bytes | None]], key: bytes | None, value: bytes | None
-) -> tuple[EnvelopeAttributes, dict[str, Any]]:
+) -> tuple[EnvelopeAttributes, dict[str, str], dict[str, Any]]:
     """Decode a binary-mode record as a tolerant reader: the envelope (NL GOV profile) and the
     routing extensions of a catalogued type are checked strictly; the data only has to be a JSON
     object (handlers parse it with the type's tolerant model); an unknown type passes, for the
@@ -217,6 +218,15 @@ def decode_binary(
     et = find_event_type(envelope.type)
     if et is not None and (errors := routing_errors(attributes, et)):
         raise InvalidEvent("routing extensions do not match the catalogue: " + "; ".join(errors))
+    return envelope, attributes, data
+
+
+def decode_binary(
+    headers: Iterable[tuple[str, bytes | None]], key: bytes | None, value: bytes | None
+) -> tuple[EnvelopeAttributes, dict[str, Any]]:
+    """``decode_binary_attributes`` without the attributes as they came (their strings, for a
+    router matching filters on them without serialising the envelope again)."""
+    envelope, _, data = decode_binary_attributes(headers, key, value)
     return envelope, data
 
 

@@ -616,7 +616,7 @@ async def herzenden(
 
 
 _REPLAY_GEBEURTENISSEN = """
-SELECT id, inhoud, ontvangen_op, topic, partitie, positie FROM router_gebeurtenis
+SELECT id, attributen, inhoud, ontvangen_op, topic, partitie, positie FROM router_gebeurtenis
 WHERE ontvangen_op >= $1 AND (ontvangen_op, id) > ($2, $3)
 ORDER BY ontvangen_op, id LIMIT 1000
 """
@@ -714,7 +714,9 @@ async def replay(
 
 
 _PULL = """
-SELECT a.volgnummer, g.inhoud FROM router_aflevering a
+SELECT a.volgnummer, g.id, g.attributen, g.inhoud, g.ontvangen_op, g.topic, g.partitie,
+       g.positie
+FROM router_aflevering a
 JOIN router_gebeurtenis g ON g.id = a.gebeurtenis_id
 WHERE a.abonnement_id = $1 AND a.volgnummer > $2
 ORDER BY a.volgnummer LIMIT $3
@@ -751,6 +753,6 @@ async def ophalen(
     async with transactie(keten.engine) as driver:
         rijen = await driver.fetch(_PULL, id, na, aantal)
     items = [
-        {"volgnummer": r["volgnummer"], "event": json.loads(bytes(r["inhoud"]))} for r in rijen
+        {"volgnummer": r["volgnummer"], "event": json.loads(als_gebeurtenis(r).body)} for r in rijen
     ]
     return {"items": items, "volgende": items[-1]["volgnummer"] if items else na}

@@ -31,6 +31,7 @@ import structlog
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
+from keten_contracts.envelope import EnvelopeAttributes
 from keten_core.envelope import KafkaRecord, event_to_kafka
 from notificatie_router.domain import Ontvanger, RetrySchema, fragment, retry_after_s
 from notificatie_router.metrics import RouterMetrics
@@ -57,26 +58,46 @@ NOTIFICATIE_CONTENT_TYPE = "application/json"
 
 @dataclass(slots=True, eq=False)
 class Gebeurtenis:
-    """One consumed event: its attributes for matching, its structured body (built once, sent
-    to every subscriber as is) and where it came from (for the offset commit)."""
+    """One consumed event: its attributes for matching (the strings as they came), its data,
+    where it came from (for the offset commit), and the forms subscribers get, each built once
+    and only when one needs it: the structured CloudEvent (webhooks), the 1.0 notificatie, the
+    Kafka record (Kafka sinks get the record as consumed)."""
 
     id: uuid.UUID
     attributes: dict[str, str]
-    body: str
-    tijd: datetime
+    envelope: EnvelopeAttributes
+    payload: dict[str, Any]
+    value: bytes  # the data as JSON, as it came
     ontvangen_op: datetime
     topic: str
     partitie: int
     positie: int
     # The event's own log row plus each delivery whose first outcome is not yet written.
     open: int = 1
-    data: bytes = field(default=b"", repr=False)
-    _notificatie: str | None = field(default=None, repr=False)
     # The record as consumed (headers, key, value): a Kafka sink gets it unchanged.
     record: tuple[list[tuple[str, bytes]], bytes, bytes] | None = field(default=None, repr=False)
+    _body: str | None = field(default=None, repr=False)
+    _data: bytes | None = field(default=None, repr=False)
+    _notificatie: str | None = field(default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        self.data = self.body.encode()
+    @property
+    def tijd(self) -> datetime:
+        return self.envelope.time
+
+    @property
+    def body(self) -> str:
+        """The structured-mode CloudEvent (the SDK's JSON format), as every webhook gets it."""
+        if self._body is None:
+            event = CloudEvent(self.envelope.as_cloudevent_attributes(), self.payload)
+            self._data = _FORMAT.write(event)
+            self._body = self._data.decode()
+        return self._body
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.body.encode()
+        return self._data
 
     @property
     def notificatie(self) -> str:
@@ -96,7 +117,7 @@ class Gebeurtenis:
         if self.record is not None:
             headers, key, value = self.record
             return KafkaRecord(headers, key, value)
-        return event_to_kafka(_FORMAT.read(CloudEvent, self.data))
+        return event_to_kafka(CloudEvent(self.envelope.as_cloudevent_attributes(), self.payload))
 
 
 @dataclass(slots=True, eq=False)

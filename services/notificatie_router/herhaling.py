@@ -37,6 +37,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from keten_core.envelope import validate_envelope
 from notificatie_router.abonnementen import AbonnementenCache, uitschakelen
 from notificatie_router.bezorging import Gebeurtenis, Poging, WebhookZender
 from notificatie_router.domain import Ontvanger, RetrySchema
@@ -66,7 +67,8 @@ RETURNING r.id, r.abonnement_id, r.partitionkey
 """
 
 _RIJ = """
-SELECT a.id, a.volgnummer, a.pogingen, a.geschiedenis, g.inhoud, g.ontvangen_op, g.topic,
+SELECT a.id, a.volgnummer, a.pogingen, a.geschiedenis, g.attributen, g.inhoud, g.ontvangen_op,
+       g.topic,
        g.partitie, g.positie
 FROM router_aflevering a JOIN router_gebeurtenis g ON g.id = a.gebeurtenis_id
 WHERE a.id = $1 AND a.status = 'wacht'
@@ -146,15 +148,18 @@ SELECT id, actief FROM router_abonnement
 
 
 def als_gebeurtenis(record: Any) -> Gebeurtenis:
-    """A logged event as the sender takes it (the structured body as it was first sent)."""
-    body = bytes(record["inhoud"]).decode()
-    structured = json.loads(body)
-    attributes = {k: str(v) for k, v in structured.items() if k not in ("data", "data_base64")}
+    """A logged event (``router_gebeurtenis``: its attributes and data as they came)."""
+    attributes = record["attributen"]
+    if isinstance(attributes, str):
+        attributes = json.loads(attributes)
+    value = bytes(record["inhoud"])
+    envelope = validate_envelope(attributes)
     return Gebeurtenis(
-        id=uuid.UUID(attributes["id"]),
+        id=envelope.id,
         attributes=attributes,
-        body=body,
-        tijd=datetime.fromisoformat(attributes["time"]),
+        envelope=envelope,
+        payload=json.loads(value),
+        value=value,
         ontvangen_op=record["ontvangen_op"],
         topic=record["topic"],
         partitie=record["partitie"],

@@ -54,10 +54,12 @@ class _Rij:
 
 _INSERT_GEBEURTENISSEN = """
 INSERT INTO router_gebeurtenis
-    (id, bron, type, partitionkey, tijd, ontvangen_op, topic, partitie, positie, inhoud)
-SELECT * FROM unnest(
+    (id, bron, type, partitionkey, tijd, ontvangen_op, topic, partitie, positie, attributen,
+     inhoud)
+SELECT i, b, t, k, ti, o, tp, p, po, a::jsonb, d FROM unnest(
     $1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
-    $7::text[], $8::int[], $9::bigint[], $10::bytea[])
+    $7::text[], $8::int[], $9::bigint[], $10::text[], $11::bytea[])
+    AS u(i, b, t, k, ti, o, tp, p, po, a, d)
 ON CONFLICT (id) DO NOTHING
 """
 
@@ -241,7 +243,7 @@ async def _schrijf(driver: Any, gebeurtenissen: list[Gebeurtenis], rijen: list[_
 
 
 def _kolommen_gebeurtenissen(gebeurtenissen: Iterable[Gebeurtenis]) -> list[list[Any]]:
-    kolommen: list[list[Any]] = [[] for _ in range(10)]
+    kolommen: list[list[Any]] = [[] for _ in range(11)]
     for g in gebeurtenissen:
         for kolom, waarde in zip(
             kolommen,
@@ -255,7 +257,8 @@ def _kolommen_gebeurtenissen(gebeurtenissen: Iterable[Gebeurtenis]) -> list[list
                 g.topic,
                 g.partitie,
                 g.positie,
-                g.data,
+                json.dumps(g.attributes),
+                g.value,
             ),
             strict=True,
         ):

@@ -5,7 +5,7 @@
   during a rotation's overlap), its rate limit, whether it is active, and its per-subscriber
   sequence counter (the pull endpoint's cursor).
 - ``router_gebeurtenis``: every event the router consumed, thin and without personal data, kept
-  for the replay and pull window; the structured CloudEvent exactly as subscribers get it.
+  for the replay and pull window, as it came from Kafka (attributes and data).
 - ``router_aflevering``: one row per (subscription, event) with the subscriber's sequence
   number, its state (``afgeleverd``, ``wacht`` for a retry or behind one in the same chain,
   ``dood`` after the last attempt) and the full history of attempts (JSONB, one element per
@@ -96,7 +96,9 @@ class GebeurtenisRij(Base):
     topic: Mapped[str] = mapped_column(Text)
     partitie: Mapped[int] = mapped_column(Integer)
     positie: Mapped[int] = mapped_column(BigInteger)
-    # The structured-mode CloudEvent (JSON) every webhook subscriber gets, byte for byte.
+    # The event as it came from Kafka (binary content mode): its attributes as strings, and its
+    # data as sent. A webhook subscriber gets the structured form built from both.
+    attributen: Mapped[dict[str, str]] = mapped_column(JSONB)
     inhoud: Mapped[bytes] = mapped_column(LargeBinary)
 
 

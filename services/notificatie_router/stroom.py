@@ -25,12 +25,10 @@ import aiohttp
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from cloudevents.core.formats.json import JSONFormat
-from cloudevents.core.v1.event import CloudEvent
 
 from keten_contracts.events.catalogue import TOPICS
 from keten_core.dlq import dead_letter_headers, retry_topic_for
-from keten_core.envelope import InvalidEvent, decode_binary, find_event_type
+from keten_core.envelope import InvalidEvent, decode_binary_attributes, find_event_type
 from notificatie_router.abonnementen import AbonnementenCache, uitschakelen
 from notificatie_router.bezorging import Bezorger, Gebeurtenis, Taak, WebhookZender
 from notificatie_router.domain import Ontvanger, RetrySchema
@@ -48,7 +46,6 @@ log = structlog.get_logger(__name__)
 
 __all__ = ["Stroom"]
 
-_FORMAT = JSONFormat()
 # Deliveries in memory (on chains) above which fetching pauses until the workers catch up.
 MAX_OPEN_TAKEN = 20_000
 MAX_LOGRIJEN = 50_000
@@ -246,7 +243,9 @@ class Stroom:
         for record in records:
             start = time.perf_counter()
             try:
-                envelope, data = decode_binary(record.headers, record.key, record.value)
+                envelope, attributes, data = decode_binary_attributes(
+                    record.headers, record.key, record.value
+                )
             except InvalidEvent as exc:
                 await self._parkeer(tp, record, "invalid-event", exc.reason, runtime, wachtrij)
                 continue
@@ -254,15 +253,12 @@ class Stroom:
                 reden = f"type {envelope.type!r} is not in this router's contracts"
                 await self._parkeer(tp, record, "unknown-type", reden, runtime, wachtrij)
                 continue
-            cloudevent = envelope.as_cloudevent_attributes()
-            body = _FORMAT.write(CloudEvent(cloudevent, data)).decode()
-            attributes = {k: str(v) for k, v in cloudevent.items()}
-            attributes["time"] = envelope.time.isoformat()
             gebeurtenis = Gebeurtenis(
                 id=envelope.id,
                 attributes=attributes,
-                body=body,
-                tijd=envelope.time,
+                envelope=envelope,
+                payload=data,
+                value=record.value,
                 ontvangen_op=datetime.fromtimestamp(record.timestamp / 1000, UTC),
                 topic=record.topic,
                 partitie=record.partition,
