@@ -451,7 +451,10 @@ def register(subparsers: Subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def bench_servers() -> KetenSettings:
+    """Quiet logs, and the servers a benchmark runs against: those of
+    ``KETEN_KAFKA_BOOTSTRAP_SERVERS`` / ``KETEN_DATABASE_URL``, or the local ones, started when
+    not running. Every ``bench`` command begins with it."""
     import logging
     import os
 
@@ -463,7 +466,11 @@ def run(args: argparse.Namespace) -> int:
     local = [s.name for s in (LocalKafka, LocalPostgres) if s.env_var not in os.environ]
     for server in local_servers(local):
         server.start()
-    settings = KetenSettings()
+    return KetenSettings()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = bench_servers()
     bench = Bench(
         settings.kafka_bootstrap_servers, settings.database_url, args.events, args.partitions
     )

@@ -198,7 +198,7 @@ class Pull(BaseModel):
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _sessie(keten: ServiceRuntime) -> AsyncSession:
+def sessie(keten: ServiceRuntime) -> AsyncSession:
     # Rows stay readable after commit (the answer is built from them).
     return AsyncSession(keten.engine, expire_on_commit=False)
 
@@ -230,9 +230,7 @@ def _is_eigenaar(caller: AuthenticatedCaller, rij: AbonnementRij) -> bool:
     return rij.oin == caller.oin and rij.gemeentecode == caller.gemeentecode
 
 
-async def _eigen(
-    session: AsyncSession, caller: AuthenticatedCaller, id: uuid.UUID
-) -> AbonnementRij:
+async def eigen(session: AsyncSession, caller: AuthenticatedCaller, id: uuid.UUID) -> AbonnementRij:
     """The caller's own subscription, or 404 (another party's is not even confirmed)."""
     rij = await session.get(AbonnementRij, id)
     if rij is None or not _is_eigenaar(caller, rij):
@@ -262,7 +260,7 @@ async def _beheerd(
     return rij
 
 
-def _audit(
+def audit(
     session: AsyncSession,
     caller: AuthenticatedCaller,
     actie: str,
@@ -328,7 +326,7 @@ async def _handshake(sink: str, origin: str) -> int | None:
     return int(rate)
 
 
-def _check_sink(sink: str, settings: RouterSettings) -> None:
+def check_sink(sink: str, settings: RouterSettings) -> None:
     parts = urlsplit(sink)
     loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme != "https" and not (loopback or settings.sandbox):
@@ -337,7 +335,7 @@ def _check_sink(sink: str, settings: RouterSettings) -> None:
         raise Problem(422, detail="credentials do not belong in the sink URL")
 
 
-async def _ververs(ctx: RouterContext) -> None:
+async def ververs(ctx: RouterContext) -> None:
     """This process's engine uses a changed subscription from the next event on; other
     replicas within a second (they poll). Events consumed before that can be replayed."""
     cache = getattr(ctx.stroom, "cache", None)
@@ -394,17 +392,15 @@ async def abonnement_aanmaken(
     else:
         if aanvraag.sink is None:
             raise Problem(422, detail="an HTTP subscription needs a sink (the webhook URL)")
-        _check_sink(aanvraag.sink, ctx.settings)
+        check_sink(aanvraag.sink, ctx.settings)
         rate = await _handshake(aanvraag.sink, _origin(ctx.settings))
         sink = aanvraag.sink
     geheim = nieuw_geheim()
-    nu = _nu()
-    rij = AbonnementRij(
+    rij = await nieuw_abonnement(
+        keten,
+        ctx,
+        caller,
         id=abonnement_id,
-        client_id=caller.client_id,
-        oin=caller.oin,
-        rol=caller.rol.value,
-        gemeentecode=caller.gemeentecode,
         soort="cloudevents",
         protocol=aanvraag.protocol,
         sink=sink,
@@ -412,21 +408,59 @@ async def abonnement_aanmaken(
         source=aanvraag.source,
         filters=dump_filters(aanvraag.filters),
         instellingen={},
-        geheim=ctx.kluis.versleutel(geheim),
+        geheim=geheim,
         rate_per_minuut=rate,
+    )
+    response.headers["Location"] = f"{API_PREFIX}/subscriptions/{rij.id}"
+    log.info("abonnement_aangemaakt", abonnement=str(rij.id), client_id=caller.client_id)
+    return {**_als_abonnement(rij), "secret": geheim, "kafka": toegang}
+
+
+async def nieuw_abonnement(
+    keten: ServiceRuntime,
+    ctx: RouterContext,
+    caller: AuthenticatedCaller,
+    *,
+    id: uuid.UUID,
+    soort: str,
+    protocol: str,
+    sink: str,
+    types: list[str],
+    source: str | None,
+    filters: list[dict[str, Any]],
+    instellingen: dict[str, Any],
+    geheim: str,
+    rate_per_minuut: int | None,
+) -> AbonnementRij:
+    """Store a checked subscription of either API (owner from the token, secret encrypted),
+    audited, and in this process's engine from the next event on."""
+    nu = _nu()
+    rij = AbonnementRij(
+        id=id,
+        client_id=caller.client_id,
+        oin=caller.oin,
+        rol=caller.rol.value,
+        gemeentecode=caller.gemeentecode,
+        soort=soort,
+        protocol=protocol,
+        sink=sink,
+        types=types,
+        source=source,
+        filters=filters,
+        instellingen=instellingen,
+        geheim=ctx.kluis.versleutel(geheim),
+        rate_per_minuut=rate_per_minuut,
         actief=True,
         volgnummer=0,
         gewist_tot=0,
         aangemaakt_op=nu,
         gewijzigd_op=nu,
     )
-    async with _sessie(keten) as session, session.begin():
+    async with sessie(keten) as session, session.begin():
         session.add(rij)
-        _audit(session, caller, "aangemaakt", rij.id, sink=rij.sink)
-    await _ververs(ctx)
-    response.headers["Location"] = f"{API_PREFIX}/subscriptions/{rij.id}"
-    log.info("abonnement_aangemaakt", abonnement=str(rij.id), client_id=caller.client_id)
-    return {**_als_abonnement(rij), "secret": geheim, "kafka": toegang}
+        audit(session, caller, "aangemaakt", rij.id, sink=rij.sink, soort=soort)
+    await ververs(ctx)
+    return rij
 
 
 def _exact_gemeentecode(aanvraag: AbonnementAanvraag) -> str | None:
@@ -446,7 +480,7 @@ def _exact_gemeentecode(aanvraag: AbonnementAanvraag) -> str | None:
     responses=problem_responses(401),
 )
 async def abonnementen(caller: Caller, keten: Runtime) -> list[dict[str, Any]]:
-    async with _sessie(keten) as session:
+    async with sessie(keten) as session:
         query = select(AbonnementRij).where(AbonnementRij.oin == caller.oin)
         if caller.functie is Functie.NOTIFICATIEBEHEERDER and caller.gemeentecode is not None:
             # The operator sees every subscription of its gemeente's own parties.
@@ -473,7 +507,7 @@ AbonnementId = Annotated[uuid.UUID, Path(alias="abonnementId")]
     responses=problem_responses(401, 404),
 )
 async def abonnement(id: AbonnementId, caller: Caller, keten: Runtime) -> dict[str, Any]:
-    async with _sessie(keten) as session:
+    async with sessie(keten) as session:
         return _als_abonnement(await _beheerd(session, caller, id))
 
 
@@ -487,11 +521,11 @@ async def abonnement(id: AbonnementId, caller: Caller, keten: Runtime) -> dict[s
 async def abonnement_verwijderen(
     id: AbonnementId, caller: Caller, keten: Runtime, ctx: Context
 ) -> Response:
-    async with _sessie(keten) as session, session.begin():
-        rij = await _eigen(session, caller, id)
+    async with sessie(keten) as session, session.begin():
+        rij = await eigen(session, caller, id)
         await session.execute(delete(AbonnementRij).where(AbonnementRij.id == rij.id))
-        _audit(session, caller, "verwijderd", rij.id)
-    await _ververs(ctx)
+        audit(session, caller, "verwijderd", rij.id)
+    await ververs(ctx)
     return Response(status_code=204)
 
 
@@ -508,14 +542,14 @@ async def geheim_roteren(
     geheim = nieuw_geheim()
     nu = _nu()
     tot = nu + timedelta(seconds=ctx.settings.router_geheim_overlap_s)
-    async with _sessie(keten) as session, session.begin():
-        rij = await _eigen(session, caller, id)
+    async with sessie(keten) as session, session.begin():
+        rij = await eigen(session, caller, id)
         rij.vorig_geheim = rij.geheim
         rij.vorig_geheim_tot = tot
         rij.geheim = ctx.kluis.versleutel(geheim)
         rij.gewijzigd_op = nu
-        _audit(session, caller, "geheim-geroteerd", rij.id, overlap_tot=tot)
-    await _ververs(ctx)
+        audit(session, caller, "geheim-geroteerd", rij.id, overlap_tot=tot)
+    await ververs(ctx)
     return {"secret": geheim, "vorigGeldigTot": tot}
 
 
@@ -539,7 +573,7 @@ async def afleveringen(
     ] = 0,
     aantal: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    async with _sessie(keten) as session:
+    async with sessie(keten) as session:
         await _beheerd(session, caller, id)
     async with transactie(keten.engine) as driver:
         rijen = await driver.fetch(_AFLEVERINGEN, id, na, aantal, status)
@@ -595,7 +629,7 @@ async def herzenden(
 ) -> dict[str, Any]:
     if not aanvraag.alleMislukte and not aanvraag.afleveringen:
         raise Problem(400, detail="name deliveries, or set alleMislukte")
-    async with _sessie(keten) as session:
+    async with sessie(keten) as session:
         await _beheerd(session, caller, id)
     nu = _nu()
     notitie = json.dumps([{"herzonden": nu.isoformat(), "door": caller.client_id}])
@@ -668,7 +702,7 @@ async def replay(
             detail=f"events are kept {timedelta(seconds=ctx.settings.router_bewaartermijn_s)};"
             f" the oldest replayable moment is {grens.isoformat()}",
         )
-    async with _sessie(keten) as session:
+    async with sessie(keten) as session:
         rij = await _beheerd(session, caller, id)
         if not rij.actief:
             raise Problem(409, detail="the subscription is disabled")
@@ -707,8 +741,8 @@ async def replay(
                 )
             aantal += len(gekozen)
             sleutels |= {(id, g.partitionkey) for g in gekozen}
-    async with _sessie(keten) as session, session.begin():
-        _audit(session, caller, "replay", id, vanaf=vanaf, aantal=aantal)
+    async with sessie(keten) as session, session.begin():
+        audit(session, caller, "replay", id, vanaf=vanaf, aantal=aantal)
     _blokkeer(ctx, sleutels)
     return {"aantal": aantal}
 
@@ -741,8 +775,8 @@ async def ophalen(
     ] = 0,
     aantal: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    async with _sessie(keten) as session:
-        rij = await _eigen(session, caller, id)
+    async with sessie(keten) as session:
+        rij = await eigen(session, caller, id)
         gewist_tot = rij.gewist_tot
     if na < gewist_tot:
         raise Problem(

@@ -8,8 +8,6 @@ point in pyproject.toml).
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 from typing import Any
 
 __all__ = ["register"]
@@ -36,16 +34,9 @@ def register(subparsers: Any) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from keten_core.infra import LocalKafka, LocalPostgres, local_servers
-    from keten_core.logging import configure_logging
-    from keten_core.settings import KetenSettings
+    from keten_core.bench import bench_servers
 
     from .bench import run
 
-    configure_logging("WARNING", json=False)
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
-    local = [s.name for s in (LocalKafka, LocalPostgres) if s.env_var not in os.environ]
-    for server in local_servers(local):
-        server.start()
-    settings = KetenSettings()
+    settings = bench_servers()
     return run(args, settings.kafka_bootstrap_servers, settings.database_url)

@@ -353,14 +353,15 @@ class Herhaler:
             await driver.execute(
                 "DELETE FROM router_ontvangen WHERE ontvangen_op < $1", nu - self._bewaartermijn
             )
-            standen = await driver.fetch(_STANDEN)
-            abonnementen = await driver.fetch(_UITGESCHAKELD)
         for rij in te_lang:
             reden = (
                 f"every delivery failed since {rij['falend_sinds'].isoformat()}"
                 f" (disabled after {self._uitschakelen_na})"
             )
             await uitschakelen(self._engine, rij["id"], reden, nu)
+        async with transactie(self._engine) as driver:
+            standen = await driver.fetch(_STANDEN)
+            abonnementen = await driver.fetch(_UITGESCHAKELD)
         self._metrics.waiting.clear()
         self._metrics.dead.clear()
         self._metrics.disabled.clear()

@@ -28,7 +28,7 @@ published as CloudEvents instead.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Final
 
 import httpx
@@ -336,15 +336,13 @@ async def abonnement_aanmaken(
         compile_filters(parse_filters(filters))
     except FilterError as exc:
         raise Problem(400, detail=f"kenmerken filters: {exc}") from exc
-    api._check_sink(aanvraag.callbackUrl, ctx.settings)
+    api.check_sink(aanvraag.callbackUrl, ctx.settings)
     await _test_notificatie(aanvraag.callbackUrl, aanvraag.auth)
-    nu = datetime.now(UTC)
-    rij = AbonnementRij(
+    rij = await api.nieuw_abonnement(
+        keten,
+        ctx,
+        caller,
         id=uuid.uuid4(),
-        client_id=caller.client_id,
-        oin=caller.oin,
-        rol=caller.rol.value,
-        gemeentecode=caller.gemeentecode,
         soort=SOORT,
         protocol="HTTP",
         sink=aanvraag.callbackUrl,
@@ -355,18 +353,9 @@ async def abonnement_aanmaken(
             "auth": ctx.kluis.versleutel(aanvraag.auth).decode(),
             "kanalen": [g.model_dump() for g in aanvraag.kanalen],
         },
-        geheim=ctx.kluis.versleutel(nieuw_geheim()),
+        geheim=nieuw_geheim(),
         rate_per_minuut=None,
-        actief=True,
-        volgnummer=0,
-        gewist_tot=0,
-        aangemaakt_op=nu,
-        gewijzigd_op=nu,
     )
-    async with api._sessie(keten) as session, session.begin():
-        session.add(rij)
-        api._audit(session, caller, "aangemaakt", rij.id, sink=rij.sink, soort=SOORT)
-    await api._ververs(ctx)
     uit = _als_abonnement(request, rij)
     response.headers["Location"] = uit["url"]
     log.info("abonnement_1_0_aangemaakt", abonnement=str(rij.id), client_id=caller.client_id)
@@ -381,7 +370,7 @@ async def abonnement_aanmaken(
     responses=problem_responses(401),
 )
 async def abonnementen(request: Request, caller: Caller, keten: Runtime) -> list[dict[str, Any]]:
-    async with api._sessie(keten) as session:
+    async with api.sessie(keten) as session:
         query = select(AbonnementRij).where(
             AbonnementRij.oin == caller.oin, AbonnementRij.soort == SOORT
         )
@@ -397,7 +386,7 @@ AbonnementUuid = Annotated[uuid.UUID, Path(alias="uuid")]
 
 
 async def _eigen_1_0(session: Any, caller: AuthenticatedCaller, id: uuid.UUID) -> AbonnementRij:
-    rij = await api._eigen(session, caller, id)
+    rij = await api.eigen(session, caller, id)
     if rij.soort != SOORT:
         raise Problem(404, detail=f"no Notificaties API abonnement {id} of yours")
     return rij
@@ -413,7 +402,7 @@ async def _eigen_1_0(session: Any, caller: AuthenticatedCaller, id: uuid.UUID) -
 async def abonnement(
     id: AbonnementUuid, request: Request, caller: Caller, keten: Runtime
 ) -> dict[str, Any]:
-    async with api._sessie(keten) as session:
+    async with api.sessie(keten) as session:
         return _als_abonnement(request, await _eigen_1_0(session, caller, id))
 
 
@@ -427,11 +416,11 @@ async def abonnement(
 async def abonnement_verwijderen(
     id: AbonnementUuid, caller: Caller, keten: Runtime, ctx: api.Context
 ) -> Response:
-    async with api._sessie(keten) as session, session.begin():
+    async with api.sessie(keten) as session, session.begin():
         rij = await _eigen_1_0(session, caller, id)
         await session.execute(delete(AbonnementRij).where(AbonnementRij.id == rij.id))
-        api._audit(session, caller, "verwijderd", rij.id, soort=SOORT)
-    await api._ververs(ctx)
+        api.audit(session, caller, "verwijderd", rij.id, soort=SOORT)
+    await api.ververs(ctx)
     return Response(status_code=204)
 
 

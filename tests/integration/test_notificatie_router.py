@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 import pytest
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from keten_core.dlq import DeadLetterFilter, replay, retry_topic_for
 from keten_core.testing import fresh_database
@@ -39,6 +40,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 TERMIJN = "nl.inburgering.termijn.vastgesteld.v1"
 SIGNAAL = "nl.inburgering.signaal.aangemaakt.v1"
 OPDRACHT = "nl.inburgering.opdracht.verstrekt.v1"
+OVERLAP_S = 4
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +55,11 @@ def router(
 ) -> Iterator[Router]:
     log_path = tmp_path_factory.mktemp("router") / "router.log"
     with router_process(
-        database=router_db, kafka_bootstrap_servers=kafka_bootstrap_servers, log_path=log_path
+        database=router_db,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        log_path=log_path,
+        # A rotated-out secret signs for 4 s more (24 h by default).
+        extra_env={"KETEN_ROUTER_GEHEIM_OVERLAP_S": str(OVERLAP_S)},
     ) as running:
         yield running
 
@@ -347,6 +353,14 @@ async def test_secret_rotation_overlap(
     verified(record, sub["secret"])  # still within the overlap
     assert len(record["headers"]["webhook-signature"].split(" ")) == 2
 
+    await asyncio.sleep(OVERLAP_S + 1.5)  # past the overlap (and the next reload)
+    subscriber.clear()
+    await publish(kafka_bootstrap_servers, router.prefix, [event(TERMIJN, partitionkey="rot-2")])
+    (record,) = await asyncio.to_thread(subscriber.wait_for, 1)
+    verified(record, rotated["secret"])
+    with pytest.raises(WebhookVerificationError):
+        verified(record, sub["secret"])
+
 
 async def test_gone_disables_the_subscription(
     router: Router, subscriber: SubscriberProcess, kafka_bootstrap_servers: str
@@ -547,3 +561,38 @@ async def test_a_broker_restart_mid_stream_loses_nothing(
         assert [i for i in first_seen if i in expected] == expected, "order per dossier"
     for record in received:
         assert verified(record, sub["secret"])["id"] == record["headers"]["webhook-id"]
+
+
+async def test_a_subscription_failing_for_too_long_is_disabled_with_the_reason(
+    subscriber: SubscriberProcess,
+    kafka_bootstrap_servers: str,
+    tmp_path: Path,
+    postgres_server_url: str,
+) -> None:
+    subscriber.behave(status=500)
+    async with fresh_database(postgres_server_url) as database:
+        with router_process(
+            database=database,
+            kafka_bootstrap_servers=kafka_bootstrap_servers,
+            log_path=tmp_path / "router.log",
+            retry_stages_s=(60, 60),
+            # Failing for days in production (3 days); 2 seconds here.
+            extra_env={"KETEN_ROUTER_UITSCHAKELEN_NA_S": "2"},
+        ) as failing:
+            sub = failing.subscribe(AMSTERDAM, subscriber.hook_url, types=[TERMIJN])
+            await publish(
+                kafka_bootstrap_servers, failing.prefix, [event(TERMIJN, partitionkey=key())]
+            )
+            await asyncio.to_thread(subscriber.wait_for, 1)
+            with failing.api(AMSTERDAM) as api:
+                state = await eventually(
+                    lambda: (
+                        not (found := api.get(f"/subscriptions/{sub['id']}").json())["actief"]
+                        and found
+                    ),
+                    timeout_s=30,
+                )
+                metrics = api.get(failing.url + "/metrics").text
+    assert "every delivery failed since" in state["uitgeschakeldReden"]
+    assert state["falendSinds"] is not None
+    assert f'keten_router_subscription_disabled{{abonnement="{sub["id"]}"}} 1.0' in metrics
