@@ -15,7 +15,11 @@ of subscribers (1, 10, 100):
 - **raw aiohttp**: the same number of POSTs of signed bodies of the same size, through one
   connection pool at the router's concurrency (its worker count), to the same receiver;
 - **stages**: microseconds per item in consume, match and policy, sign, send and log, from the
-  router's own ``keten_router_stage_*`` counters.
+  router's own ``keten_router_stage_*`` counters;
+- **Kafka sink**: one KAFKA subscription, records from the domain topic to a consumer of the
+  subscriber's topic, next to raw aiokafka producing the same records to a topic and consuming
+  them: once with the producer's defaults, once with the sink producer's guarantees and
+  batching (idempotent, acks=all: what per-key order under retries needs).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import aiohttp
 import httpx
@@ -245,7 +249,7 @@ class RouterBench:
             "KETEN_ROUTER_KAFKA_WACHTWOORD": settings.kafka_router_password.get_secret_value(),
         }
 
-    async def kafka_sink(self, count: int) -> tuple[Figure, Figure]:
+    async def kafka_sink(self, count: int) -> list[Figure]:
         """One KAFKA subscription next to raw aiokafka: the same records produced to a topic
         and consumed, receipts at a consumer in both."""
         async with httpx.AsyncClient(
@@ -275,14 +279,40 @@ class RouterBench:
             p99_ms=_pct(latencies, 0.99),
             note=f"{len(receipts)} records; append -> consumer (burst)",
         )
-        raw_topic = self.prefix + "raw"
+        figures = [router]
+        # Raw aiokafka twice: with the producer's defaults, and with the guarantees and batching
+        # of the sink's producer (idempotent, acks=all: what per-key order under retries needs).
+        for name, options in (
+            ("defaults", {"acks": "all", "linger_ms": 2}),
+            (
+                "idempotent, as the sink",
+                {
+                    "enable_idempotence": True,
+                    "acks": "all",
+                    "linger_ms": 5,
+                    "max_batch_size": 512 * 1024,
+                },
+            ),
+        ):
+            raw_rate = await self._raw_kafka(count, options)
+            figures.append(
+                Figure(
+                    f"raw aiokafka ({name}), produce -> consume",
+                    raw_rate,
+                    note=f"router = {rate / raw_rate:.0%} of raw",
+                )
+            )
+        return figures
+
+    async def _raw_kafka(self, count: int, options: dict[str, Any]) -> float:
+        raw_topic = f"{self.prefix}raw-{uuid.uuid4().hex[:6]}"
         await ensure_topics(self.bootstrap, [TopicSpec(raw_topic, 3, 1)])
         receiving = asyncio.create_task(
             _receive(self.bootstrap, raw_topic, count, f"raw-{uuid.uuid4().hex[:6]}", {})
         )
         await asyncio.sleep(2)
         events = _events(count)
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=2, acks="all")
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, **options)
         await producer.start()
         try:
             for key, headers, value, _ in events:
@@ -290,13 +320,7 @@ class RouterBench:
             await producer.flush()
         finally:
             await producer.stop()
-        raw_rate = _steady_rate([t for _, t in await receiving])
-        raw = Figure(
-            "raw aiokafka, produce -> consume",
-            raw_rate,
-            note=f"router = {rate / raw_rate:.0%} of raw",
-        )
-        return router, raw
+        return _steady_rate([t for _, t in await receiving])
 
     def stop(self) -> None:
         for process in self.processes:
@@ -540,12 +564,13 @@ def register_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subscribers", default="1,10,100", help="comma-separated counts")
     parser.add_argument("--deliveries", type=int, default=20_000, help="per max-rate run")
     parser.add_argument("--seconds", type=float, default=10.0, help="half-load duration")
+    parser.add_argument("--kafka-records", type=int, default=20_000, help="Kafka sink run")
 
 
 def run(args: argparse.Namespace, bootstrap: str, server_url: str) -> int:
     counts = [int(c) for c in args.subscribers.split(",") if c]
     figures, breakdown = asyncio.run(
-        bench(bootstrap, server_url, counts, args.deliveries, args.seconds)
+        bench(bootstrap, server_url, counts, args.deliveries, args.seconds, args.kafka_records)
     )
     if getattr(args, "json", False):
         print(json.dumps({"figures": [f.__dict__ for f in figures], "stages": breakdown}))
