@@ -511,6 +511,53 @@ async def abonnement(id: AbonnementId, caller: Caller, keten: Runtime) -> dict[s
         return _als_abonnement(await _beheerd(session, caller, id))
 
 
+class AbonnementWijziging(BaseModel):
+    """What the owner may change in place (a JSON merge patch, RFC 7396)."""
+
+    model_config = ConfigDict(extra="forbid")
+    actief: bool = Field(
+        description="false: stop deliveries; true: resume them (a webhook sink passes the"
+        " handshake again). What came meanwhile is delivered by a replay."
+    )
+
+
+@router.patch(
+    "/subscriptions/{abonnementId}",
+    response_model=Abonnement,
+    operation_id="abonnement-wijzigen",
+    summary="Disable a subscription, or enable it again after it was disabled",
+    responses=problem_responses(400, 401, 404, 422),
+)
+async def abonnement_wijzigen(
+    id: AbonnementId,
+    wijziging: AbonnementWijziging,
+    caller: Caller,
+    keten: Runtime,
+    ctx: Context,
+) -> dict[str, Any]:
+    async with sessie(keten) as session:
+        rij = await _beheerd(session, caller, id)
+        protocol, sink, actief = rij.protocol, rij.sink, rij.actief
+    rate = rij.rate_per_minuut
+    if wijziging.actief and not actief and protocol == "HTTP":
+        # A sink that answered 410 or failed for days must consent again.
+        rate = await _handshake(sink, _origin(ctx.settings))
+    nu = _nu()
+    async with sessie(keten) as session, session.begin():
+        rij = await _beheerd(session, caller, id)
+        rij.actief = wijziging.actief
+        rij.gewijzigd_op = nu
+        if wijziging.actief:
+            rij.uitgeschakeld_op = rij.uitgeschakeld_reden = rij.falend_sinds = None
+            rij.rate_per_minuut = rate
+        elif actief:
+            rij.uitgeschakeld_op = nu
+            rij.uitgeschakeld_reden = f"disabled by {caller.client_id}"
+        audit(session, caller, "ingeschakeld" if wijziging.actief else "uitgeschakeld", rij.id)
+    await ververs(ctx)
+    return _als_abonnement(rij)
+
+
 @router.delete(
     "/subscriptions/{abonnementId}",
     status_code=204,

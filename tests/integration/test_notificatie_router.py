@@ -384,6 +384,22 @@ async def test_gone_disables_the_subscription(
     await asyncio.sleep(1.5)
     assert len(subscriber.received()) == 1, "a disabled subscription gets nothing more"
 
+    # The owner enables it again: the sink must consent again (handshake), then it gets new
+    # events; what came meanwhile comes with a replay.
+    subscriber.behave(status=200, handshake="refuse")
+    with router.api(AMSTERDAM) as api:
+        refused = api.patch(f"/subscriptions/{sub['id']}", json={"actief": True})
+        assert refused.status_code == 422
+        assert refused.json()["type"].endswith("/webhook-handshake")
+        subscriber.behave(handshake="echo")
+        enabled = api.patch(f"/subscriptions/{sub['id']}", json={"actief": True})
+        assert enabled.status_code == 200, enabled.text
+        assert enabled.json()["actief"] and enabled.json()["uitgeschakeldReden"] is None
+    subscriber.clear()
+    await publish(kafka_bootstrap_servers, router.prefix, [event(TERMIJN, partitionkey="gone-3")])
+    (record,) = await asyncio.to_thread(subscriber.wait_for, 1)
+    assert verified(record, sub["secret"])["partitionkey"] == "gone-3"
+
 
 async def test_retry_after_and_the_handshake_rate_limit(
     router: Router, subscriber: SubscriberProcess, kafka_bootstrap_servers: str
