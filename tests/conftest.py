@@ -38,6 +38,13 @@ async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
         yield url
 
 
+@pytest.fixture(scope="module")
+async def router_db(postgres_server_url: str) -> AsyncIterator[str]:
+    """A fresh database for a test module's notificatie-router (tests.router_support)."""
+    async with fresh_database(postgres_server_url) as url:
+        yield url
+
+
 @pytest.fixture
 def make_topic_name() -> Callable[..., str]:
     """``make_topic_name(prefix="test")`` returns a new unique topic name on each call."""

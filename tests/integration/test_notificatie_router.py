@@ -8,7 +8,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,12 +41,6 @@ TERMIJN = "nl.inburgering.termijn.vastgesteld.v1"
 SIGNAAL = "nl.inburgering.signaal.aangemaakt.v1"
 OPDRACHT = "nl.inburgering.opdracht.verstrekt.v1"
 OVERLAP_S = 4
-
-
-@pytest.fixture(scope="module")
-async def router_db(postgres_server_url: str) -> AsyncIterator[str]:
-    async with fresh_database(postgres_server_url) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

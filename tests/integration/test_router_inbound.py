@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,7 +23,6 @@ from keten_contracts.parties import Rol
 from keten_contracts.resources import get_resource
 from keten_core.auth import Party
 from keten_core.envelope import new_event
-from keten_core.testing import fresh_database
 from tests.router_support import (
     AMSTERDAM,
     DUO_OIN,
@@ -54,12 +53,6 @@ STRUCTURED = "application/cloudevents+json"
 def met_bron(party: Party) -> Party:
     """The party entry with its registered source URL, if it has one."""
     return party.model_copy(update={"bron": BRONNEN.get(party.client_id)})
-
-
-@pytest.fixture(scope="module")
-async def router_db(postgres_server_url: str) -> AsyncIterator[str]:
-    async with fresh_database(postgres_server_url) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,15 @@ from keten_core.envelope import decode_binary
 from keten_core.infra import LocalKafka
 from keten_core.infra.common import InfraSettings, port_open
 from keten_core.kafka_acl import sasl_client_options
-from keten_core.testing import fresh_database
-from tests.router_support import ANDERE_MAP, MAP, MAP_OIN, Router, event, publish, router_process
+from tests.router_support import (
+    ANDERE_MAP,
+    MAP,
+    MAP_OIN,
+    Router,
+    event,
+    publish,
+    router_process,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
@@ -39,12 +46,6 @@ def sasl(kafka_bootstrap_servers: str) -> tuple[str, str, str]:
         settings.kafka_router_user,
         settings.kafka_router_password.get_secret_value(),
     )
-
-
-@pytest.fixture(scope="module")
-async def router_db(postgres_server_url: str) -> AsyncIterator[str]:
-    async with fresh_database(postgres_server_url) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from keten_contracts.events.catalogue import get_event_type
 from keten_contracts.parties import Rol
 from keten_contracts.resources import get_resource
 from keten_core.auth import Party
-from keten_core.testing import fresh_database
 from notificatie_router.notificaties import Notificatie, notificatie_id
 from tests.router_support import (
     AMSTERDAM,
@@ -52,12 +51,6 @@ GEMEENTE_KANAAL = "inburgering-gemeente"
 def met_bron(party: Party) -> Party:
     """The party entry with its registered source URL, if it has one."""
     return party.model_copy(update={"bron": BRONNEN.get(party.client_id)})
-
-
-@pytest.fixture(scope="module")
-async def router_db(postgres_server_url: str) -> AsyncIterator[str]:
-    async with fresh_database(postgres_server_url) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
