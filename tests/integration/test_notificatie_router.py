@@ -301,7 +301,10 @@ async def test_replay_and_pull(
 
     since = datetime.now(UTC)
     after = [event(TERMIJN, partitionkey=person, nummer=n) for n in range(2, 5)]
-    await publish(kafka_bootstrap_servers, router.prefix, after)
+    # In the window, matching the subscription's filter, but another gemeente's: the policy
+    # keeps it out of the delivery and of the replay.
+    utrecht = event(TERMIJN, partitionkey=f"{person}-u", gemeentecode="0344")
+    await publish(kafka_bootstrap_servers, router.prefix, [*after[:1], utrecht, *after[1:]])
     await asyncio.to_thread(subscriber.wait_for, 5)
 
     with router.api(AMSTERDAM) as api:
