@@ -34,7 +34,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from keten_contracts.envelope import EnvelopeAttributes
-from keten_core.dlq import dead_letter_headers
+from keten_core.dlq import park
 from keten_core.envelope import InvalidEvent, decode_binary
 from keten_core.errors import is_permanent, is_transient
 from keten_core.kafka import EventProducer
@@ -380,18 +380,14 @@ class EventConsumer:
         error: str,
         event_type: str | None = None,
     ) -> bool:
-        headers = dead_letter_headers(
-            record.headers,
-            reason=reason,
-            error=error,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            group=self.group_id,
-        )
         try:
-            await self._dead_letters.send_raw(
-                self._dead_letter_topic, record.key, record.value, headers
+            await park(
+                self._dead_letters,
+                self._dead_letter_topic,
+                record,
+                reason=reason,
+                error=error,
+                group=self.group_id,
             )
         except Exception as exc:
             # Not parked is not lost: the record stays uncommitted and is tried again.

@@ -110,6 +110,30 @@ def dead_letter_headers(
     ]
 
 
+async def park(
+    producer: Any,
+    dead_letter_topic: str,
+    record: ConsumerRecord,
+    *,
+    reason: str,
+    error: str,
+    group: str,
+) -> None:
+    """Send ``record`` to the dead-letter topic as it came, with the reason, the error and
+    where it was read (``producer``: a started ``keten_core.kafka.EventProducer``). Raises when
+    the broker does not take it; the caller keeps the record and tries again."""
+    headers = dead_letter_headers(
+        record.headers,
+        reason=reason,
+        error=error,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        group=group,
+    )
+    await producer.send_raw(dead_letter_topic, record.key, record.value, headers)
+
+
 def _text(value: bytes | None) -> str | None:
     return None if value is None else value.decode(errors="replace")
 

@@ -369,8 +369,9 @@ async def abonnement_aanmaken(
     ctx: Context,
     response: Response,
 ) -> dict[str, Any]:
-    exact = _exact_gemeentecode(aanvraag)
-    bezwaren = abonnement_bezwaren(caller.rol, caller.gemeentecode, aanvraag.types, exact)
+    bezwaren = abonnement_bezwaren(
+        caller.rol, caller.gemeentecode, aanvraag.types, _exact_gemeentecodes(aanvraag)
+    )
     if bezwaren:
         raise Problem(
             403,
@@ -463,13 +464,15 @@ async def nieuw_abonnement(
     return rij
 
 
-def _exact_gemeentecode(aanvraag: AbonnementAanvraag) -> str | None:
-    for expression in aanvraag.filters:
-        if isinstance(expression, Exact):
-            for name, value in expression.attributes:
-                if name == "gemeentecode":
-                    return value
-    return None
+def _exact_gemeentecodes(aanvraag: AbonnementAanvraag) -> list[str]:
+    """The gemeentecodes the top-level ``exact`` filters ask for."""
+    return [
+        value
+        for expression in aanvraag.filters
+        if isinstance(expression, Exact)
+        for name, value in expression.attributes
+        if name == "gemeentecode"
+    ]
 
 
 @router.get(

@@ -282,14 +282,13 @@ class Bezorger:
     def plaats(self, taak: Taak) -> None:
         """Take one delivery: onto its chain, or behind a chain already in the schedule."""
         sleutel = taak.sleutel
+        if sleutel not in self.geblokkeerd and taak.ontvanger.protocol == "KAFKA" and self.kafka:
+            self.kafka.plaats(taak)  # counts the delivery itself
+            return
         taak.gebeurtenis.open += 1
         if sleutel in self.geblokkeerd:
             # Behind the chain's head in the schedule; due as soon as it becomes the head.
             self._logboek.wacht(taak, [], 0, datetime.now(UTC))
-            return
-        if taak.ontvanger.protocol == "KAFKA" and self.kafka is not None:
-            taak.gebeurtenis.open -= 1  # the sink counts it itself
-            self.kafka.plaats(taak)
             return
         keten = self._ketens.get(sleutel)
         if keten is not None:

@@ -39,10 +39,11 @@ def abonnement_bezwaren(
     rol: Rol,
     gemeentecode: str | None,
     types: Sequence[str],
-    exact_gemeentecode: str | None,
+    gevraagde_gemeentecodes: Iterable[str] = (),
 ) -> list[str]:
     """Why a party may not hold this subscription (empty: it may). A party subscribes only to
-    types its role may receive, and a gemeente only for its own gemeente: the policy applies
+    types its role may receive, and a gemeente only for its own gemeente (the gemeentecodes
+    its filters ask for exactly must all be its own): the policy applies
     again to every event, but a subscription that could never receive anything is refused now,
     with the reason, rather than accepted and left silent."""
     bezwaren: list[str] = []
@@ -57,11 +58,13 @@ def abonnement_bezwaren(
     if rol is Rol.GEMEENTE:
         if gemeentecode is None:
             bezwaren.append("the credential acts for no gemeente (namens)")
-        elif exact_gemeentecode is not None and exact_gemeentecode != gemeentecode:
-            bezwaren.append(
-                f"a gemeente receives only its own events: gemeentecode {exact_gemeentecode!r}"
+        else:
+            bezwaren += [
+                f"a gemeente receives only its own events: gemeentecode {gevraagd!r}"
                 f" is not {gemeentecode!r}"
-            )
+                for gevraagd in sorted(set(gevraagde_gemeentecodes))
+                if gevraagd != gemeentecode
+            ]
     return bezwaren
 
 

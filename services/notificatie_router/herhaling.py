@@ -91,6 +91,11 @@ SET status = 'afgeleverd', pogingen = pogingen + 1, afgeleverd_op = $2, lease_to
 WHERE id = $1
 """
 
+# A disabled or deleted subscription's row waits, without an attempt counted.
+_UITSTELLEN = """
+UPDATE router_aflevering SET volgende_poging_op = $2, lease_tot = NULL WHERE id = $1
+"""
+
 _OPNIEUW = """
 UPDATE router_aflevering
 SET pogingen = pogingen + 1, volgende_poging_op = $2, lease_tot = NULL,
@@ -258,10 +263,7 @@ class Herhaler:
                 if ontvanger is None:
                     # Disabled or deleted: the rows wait (a disabled one may be enabled again).
                     await driver.execute(
-                        _OPNIEUW.replace("pogingen + 1", "pogingen"),
-                        rij_id,
-                        datetime.now(UTC) + timedelta(minutes=5),
-                        "[]",
+                        _UITSTELLEN, rij_id, datetime.now(UTC) + timedelta(minutes=5)
                     )
                     return
                 record = await driver.fetchrow(_RIJ, rij_id)

@@ -316,14 +316,7 @@ async def abonnement_aanmaken(
         groepen.append((types, dict(groep.filters)))
     alle_types = sorted({t for types, _ in groepen for t in types})
     gemeentecodes = {f[EXT_GEMEENTECODE] for _, f in groepen if f.get(EXT_GEMEENTECODE, "*") != "*"}
-    bezwaren = abonnement_bezwaren(caller.rol, caller.gemeentecode, alle_types, None)
-    if caller.rol is Rol.GEMEENTE:
-        bezwaren += [
-            f"a gemeente receives only its own events: gemeentecode {g!r} is not"
-            f" {caller.gemeentecode!r}"
-            for g in sorted(gemeentecodes)
-            if g != caller.gemeentecode
-        ]
+    bezwaren = abonnement_bezwaren(caller.rol, caller.gemeentecode, alle_types, gemeentecodes)
     if bezwaren:
         raise _bezwaar(
             403,

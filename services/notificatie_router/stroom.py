@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from aiokafka.errors import KafkaError
 
 from keten_contracts.events.catalogue import TOPICS
-from keten_core.dlq import dead_letter_headers, retry_topic_for
+from keten_core.dlq import park, retry_topic_for
 from keten_core.envelope import InvalidEvent, decode_binary_attributes, find_event_type
 from notificatie_router.abonnementen import AbonnementenCache, uitschakelen
 from notificatie_router.bezorging import Bezorger, Gebeurtenis, Taak, WebhookZender
@@ -285,23 +285,17 @@ class Stroom:
         """To the dead-letter topic; retried until the broker takes it (never dropped)."""
         geparkeerd = _Geparkeerd(record.offset)
         wachtrij.append(geparkeerd)
-        headers = dead_letter_headers(
-            record.headers,
-            reason=reason,
-            error=error,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            group=self.group_id,
-        )
         delay = 0.5
         while True:
-            producer = runtime.producer  # started before the service's workers
             try:
-                if producer is None:
-                    raise RuntimeError("the producer is not started")
-                await producer.send_raw(
-                    self.settings.dead_letter_topic, record.key, record.value, headers
+                # The producer is started before the service's workers.
+                await park(
+                    runtime.producer,
+                    self.settings.dead_letter_topic,
+                    record,
+                    reason=reason,
+                    error=error,
+                    group=self.group_id,
                 )
                 break
             except Exception as exc:

@@ -51,18 +51,18 @@ def attrs(type: str = TERMIJN, **extra: str) -> dict[str, str]:
 
 
 def test_a_party_subscribes_only_to_what_its_role_may_receive() -> None:
-    assert abonnement_bezwaren(Rol.GEMEENTE, "0363", [TERMIJN], None) == []
-    assert abonnement_bezwaren(Rol.MAP_AANBIEDER, None, [OPDRACHT], None) == []
-    (bezwaar,) = abonnement_bezwaren(Rol.MAP_AANBIEDER, None, [TERMIJN], None)
+    assert abonnement_bezwaren(Rol.GEMEENTE, "0363", [TERMIJN]) == []
+    assert abonnement_bezwaren(Rol.MAP_AANBIEDER, None, [OPDRACHT]) == []
+    (bezwaar,) = abonnement_bezwaren(Rol.MAP_AANBIEDER, None, [TERMIJN])
     assert "map-aanbieder" in bezwaar and TERMIJN in bezwaar
-    (onbekend,) = abonnement_bezwaren(Rol.GEMEENTE, "0363", ["nl.inburgering.x.y.v1"], None)
+    (onbekend,) = abonnement_bezwaren(Rol.GEMEENTE, "0363", ["nl.inburgering.x.y.v1"])
     assert "not in the catalogue" in onbekend
 
 
 def test_a_gemeente_subscribes_only_for_itself() -> None:
-    assert abonnement_bezwaren(Rol.GEMEENTE, "0363", [], "0363") == []
-    assert abonnement_bezwaren(Rol.GEMEENTE, "0363", [], "0344")
-    assert abonnement_bezwaren(Rol.GEMEENTE, None, [], None)
+    assert abonnement_bezwaren(Rol.GEMEENTE, "0363", [], ["0363"]) == []
+    assert abonnement_bezwaren(Rol.GEMEENTE, "0363", [], ["0344"])
+    assert abonnement_bezwaren(Rol.GEMEENTE, None, [])
 
 
 def test_the_policy_applies_to_every_event_whatever_the_subscription_asks() -> None:
