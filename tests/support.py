@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -166,3 +167,51 @@ class TcpProxy:
             pass
         finally:
             target.transport.abort()  # type: ignore[attr-defined]
+
+
+async def migration_differences(
+    server_url: str, migrations: Any, models_module: str
+) -> tuple[list[Any], set[str]]:
+    """Migrate a fresh database with a service's branch (twice: the second is a no-op) and
+    compare it with the tables of ``models_module`` (other services register theirs on the same
+    ``Base``). Returns the differences and the heads in ``alembic_version``."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import text
+
+    from keten_core.db import Base, create_engine, migrate
+    from keten_core.testing import fresh_database
+
+    tabellen = {
+        mapper.local_table.name
+        for mapper in Base.registry.mappers
+        if mapper.class_.__module__ == models_module
+    }
+    assert tabellen, f"no models in {models_module}"
+
+    def ours(name: Any, kind: str, parent: Any) -> bool:
+        return kind != "table" or str(name) in tabellen
+
+    def ours_object(obj: Any, name: Any, kind: str, reflected: bool, compare_to: Any) -> bool:
+        table = obj if kind == "table" else getattr(obj, "table", None)
+        return table is None or str(table.name) in tabellen
+
+    async with fresh_database(server_url) as url:
+        engine = create_engine(url)
+        try:
+            await migrate(engine, [migrations])
+            await migrate(engine, [migrations])  # idempotent: already at head
+
+            def diff(connection: Any) -> Any:
+                context = MigrationContext.configure(
+                    connection, opts={"include_name": ours, "include_object": ours_object}
+                )
+                return compare_metadata(context, Base.metadata)
+
+            async with engine.connect() as connection:
+                differences = await connection.run_sync(diff)
+                versions = await connection.execute(text("SELECT version_num FROM alembic_version"))
+                heads = {row[0] for row in versions}
+        finally:
+            await engine.dispose()
+    return differences, heads

@@ -101,6 +101,7 @@ def new_event(
     gemeentecode: str | None = None,
     aanbiedersoort: Rol | None = None,
     aanbiederoin: str | None = None,
+    abonneeoin: str | None = None,
     sequence: str | None = None,
     id: uuid.UUID | None = None,
     time: datetime | None = None,
@@ -135,6 +136,7 @@ def new_event(
             gemeentecode=gemeentecode,
             aanbiedersoort=aanbiedersoort,
             aanbiederoin=aanbiederoin,
+            abonneeoin=abonneeoin,
             traceparent=carrier.get(EXT_TRACEPARENT),
             tracestate=carrier.get(EXT_TRACESTATE) or None,
         )

@@ -95,6 +95,7 @@ class UnitOfWork:
         gemeentecode: str | None = None,
         aanbiedersoort: Rol | None = None,
         aanbiederoin: str | None = None,
+        abonneeoin: str | None = None,
         source: str | None = None,
     ) -> CloudEvent:
         """Build an event from this service (``source``) at the chain clock's time, check it
@@ -123,6 +124,7 @@ class UnitOfWork:
             gemeentecode=gemeentecode,
             aanbiedersoort=aanbiedersoort,
             aanbiederoin=aanbiederoin,
+            abonneeoin=abonneeoin,
             time=self._now(),
         )
         # new_event checked it against the catalogue: staged without checking it twice.

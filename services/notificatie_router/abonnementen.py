@@ -5,13 +5,16 @@ one changes and whenever a rotated-out secret's overlap ends."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Final
 
 import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from keten_contracts.parties import Rol
+from keten_core.uow import UnitOfWork
 from notificatie_router.domain import Ontvanger, Ontvangers
 from notificatie_router.filters import compile_filters, parse_filters
 from notificatie_router.geheimen import Kluis, Ondertekenaar
@@ -94,17 +97,42 @@ class AbonnementenCache:
         return True
 
 
+UITGESCHAKELD: Final = "nl.inburgering.abonnement.uitgeschakeld.v1"
+# ``uitschakelen`` bound to the running service: (subscription, reason, when) -> changed.
+Uitschakelaar = Callable[[uuid.UUID, str, datetime], Awaitable[bool]]
+
+
 async def uitschakelen(
-    engine: AsyncEngine, abonnement_id: uuid.UUID, reden: str, nu: datetime
+    unit_of_work: Callable[[], UnitOfWork],
+    api_url: str,
+    abonnement_id: uuid.UUID,
+    reden: str,
+    nu: datetime,
 ) -> bool:
-    """Disable a subscription with the reason its owner will see; False if it was not active."""
-    async with engine.begin() as connection:
-        result = await connection.execute(
-            update(AbonnementRij)
-            .where(AbonnementRij.id == abonnement_id, AbonnementRij.actief.is_(True))
-            .values(actief=False, uitgeschakeld_op=nu, uitgeschakeld_reden=reden, gewijzigd_op=nu)
+    """Disable a subscription with the reason its owner will see, and tell the owner: the
+    notice (``abonnement.uitgeschakeld``, to the owner's OIN only) is staged in the kit's
+    outbox in the same transaction, so it goes out exactly when the subscription stopped.
+    False if it was not active."""
+    async with unit_of_work() as uow:
+        oin = (
+            await uow.session.execute(
+                update(AbonnementRij)
+                .where(AbonnementRij.id == abonnement_id, AbonnementRij.actief.is_(True))
+                .values(
+                    actief=False, uitgeschakeld_op=nu, uitgeschakeld_reden=reden, gewijzigd_op=nu
+                )
+                .returning(AbonnementRij.oin)
+            )
+        ).scalar_one_or_none()
+        if oin is None:
+            return False
+        uow.emit(
+            UITGESCHAKELD,
+            subject=str(abonnement_id),
+            partitionkey=str(abonnement_id),
+            dataref=f"{api_url.rstrip('/')}/subscriptions/{abonnement_id}",
+            data={"id": str(abonnement_id)},
+            abonneeoin=oin,
         )
-    changed = bool(result.rowcount)
-    if changed:
-        log.warning("abonnement_uitgeschakeld", abonnement=str(abonnement_id), reden=reden)
-    return changed
+    log.warning("abonnement_uitgeschakeld", abonnement=str(abonnement_id), reden=reden)
+    return True

@@ -40,7 +40,7 @@ from notificatie_router.filters import (
 from notificatie_router.geheimen import Kluis, nieuw_geheim
 from notificatie_router.herhaling import als_gebeurtenis, transactie
 from notificatie_router.kafka_sink import maak_kafka_sink
-from notificatie_router.models import AbonnementRij, AuditRij
+from notificatie_router.models import HTTP, KAFKA, AbonnementRij, AuditRij
 from notificatie_router.settings import RouterSettings
 
 log = structlog.get_logger(__name__)
@@ -166,6 +166,19 @@ class Aflevering(BaseModel):
 
 class Afleveringen(BaseModel):
     afleveringen: list[Aflevering]
+
+
+class KafkaLevering(BaseModel):
+    geleverdOp: datetime = Field(description="The last acknowledgement in the group.")
+    eersteOp: datetime = Field(description="The first attempt's start in the group.")
+    aantal: int
+    gebeurtenisIds: list[uuid.UUID] = Field(description="In the order they were produced.")
+    msMax: float = Field(description="The slowest acknowledgement in the group (ms).")
+
+
+class KafkaLeveringen(BaseModel):
+    leveringen: list[KafkaLevering]
+    volgende: int | None = Field(description="The cursor for the next page (`na`); null: done.")
 
 
 class HerzendAanvraag(BaseModel):
@@ -383,7 +396,7 @@ async def abonnement_aanmaken(
     abonnement_id = uuid.uuid4()
     toegang: dict[str, str] | None = None
     rate: int | None = None
-    if aanvraag.protocol == "KAFKA":
+    if aanvraag.protocol == KAFKA:
         if not ctx.settings.router_kafka_bootstrap:
             raise Problem(422, detail="this router offers no Kafka sinks (no SASL listener set)")
         if aanvraag.sink is not None:
@@ -542,7 +555,7 @@ async def abonnement_wijzigen(
         rij = await _beheerd(session, caller, id)
         protocol, sink, actief = rij.protocol, rij.sink, rij.actief
     rate = rij.rate_per_minuut
-    if wijziging.actief and not actief and protocol == "HTTP":
+    if wijziging.actief and not actief and protocol == HTTP:
         # A sink that answered 410 or failed for days must consent again.
         rate = await _handshake(sink, _origin(ctx.settings))
     nu = _nu()
@@ -643,6 +656,45 @@ async def afleveringen(
         ]
     }
 
+
+@router.get(
+    "/subscriptions/{abonnementId}/kafka-deliveries",
+    response_model=KafkaLeveringen,
+    operation_id="kafka-leveringen-lijst",
+    summary="A Kafka sink's acknowledged deliveries, grouped per log write (its failures are in"
+    " the delivery log)",
+    responses=problem_responses(401, 404),
+)
+async def kafka_leveringen(
+    id: AbonnementId,
+    caller: Caller,
+    keten: Runtime,
+    na: Annotated[int, Query(ge=0, le=BIGINT_MAX, description="The cursor of the last page.")] = 0,
+    aantal: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    async with sessie(keten) as session:
+        await _beheerd(session, caller, id)
+    async with transactie(keten.engine) as driver:
+        rijen = await driver.fetch(_KAFKA_LEVERINGEN, id, na, aantal)
+    return {
+        "leveringen": [
+            {
+                "geleverdOp": r["laatste_op"],
+                "eersteOp": r["eerste_op"],
+                "aantal": r["aantal"],
+                "gebeurtenisIds": r["gebeurtenis_ids"],
+                "msMax": r["ms_max"],
+            }
+            for r in rijen
+        ],
+        "volgende": rijen[-1]["id"] if len(rijen) == aantal else None,
+    }
+
+
+_KAFKA_LEVERINGEN = """
+SELECT id, eerste_op, laatste_op, aantal, gebeurtenis_ids, ms_max FROM router_kafka_levering
+WHERE abonnement_id = $1 AND id > $2 ORDER BY id LIMIT $3
+"""
 
 _AFLEVERINGEN = """
 SELECT id, gebeurtenis_id, volgnummer, status, pogingen, volgende_poging_op, afgeleverd_op,
@@ -813,7 +865,7 @@ ORDER BY a.volgnummer LIMIT $3
     operation_id="gebeurtenissen-ophalen",
     summary="What the subscription got after a cursor, in sequence (a recovering subscriber"
     " fetches what it missed)",
-    responses=problem_responses(401, 404, 410),
+    responses=problem_responses(401, 404, 409, 410),
 )
 async def ophalen(
     id: AbonnementId,
@@ -827,7 +879,14 @@ async def ophalen(
 ) -> dict[str, Any]:
     async with sessie(keten) as session:
         rij = await eigen(session, caller, id)
-        gewist_tot = rij.gewist_tot
+        gewist_tot, protocol = rij.gewist_tot, rij.protocol
+    if protocol == KAFKA:
+        # Its topic is its pull: every record there, with the subscriber's own offsets.
+        raise Problem(
+            409,
+            detail="a KAFKA subscription reads what it missed from its own topic (its consumer"
+            " group's offsets are the cursor); this endpoint is for webhooks",
+        )
     if na < gewist_tot:
         raise Problem(
             410,

@@ -35,6 +35,7 @@ from keten_contracts.envelope import EnvelopeAttributes
 from keten_core.envelope import KafkaRecord, event_to_kafka
 from notificatie_router.domain import Ontvanger, RetrySchema, fragment, retry_after_s
 from notificatie_router.metrics import RouterMetrics
+from notificatie_router.models import KAFKA
 from notificatie_router.notificaties import naar_notificatie
 
 if TYPE_CHECKING:
@@ -282,7 +283,7 @@ class Bezorger:
     def plaats(self, taak: Taak) -> None:
         """Take one delivery: onto its chain, or behind a chain already in the schedule."""
         sleutel = taak.sleutel
-        if sleutel not in self.geblokkeerd and taak.ontvanger.protocol == "KAFKA" and self.kafka:
+        if sleutel not in self.geblokkeerd and taak.ontvanger.protocol == KAFKA and self.kafka:
             self.kafka.plaats(taak)  # counts the delivery itself
             return
         taak.gebeurtenis.open += 1

@@ -15,6 +15,7 @@ from typing import Any
 from keten_contracts.envelope import (
     EXT_AANBIEDEROIN,
     EXT_AANBIEDERSOORT,
+    EXT_ABONNEEOIN,
     EXT_GEMEENTECODE,
 )
 from keten_contracts.events.catalogue import all_event_types
@@ -110,6 +111,7 @@ class Ontvanger:
             recipient_oin=self.oin,
             event_aanbiedersoort=attributes.get(EXT_AANBIEDERSOORT),
             event_aanbiederoin=attributes.get(EXT_AANBIEDEROIN),
+            event_abonneeoin=attributes.get(EXT_ABONNEEOIN),
         )
 
     def ontvangt(self, attributes: Mapping[str, str]) -> bool:

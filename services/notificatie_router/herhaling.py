@@ -21,7 +21,8 @@ Rules:
 - After the last stage the head is dead, and so is the rest of its chain (with the reason), all
   with their history: a resend then delivers them all, in order.
 - 410 Gone disables the subscription; a subscription whose every attempt failed for
-  ``router_uitschakelen_na_s`` is disabled, with the reason its owner reads in the API.
+  ``router_uitschakelen_na_s`` is disabled, with the reason its owner reads in the API and a
+  notice to the owner (``abonnement.uitgeschakeld``).
 """
 
 from __future__ import annotations
@@ -38,10 +39,11 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keten_core.envelope import validate_envelope
-from notificatie_router.abonnementen import AbonnementenCache, uitschakelen
+from notificatie_router.abonnementen import AbonnementenCache, Uitschakelaar
 from notificatie_router.bezorging import Gebeurtenis, Poging, WebhookZender
 from notificatie_router.domain import Ontvanger, RetrySchema
 from notificatie_router.metrics import RouterMetrics
+from notificatie_router.models import KAFKA
 
 log = structlog.get_logger(__name__)
 
@@ -188,6 +190,7 @@ class Herhaler:
         uitschakelen_na_s: float,
         bewaartermijn_s: float,
         parallel: int = 32,
+        uitschakelen: Uitschakelaar,
         bij_succes: Callable[[uuid.UUID], None] = lambda a: None,
         kafka: Any = None,
     ) -> None:
@@ -203,6 +206,7 @@ class Herhaler:
         self._ruimte = asyncio.Semaphore(parallel)
         self._parallel = parallel
         self._bij_succes = bij_succes
+        self._uitschakelen = uitschakelen  # abonnementen.uitschakelen, bound to the service
         self._kafka = kafka  # kafka_sink.KafkaSink: the sender for KAFKA subscriptions
         self._ketens: set[asyncio.Task[None]] = set()
         self._onderhoud_op = 0.0
@@ -276,7 +280,7 @@ class Herhaler:
                 )
                 rij_id = await self._volgende(abonnement_id, partitionkey)
                 continue
-            if ontvanger.protocol == "KAFKA" and self._kafka is not None:
+            if ontvanger.protocol == KAFKA and self._kafka is not None:
                 poging = await self._kafka.stuur(ontvanger, gebeurtenis)
             else:
                 poging = await self._zender.stuur(ontvanger, gebeurtenis)
@@ -312,7 +316,7 @@ class Herhaler:
     ) -> None:
         if poging.weg:
             reden = "the sink answered 410 Gone"
-            await uitschakelen(self._engine, ontvanger.id, reden, poging.op)
+            await self._uitschakelen(ontvanger.id, reden, poging.op)
             await self._dood(rij_id, ontvanger.id, [poging], reden, 1, keten=partitionkey)
             return
         volgende = self._schema.volgende(pogingen, poging.op, poging.retry_after)
@@ -351,6 +355,9 @@ class Herhaler:
         async with transactie(self._engine) as driver:
             te_lang = await driver.fetch(_TE_LANG_FALEND, nu - self._uitschakelen_na)
             await driver.execute(_OPRUIMEN, nu - self._bewaartermijn)
+            await driver.execute(
+                "DELETE FROM router_kafka_levering WHERE laatste_op < $1", nu - self._bewaartermijn
+            )
             # Duplicates of an inbound event are recognised within the same window.
             await driver.execute(
                 "DELETE FROM router_ontvangen WHERE ontvangen_op < $1", nu - self._bewaartermijn
@@ -360,7 +367,7 @@ class Herhaler:
                 f"every delivery failed since {rij['falend_sinds'].isoformat()}"
                 f" (disabled after {self._uitschakelen_na})"
             )
-            await uitschakelen(self._engine, rij["id"], reden, nu)
+            await self._uitschakelen(rij["id"], reden, nu)
         async with transactie(self._engine) as driver:
             standen = await driver.fetch(_STANDEN)
             abonnementen = await driver.fetch(_UITGESCHAKELD)

@@ -147,6 +147,18 @@ def publicatie_bezwaren(
         ]
     bezwaren: list[Bezwaar] = []
     event_type = str(attributes.get("type", ""))
+    et = find_event_type(event_type)
+    if et is not None and et.beheer:
+        # Only the router knows a subscription stopped: a party's copy would be a forgery.
+        return [
+            Bezwaar(
+                403,
+                niet,
+                titel,
+                f"{event_type!r} is the router's own notice about a subscription; no party"
+                " publishes it",
+            )
+        ]
     if not may_produce(rol, event_type):
         bezwaren.append(Bezwaar(403, niet, titel, f"a {rol.value} may not produce {event_type!r}"))
     source = str(attributes.get("source", ""))

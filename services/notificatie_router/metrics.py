@@ -122,6 +122,14 @@ class RouterMetrics:
         for (abonnement, outcome), n in attempts.items():
             self.attempts_total.labels(abonnement, outcome).inc(n)
 
+    def kafka_afgeleverd(self, abonnement: str, ms: list[float]) -> None:
+        """A Kafka sink's acknowledged deliveries of one flush (one attempt each)."""
+        self.deliveries_total.labels(abonnement, "afgeleverd").inc(len(ms))
+        self.attempts_total.labels(abonnement, "delivered").inc(len(ms))
+        histogram = self.latency_seconds.labels(abonnement)
+        for waarde in ms:
+            histogram.observe(waarde / 1000)
+
     def poging(self, abonnement: str, gelukt: bool, ms: float) -> None:
         """One scheduled attempt (the retry path counts each)."""
         self.attempts_total.labels(abonnement, "delivered" if gelukt else "failed").inc()

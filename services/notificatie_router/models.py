@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Identity,
     Index,
@@ -38,12 +39,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from keten_core.db import Base
 
-__all__ = ["AbonnementRij", "AfleveringRij", "AuditRij", "GebeurtenisRij", "OntvangenRij"]
+__all__ = [
+    "AbonnementRij",
+    "AfleveringRij",
+    "AuditRij",
+    "GebeurtenisRij",
+    "KafkaLeveringRij",
+    "OntvangenRij",
+]
 
 # Delivery states.
 AFGELEVERD = "afgeleverd"
 WACHT = "wacht"
 DOOD = "dood"
+
+# Subscription protocols (the spec's names).
+HTTP = "HTTP"
+KAFKA = "KAFKA"
 
 
 class AbonnementRij(Base):
@@ -144,6 +156,28 @@ class AfleveringRij(Base):
     geschiedenis: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     aangemaakt_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     afgeleverd_op: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class KafkaLeveringRij(Base):
+    """A Kafka sink's deliveries the broker acknowledged, one row per subscription per log
+    flush: the subscriber's topic holds each record durably with its offset, so a row per record
+    (as a webhook gets) would only repeat it, at the cost of half a sink's throughput. A Kafka
+    delivery that fails gets a ``router_aflevering`` row like a webhook's and is retried."""
+
+    __tablename__ = "router_kafka_levering"
+    __table_args__ = (Index("ix_router_kafka_levering_abonnement", "abonnement_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    abonnement_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("router_abonnement.id", ondelete="CASCADE")
+    )
+    # The first attempt's start and the last acknowledgement in the group.
+    eerste_op: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    laatste_op: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    aantal: Mapped[int] = mapped_column(Integer)
+    # The events, in the order they were produced (per key, the order on the partition).
+    gebeurtenis_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    ms_max: Mapped[float] = mapped_column(Float)
 
 
 class AuditRij(Base):

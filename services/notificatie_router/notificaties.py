@@ -17,13 +17,13 @@ Field mapping
 | ``resourceUrl`` | ``dataref`` | equal; ``subject`` = last path segment of ``resourceUrl`` |
 | ``hoofdObject`` | ``dataref`` + ``partitionkey`` | see "hoofdObject" below |
 | ``aanmaakdatum`` | ``time`` | the same instant, with its zone; a time without zone is refused |
-| ``kenmerken`` | ``gemeentecode``, ``aanbiedersoort``, ``aanbiederoin``, ``partitionkey`` | str -> str |
+| ``kenmerken`` | ``gemeentecode``, ``aanbiedersoort``, ``aanbiederoin``, ``abonneeoin``, ``partitionkey`` | str -> str |
 | (none) | ``id`` | uuid5 over source + the whole notificatie, unless the caller gives one |
 | (none) | ``source`` | the publisher's ``urn:nld:oin:<OIN>:systeem:<name>``, given by the caller |
 | (none) | ``dataschema`` | the type's catalogue schema (as ``keten_core.envelope.new_event``) |
 
 Kanalen: ``inburgering-coa``, ``inburgering-duo``, ``inburgering-gemeente``,
-``inburgering-aanbieder``, ``inburgering-cbs`` (``catalogue.DOMAINS``; one per Kafka topic
+``inburgering-aanbieder``, ``inburgering-cbs``, ``inburgering-notificaties`` (``catalogue.DOMAINS``; one per Kafka topic
 ``nl.inburgering.<domain>``). Open Notificaties names kanalen in lowercase words (``zaken``,
 ``documenten``, max. 50 characters) and one instance usually serves the ZGW kanalen too, so a
 bare ``duo`` or ``gemeente`` would be ambiguous there; the ``inburgering-`` prefix mirrors the
@@ -72,6 +72,7 @@ Per type (``nl.inburgering.`` left off the type)
 
 | type | kanaal | resource | actie |
 | --- | --- | --- | --- |
+| abonnement.uitgeschakeld.v1 | inburgering-notificaties | abonnement | uitgeschakeld |
 | advies-rapport.ontvangen.v1 | inburgering-gemeente | advies-rapport | ontvangen |
 | begeleiding.beeindigd.v1 | inburgering-gemeente | begeleiding | beeindigd |
 | begeleiding.gestart.v1 | inburgering-gemeente | begeleiding | gestart |
@@ -166,6 +167,7 @@ from keten_contracts.envelope import (
     DATACONTENTTYPE,
     EXT_AANBIEDEROIN,
     EXT_AANBIEDERSOORT,
+    EXT_ABONNEEOIN,
     EXT_DATAREF,
     EXT_GEMEENTECODE,
     EXT_PARTITIONKEY,
@@ -223,7 +225,13 @@ class OngeldigeNotificatie(ValueError):
 
 KANAAL_PREFIX: Final = "inburgering-"
 # The routing extensions a notificatie carries as kenmerken, in this order.
-KENMERKEN: Final = (EXT_GEMEENTECODE, EXT_AANBIEDERSOORT, EXT_AANBIEDEROIN, EXT_PARTITIONKEY)
+KENMERKEN: Final = (
+    EXT_GEMEENTECODE,
+    EXT_AANBIEDERSOORT,
+    EXT_AANBIEDEROIN,
+    EXT_ABONNEEOIN,
+    EXT_PARTITIONKEY,
+)
 # The chain's past-tense verbs that mean a 1.0 verb; any other verb stays itself.
 VERBS_1_0: Final[Mapping[str, str]] = {
     "aangemaakt": "create",

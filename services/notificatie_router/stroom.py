@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from aiokafka.errors import KafkaError
 from keten_contracts.events.catalogue import TOPICS
 from keten_core.dlq import park, retry_topic_for
 from keten_core.envelope import InvalidEvent, decode_binary_attributes, find_event_type
+from keten_core.http import API_BASE
 from notificatie_router.abonnementen import AbonnementenCache, uitschakelen
 from notificatie_router.bezorging import Bezorger, Gebeurtenis, Taak, WebhookZender
 from notificatie_router.domain import Ontvanger, RetrySchema
@@ -84,6 +86,8 @@ class Stroom:
         self.cache: AbonnementenCache | None = None
         self.bezorger: Bezorger | None = None
         self._consumer: AIOKafkaConsumer | None = None
+        self._runtime: ServiceRuntime | None = None
+        self._achtergrond: set[asyncio.Task[bool]] = set()
 
     @property
     def group_id(self) -> str:
@@ -100,6 +104,7 @@ class Stroom:
 
     async def run(self, runtime: ServiceRuntime) -> None:
         s = self.settings
+        self._runtime = runtime
         engine = runtime.engine
         self.cache = cache = AbonnementenCache(engine, self.kluis)
         await cache.ververs(altijd=True)
@@ -116,7 +121,7 @@ class Stroom:
                 self.schema,
                 workers=s.router_workers,
                 per_abonnement=s.router_per_abonnement,
-                bij_weg=lambda o, reden: self._weg(engine, o, reden),
+                bij_weg=self._weg,
             )
             kafka: KafkaSink | None = None
             if s.router_kafka_bootstrap:
@@ -134,6 +139,7 @@ class Stroom:
                 interval_s=s.router_planner_s,
                 uitschakelen_na_s=s.router_uitschakelen_na_s,
                 bewaartermijn_s=s.router_bewaartermijn_s,
+                uitschakelen=self._uitschakelen,
                 bij_succes=bezorger.herstel,
                 kafka=kafka,
             )
@@ -366,10 +372,17 @@ class Stroom:
         }
         bezorger.vrijgeven(vrij)
 
-    def _weg(self, engine: Any, ontvanger: Ontvanger, reden: str) -> None:
-        asyncio.get_running_loop().create_task(
-            uitschakelen(engine, ontvanger.id, reden, datetime.now(UTC))
+    async def _uitschakelen(self, abonnement_id: uuid.UUID, reden: str, nu: datetime) -> bool:
+        assert self._runtime is not None  # set in run()
+        api_url = self.settings.base_url + API_BASE
+        return await uitschakelen(self._runtime.unit_of_work, api_url, abonnement_id, reden, nu)
+
+    def _weg(self, ontvanger: Ontvanger, reden: str) -> None:
+        taak = asyncio.get_running_loop().create_task(
+            self._uitschakelen(ontvanger.id, reden, datetime.now(UTC))
         )
+        self._achtergrond.add(taak)  # a task nobody holds may be collected before it ran
+        taak.add_done_callback(self._achtergrond.discard)
 
     def vergeten(self, revoked: set[TopicPartition]) -> None:
         for tp in revoked:

@@ -10,6 +10,7 @@ import pytest
 from keten_contracts.envelope import (
     EXT_AANBIEDEROIN,
     EXT_AANBIEDERSOORT,
+    EXT_ABONNEEOIN,
     EXT_GEMEENTECODE,
     EXTENSIONS,
     TYPE_PATTERN,
@@ -52,6 +53,11 @@ def test_example_is_a_valid_event_of_its_type(et):
 
 @pytest.mark.parametrize("et", TYPES, ids=IDS)
 def test_routing_extensions_follow_the_recipients(et):
+    # A notice about a subscription goes to its owner, named by OIN, whatever its role.
+    assert (EXT_ABONNEEOIN in et.routing_extensions) == et.beheer
+    if et.beheer:
+        assert et.routing_extensions == {EXT_ABONNEEOIN}
+        return
     # Anything a gemeente may receive needs its code for the wall; opdracht events name one
     # aanbieder by kind and OIN.
     if Rol.GEMEENTE in et.recipients or et.producers == {Rol.GEMEENTE}:
@@ -154,6 +160,7 @@ def test_type_names_are_unique_and_have_their_own_topic_and_key():
         "duo": Sleutel.INBURGERINGSPLICHTIGE,
         "gemeente": Sleutel.DOSSIER,
         "cbs": Sleutel.LEVERING,
+        "notificaties": Sleutel.ABONNEMENT,
     }
     for et in TYPES:
         # The topic is the catalogue's own field, not parsed from the name.

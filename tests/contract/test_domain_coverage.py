@@ -428,7 +428,11 @@ def test_each_domain_row_has_types_between_the_right_parties(
 
 def test_every_event_type_serves_some_domain_row():
     mapped = {t for *_, types in COVERAGE for t in types}
-    unmapped = sorted(et.type for et in all_event_types() if et.type not in mapped)
+    # The router's notices about subscriptions are the chain's operations, no data flow of
+    # domain.md.
+    unmapped = sorted(
+        et.type for et in all_event_types() if et.type not in mapped and not et.beheer
+    )
     assert unmapped == [], "types without a domain.md row: " + ", ".join(unmapped)
 
 

@@ -29,8 +29,9 @@ from keten_contracts.policy import (
 from keten_contracts.resources import all_resources, get_resource
 
 ROLES = st.sampled_from(list(Rol))
-RESOURCES = st.sampled_from([r.name for r in all_resources()])
-EVENT_TYPES = st.sampled_from([et.type for et in all_event_types()])
+RESOURCES = st.sampled_from([r.name for r in all_resources() if not r.beheer])
+# The person-data rules; the router's notices about subscriptions (``beheer``) have their own.
+EVENT_TYPES = st.sampled_from([et.type for et in all_event_types() if not et.beheer])
 GEMEENTECODES = st.from_regex(r"\A\d{4}\Z")
 OINS = st.from_regex(r"\A\d{20}\Z")
 # The gemeente context of a read: linked gemeente, another gemeente, or not stated.
@@ -272,3 +273,24 @@ def test_an_unknown_aanbiedersoort_on_an_event_is_refused_not_a_crash():
                 event_aanbiedersoort="kapper",
                 event_aanbiederoin="00000003273280410000",
             )
+
+
+NOTICES = st.sampled_from([et.type for et in all_event_types() if et.beheer])
+
+
+@given(NOTICES, ROLES, OINS, OINS, GEMEENTECODES)
+def test_a_notice_about_a_subscription_reaches_only_its_owner(event_type, rol, owner, other, code):
+    # Whatever the role, the OIN decides; a gemeente's code or an aanbieder's kind is no key.
+    assert may_receive(rol, event_type, recipient_oin=owner, event_abonneeoin=owner)
+    if other != owner:
+        assert not may_receive(
+            rol,
+            event_type,
+            recipient_oin=other,
+            event_abonneeoin=owner,
+            recipient_gemeentecode=code,
+            event_gemeentecode=code,
+            event_aanbiedersoort=rol if rol.is_aanbieder else None,
+            event_aanbiederoin=other,
+        )
+    assert not may_receive(rol, event_type, event_abonneeoin=owner)  # unknown recipient

@@ -51,6 +51,8 @@ DEFECTEN: dict[tuple[str, Rol, str], str] = {}
 def _non_owner_view_fields() -> list[tuple[str, Rol, str]]:
     cases = []
     for rd in all_resources():
+        if rd.beheer:
+            continue  # the chain's own operations: no person, no seed row
         for rol in Rol:
             if rol is rd.owner:
                 continue

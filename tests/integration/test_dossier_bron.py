@@ -19,8 +19,6 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -35,11 +33,10 @@ from keten_contracts.parties import Rol
 from keten_core import clock
 from keten_core.auth import Party, PartyRegistry, ZGWTokenAuth
 from keten_core.dataref import BronCredential, DatarefLezer
-from keten_core.db import Base, create_engine, migrate
 from keten_core.settings import KetenSettings
 from keten_core.testing import fresh_database
 from tests.integration.test_service import free_port, serving
-from tests.support import read_all
+from tests.support import migration_differences, read_all
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -495,40 +492,10 @@ async def _met(
 
 
 async def test_the_migration_creates_exactly_what_the_models_declare(postgres_server_url):
-    # Every table of dossier-bron's models (other services register theirs on Base too): one
-    # check for the whole branch, 0001 to its head.
-    tabellen = {
-        mapper.local_table.name
-        for mapper in Base.registry.mappers
-        if mapper.class_.__module__ == "dossier_bron.models"
-    }
-    assert {"dossier", "pip_versie", "opdracht", "handhavingsmaatregel", "overdracht"} <= tabellen
-
-    def ours(name: Any, kind: str, parent: Any) -> bool:
-        return kind != "table" or str(name) in tabellen
-
-    def ours_object(obj: Any, name: Any, kind: str, reflected: bool, compare_to: Any) -> bool:
-        table = obj if kind == "table" else getattr(obj, "table", None)
-        return table is None or str(table.name) in tabellen
-
-    async with fresh_database(postgres_server_url) as url:
-        engine = create_engine(url)
-        try:
-            await migrate(engine, [MIGRATIONS])
-            await migrate(engine, [MIGRATIONS])  # idempotent: already at head
-
-            def diff(connection: Any) -> Any:
-                context = MigrationContext.configure(
-                    connection, opts={"include_name": ours, "include_object": ours_object}
-                )
-                return compare_metadata(context, Base.metadata)
-
-            async with engine.connect() as connection:
-                differences = await connection.run_sync(diff)
-                versions = await connection.execute(text("SELECT version_num FROM alembic_version"))
-                heads = {row[0] for row in versions}
-        finally:
-            await engine.dispose()
+    # One check for the whole branch, 0001 to its head.
+    differences, heads = await migration_differences(
+        postgres_server_url, MIGRATIONS, "dossier_bron.models"
+    )
     assert differences == []
     # keten_core_0003 is an ancestor of the branch (depends_on), so the only head is ours.
     assert heads == {"dossier_bron_0007"}

@@ -44,6 +44,7 @@ from keten_core.service import KetenService
 from keten_core.settings import KetenSettings
 from keten_core.testing import fresh_database
 from tests.integration.test_service import free_port, serving
+from tests.support import migration_differences
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -913,43 +914,11 @@ async def test_two_replicas_publish_at_least_once_in_order_and_apply_a_gemeente_
 
 
 async def test_the_migration_creates_exactly_what_the_models_declare(postgres_server_url):
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
     from duo_adapter.main import MIGRATIONS
-    from keten_core.db import Base, create_engine, migrate
 
-    async with fresh_database(postgres_server_url) as url:
-        engine = create_engine(url)
-        try:
-            await migrate(engine, [MIGRATIONS])
-            await migrate(engine, [MIGRATIONS])  # idempotent: already at head
-
-            def diff(connection: Any) -> Any:
-                # Only duo-adapter's tables: other services register theirs on Base too.
-                context = MigrationContext.configure(
-                    connection,
-                    opts={"include_name": _duo_name, "include_object": _duo_object},
-                )
-                return compare_metadata(context, Base.metadata)
-
-            async with engine.connect() as connection:
-                differences = await connection.run_sync(diff)
-                versions = await connection.execute(text("SELECT version_num FROM alembic_version"))
-                heads = {row[0] for row in versions}
-        finally:
-            await engine.dispose()
+    differences, heads = await migration_differences(
+        postgres_server_url, MIGRATIONS, "duo_adapter.models"
+    )
     assert differences == []
     # keten_core_0003 is an ancestor of the branch (depends_on), so the only head is ours.
     assert heads == {"duo_adapter_0001"}
-
-
-def _duo_name(name: str | None, kind: str, parent: Any) -> bool:
-    if kind == "table":
-        return str(name).startswith("duo_")
-    return True
-
-
-def _duo_object(obj: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
-    table = obj if kind == "table" else getattr(obj, "table", None)
-    return table is None or str(table.name).startswith("duo_")

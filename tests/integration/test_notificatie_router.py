@@ -40,6 +40,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 TERMIJN = "nl.inburgering.termijn.vastgesteld.v1"
 SIGNAAL = "nl.inburgering.signaal.aangemaakt.v1"
 OPDRACHT = "nl.inburgering.opdracht.verstrekt.v1"
+UITGESCHAKELD = "nl.inburgering.abonnement.uitgeschakeld.v1"
 OVERLAP_S = 4
 
 
@@ -360,7 +361,10 @@ async def test_secret_rotation_overlap(
 
 
 async def test_gone_disables_the_subscription(
-    router: Router, subscriber: SubscriberProcess, kafka_bootstrap_servers: str
+    router: Router,
+    subscriber: SubscriberProcess,
+    second_subscriber: SubscriberProcess,
+    kafka_bootstrap_servers: str,
 ) -> None:
     sub = router.subscribe(
         AMSTERDAM,
@@ -368,6 +372,13 @@ async def test_gone_disables_the_subscription(
         types=[TERMIJN],
         filters=[{"prefix": {"partitionkey": "gone-"}}],
     )
+    # The owner watches its subscriptions with another one; so does another party, which must
+    # not hear about Amsterdam's.
+    over_deze = [{"exact": {"subject": sub["id"]}}]
+    eigen = router.subscribe(
+        AMSTERDAM, second_subscriber.hook_url, types=[UITGESCHAKELD], filters=over_deze
+    )
+    router.subscribe(UTRECHT, second_subscriber.hook_url, types=[UITGESCHAKELD], filters=over_deze)
     subscriber.behave(status=410)
     await publish(kafka_bootstrap_servers, router.prefix, [event(TERMIJN, partitionkey="gone-1")])
     await asyncio.to_thread(subscriber.wait_for, 1)
@@ -376,10 +387,16 @@ async def test_gone_disables_the_subscription(
             lambda: not (found := api.get(f"/subscriptions/{sub['id']}").json())["actief"] and found
         )
     assert "410" in state["uitgeschakeldReden"]
+    (melding,) = await asyncio.to_thread(second_subscriber.wait_for, 1)
+    notice = verified(melding, eigen["secret"])
+    assert notice["type"] == UITGESCHAKELD and notice["data"] == {"id": sub["id"]}
+    assert notice["abonneeoin"] == AMSTERDAM.oin
+    assert notice["dataref"].endswith(f"/api/v1/subscriptions/{sub['id']}")
     await asyncio.sleep(1.5)
     await publish(kafka_bootstrap_servers, router.prefix, [event(TERMIJN, partitionkey="gone-2")])
     await asyncio.sleep(1.5)
     assert len(subscriber.received()) == 1, "a disabled subscription gets nothing more"
+    assert len(second_subscriber.received()) == 1, "the notice reached its owner only"
 
     # The owner enables it again: the sink must consent again (handshake), then it gets new
     # events; what came meanwhile comes with a replay.

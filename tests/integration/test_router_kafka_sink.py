@@ -117,9 +117,16 @@ async def test_a_kafka_sink_only_its_subscriber_reads(
     ids = [str(decode_binary(r.headers, r.key, r.value)[0].id) for r in records]
     assert ids == [str(e["id"]) for e in mine], "its own opdrachten, in order, and nothing else"
     assert {r.key.decode() for r in records} == {key}
+    abonnement = created.json()["id"]
     with router.api(MAP) as api:
-        log = api.get(f"/subscriptions/{created.json()['id']}/deliveries").json()["afleveringen"]
-    assert [(d["status"], d["pogingen"]) for d in log] == [("afgeleverd", 1)] * 5, log
+        log = api.get(f"/subscriptions/{abonnement}/kafka-deliveries").json()["leveringen"]
+        per_record = api.get(f"/subscriptions/{abonnement}/deliveries").json()["afleveringen"]
+        pull = api.get(f"/subscriptions/{abonnement}/events")
+    # Acknowledged records are logged per write, in produce order; only failures get a row each.
+    assert [i for levering in log for i in levering["gebeurtenisIds"]] == ids, log
+    assert sum(levering["aantal"] for levering in log) == 5
+    assert per_record == []
+    assert pull.status_code == 409, "its own topic is a Kafka subscriber's pull"
 
     with router.api(ANDERE_MAP) as api:
         theirs = api.post("/subscriptions", json={"protocol": "KAFKA", "types": [OPDRACHT]})

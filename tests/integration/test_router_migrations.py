@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from keten_core.db import alembic_config, create_engine
 from keten_core.testing import fresh_database
 from notificatie_router.main import MIGRATIONS
+from tests.support import migration_differences
 
 pytestmark = [pytest.mark.postgres]
 
@@ -70,3 +71,13 @@ async def test_a_structured_event_is_split_into_attributes_and_data(
             assert json.loads(bytes(row["inhoud"])) == structured
         finally:
             await connection.close()
+
+
+async def test_the_migration_creates_exactly_what_the_models_declare(
+    postgres_server_url: str,
+) -> None:
+    differences, heads = await migration_differences(
+        postgres_server_url, MIGRATIONS, "notificatie_router.models"
+    )
+    assert differences == []
+    assert heads == {"notificatie_router_0004"}

@@ -109,3 +109,17 @@ async def test_without_a_broker_nothing_is_accepted() -> None:
     with pytest.raises(Problem) as refused:
         await publiceer(keten, caller(DUO), sent, get_event_type(TERMIJN))  # type: ignore[arg-type]
     assert refused.value.status == 503
+
+
+def test_no_party_publishes_the_routers_notice_about_a_subscription() -> None:
+    # A gemeente may produce the type (the router runs for the gemeenten), but only the router
+    # knows a subscription stopped.
+    notice = {
+        **attributes(),
+        "type": "nl.inburgering.abonnement.uitgeschakeld.v1",
+        "source": source_urn(GEMEENTE_OIN, "eigen-systeem"),
+        "dataref": BRON + "/subscriptions/5b0e3f9a",
+    }
+    notice.pop("gemeentecode", None)
+    (bezwaar,) = publicatie_bezwaren(caller(AMSTERDAM), notice, BRON)
+    assert bezwaar.status == 403 and "router's own notice" in bezwaar.detail

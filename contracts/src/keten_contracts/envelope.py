@@ -26,6 +26,8 @@ EXT_GEMEENTECODE: Final = "gemeentecode"
 EXT_AANBIEDERSOORT: Final = "aanbiedersoort"
 # OIN of the one aanbieder an opdracht is for: organisations, not persons, so no personal data.
 EXT_AANBIEDEROIN: Final = "aanbiederoin"
+# OIN of the one party a notice about its own subscription is for (the router's notices).
+EXT_ABONNEEOIN: Final = "abonneeoin"
 EXT_TRACEPARENT: Final = "traceparent"
 EXT_TRACESTATE: Final = "tracestate"
 # CloudEvents partitioning extension: the producing source's opaque person-level id, used as
@@ -43,6 +45,7 @@ EXTENSIONS: Final = frozenset(
         EXT_GEMEENTECODE,
         EXT_AANBIEDERSOORT,
         EXT_AANBIEDEROIN,
+        EXT_ABONNEEOIN,
         EXT_TRACEPARENT,
         EXT_TRACESTATE,
     }
@@ -114,6 +117,11 @@ class EnvelopeAttributes(BaseModel):
     )
     aanbiederoin: Annotated[str, Field(pattern=OIN_PATTERN)] | None = Field(
         default=None, description="OIN of the one aanbieder the event is meant for, for routing."
+    )
+    abonneeoin: Annotated[str, Field(pattern=OIN_PATTERN)] | None = Field(
+        default=None,
+        description="OIN of the one subscriber a notice about its own subscription is for, for"
+        " routing.",
     )
     partitionkey: Annotated[str, Field(min_length=1, max_length=200)] = Field(
         description="The producing source's opaque person-level id (the catalogue's `sleutel`"

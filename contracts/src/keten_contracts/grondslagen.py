@@ -1863,7 +1863,11 @@ def grondslagen_tabel(resource: str, rol: Rol) -> list[str]:
 def render_grondslagen_markdown(resources: Iterable[str] | None = None) -> str:
     """The section of CATALOGUE.md that shows, per resource view (resource x reading role other
     than the owner), which seed row grants each field."""
-    names = [rd.name for rd in all_resources()] if resources is None else list(resources)
+    names = (
+        [rd.name for rd in all_resources() if not rd.beheer]  # no person: no ground needed
+        if resources is None
+        else list(resources)
+    )
     out = [
         "## Grounds per view",
         "",

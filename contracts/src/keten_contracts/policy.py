@@ -35,6 +35,7 @@ from pydantic import BaseModel, create_model
 
 from keten_contracts.classification import Classificatie, FieldTags, tags_of
 from keten_contracts.common import ContractModel, Doelgroep
+from keten_contracts.envelope import EXT_ABONNEEOIN
 from keten_contracts.events.catalogue import get_event_type
 from keten_contracts.parties import (
     GEEN_BSN_ROLLEN,
@@ -99,9 +100,11 @@ def may_receive(
     recipient_oin: str | None = None,
     event_aanbiedersoort: Rol | str | None = None,
     event_aanbiederoin: str | None = None,
+    event_abonneeoin: str | None = None,
 ) -> bool:
     """May an organisation in ``rol`` be notified of one event of ``event_type``?
 
+    A notice about a subscription (``abonneeoin``) reaches only the organisation with that OIN.
     A gemeente must state its code and the event must carry one, and they must match (this is
     what keeps a gemeente's events with that gemeente). An aanbieder receives only events routed
     to its kind and, where the event names one, to its OIN. No event carries personal data; a
@@ -116,6 +119,10 @@ def may_receive(
     # thin reports -- no exception to principle 2: a type with personal data reaches no one.
     if et.personal_data:
         return False
+    if EXT_ABONNEEOIN in et.routing_extensions:
+        # A notice about one subscription (the router's) reaches the organisation that owns
+        # it, whatever its role: its OIN must be the one the notice names.
+        return recipient_oin is not None and recipient_oin == event_abonneeoin
     if rol is Rol.GEMEENTE:
         return (
             recipient_gemeentecode is not None

@@ -24,6 +24,7 @@ from keten_contracts.classification import (
 )
 from keten_contracts.envelope import (
     EXT_AANBIEDERSOORT,
+    EXT_ABONNEEOIN,
     SOURCE_PATTERN,
     TRACEPARENT_PATTERN,
     TYPE_PATTERN,
@@ -177,6 +178,10 @@ _HEADER_DOC: Final[Mapping[str, tuple[dict[str, Any], str]]] = {
     "ce_aanbiederoin": (
         {"type": "string", "pattern": OIN_PATTERN},
         "OIN of the one aanbieder an opdracht event is for (routing).",
+    ),
+    "ce_abonneeoin": (
+        {"type": "string", "pattern": OIN_PATTERN},
+        "OIN of the one subscriber a notice about its own subscription is for (routing).",
     ),
     "ce_traceparent": ({"type": "string", "pattern": TRACEPARENT_PATTERN}, "W3C trace context."),
     "ce_tracestate": ({"type": "string"}, "W3C trace state."),
@@ -442,7 +447,8 @@ def catalogue_markdown() -> str:
         "`/contracts/schemas/`; `time` is when the source committed the change (per type: "
         "**Time** below), with a zone; `sequence`/`sequencetype` are accepted, never required; "
         "`traceparent` carries W3C trace context. Routing extensions: `gemeentecode` (CBS "
-        "code), `aanbiedersoort` and `aanbiederoin` for opdracht events.",
+        "code), `aanbiedersoort` and `aanbiederoin` for opdracht events, `abonneeoin` for the "
+        "router's notices about a subscription (to its owner only).",
         "- **Kafka**: one topic per producing domain "
         + ", ".join(f"`{t}`" for t in TOPICS.values())
         + "; binary content mode (`ce_*` headers, `content-type: application/json`, the data as "
@@ -485,7 +491,9 @@ def catalogue_markdown() -> str:
                 f"- **Producer**: {_roles(et.producers)}",
                 f"- **Recipients**: {_roles(et.recipients)}"
                 + (
-                    " (only the gemeente whose `gemeentecode` the event carries)"
+                    " (only the organisation whose OIN `abonneeoin` names)"
+                    if EXT_ABONNEEOIN in et.routing_extensions
+                    else " (only the gemeente whose `gemeentecode` the event carries)"
                     if Rol.GEMEENTE in et.recipients
                     else ""
                 )

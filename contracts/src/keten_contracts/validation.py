@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from keten_contracts.envelope import (
     EXT_AANBIEDEROIN,
     EXT_AANBIEDERSOORT,
+    EXT_ABONNEEOIN,
     EXT_GEMEENTECODE,
     EnvelopeAttributes,
     contains_bsn,
@@ -34,7 +35,7 @@ __all__ = [
     "validate_structured",
 ]
 
-_ROUTING_EXTENSIONS = (EXT_GEMEENTECODE, EXT_AANBIEDERSOORT, EXT_AANBIEDEROIN)
+_ROUTING_EXTENSIONS = (EXT_GEMEENTECODE, EXT_AANBIEDERSOORT, EXT_AANBIEDEROIN, EXT_ABONNEEOIN)
 _ROLLEN = frozenset(r.value for r in Rol)
 
 

@@ -18,6 +18,7 @@ from keten_contracts.common import ContractModel, tolerant
 from keten_contracts.envelope import (
     EXT_AANBIEDEROIN,
     EXT_AANBIEDERSOORT,
+    EXT_ABONNEEOIN,
     EXT_GEMEENTECODE,
     EXT_PARTITIONKEY,
     SPECVERSION,
@@ -46,7 +47,8 @@ SCHEMA_BASE_URL: Final = "https://contracts.inburgering.example/contracts/schema
 TYPE_PREFIX: Final = "nl.inburgering."
 
 # One topic per producing domain (architecture.md "Topics").
-DOMAINS: Final = ("coa", "duo", "gemeente", "aanbieder", "cbs")
+# ``notificaties``: the router's own notices about subscriptions (not about persons).
+DOMAINS: Final = ("coa", "duo", "gemeente", "aanbieder", "cbs", "notificaties")
 TOPICS: Final[Mapping[str, str]] = {domain: f"nl.inburgering.{domain}" for domain in DOMAINS}
 
 _DOMAIN_PRODUCERS: Final[Mapping[str, frozenset[Rol]]] = {
@@ -56,6 +58,8 @@ _DOMAIN_PRODUCERS: Final[Mapping[str, frozenset[Rol]]] = {
     "aanbieder": AANBIEDER_ROLLEN,
     # The cbs-leverancier builds the SWI delivery on behalf of a gemeente (gemeente -> CBS).
     "cbs": frozenset({Rol.GEMEENTE}),
+    # The notificatie-router is run for the gemeenten (by them or their SSC).
+    "notificaties": frozenset({Rol.GEMEENTE}),
 }
 
 # Example identities used in the rendered examples (20-digit OINs; not real registrations).
@@ -65,6 +69,7 @@ EXAMPLE_OINS: Final[Mapping[str, str]] = {
     "gemeente": "00000001002220647000",
     "aanbieder": "00000003273280410000",
     "cbs": "00000001002220647000",
+    "notificaties": "00000001002220647000",
 }
 EXAMPLE_SYSTEMS: Final[Mapping[str, str]] = {
     "coa": "coa-adapter",
@@ -72,6 +77,7 @@ EXAMPLE_SYSTEMS: Final[Mapping[str, str]] = {
     "gemeente": "dossier-bron",
     "aanbieder": "leerlingvolgsysteem",
     "cbs": "cbs-leverancier",
+    "notificaties": "notificatie-router",
 }
 EXAMPLE_TIME: Final = "2025-07-15T09:30:00+02:00"
 _DOMAIN_OF_TOPIC: Final[Mapping[str, str]] = {topic: domain for domain, topic in TOPICS.items()}
@@ -96,6 +102,7 @@ class Sleutel(StrEnum):
     INBURGERINGSPLICHTIGE = "inburgeringsplichtige"
     STATUSHOUDER = "statushouder"
     LEVERING = "levering"
+    ABONNEMENT = "abonnement"
 
     @property
     def omschrijving(self) -> str:
@@ -107,12 +114,14 @@ EXAMPLE_PARTITIONKEYS: Final[Mapping[Sleutel, str]] = {
     Sleutel.INBURGERINGSPLICHTIGE: "ibpg-3e5a70",
     Sleutel.STATUSHOUDER: "sh-6a2d90",
     Sleutel.LEVERING: "0363-2025-Q2",
+    Sleutel.ABONNEMENT: "5b0e3f9a-8d1c-4e2b-9f6a-3c7d2e1b0a94",
 }
 _SLEUTEL_OMSCHRIJVING: Final[Mapping[Sleutel, str]] = {
     Sleutel.DOSSIER: "the dossier id at dossier-bron (one dossier per person per gemeente)",
     Sleutel.INBURGERINGSPLICHTIGE: "the inburgeringsplichtige's id at duo-adapter",
     Sleutel.STATUSHOUDER: "the statushouder's id at coa-adapter",
     Sleutel.LEVERING: "the delivery's gemeentecode and quarter (e.g. `0363-2025-Q2`)",
+    Sleutel.ABONNEMENT: "the subscription's id at the notificatie-router",
 }
 
 EXAMPLE_GEMEENTECODE: Final = "0363"
@@ -179,6 +188,11 @@ class EventType:
         return get_resource(self.resource)
 
     @property
+    def beheer(self) -> bool:
+        """A notice about the chain's own operations (its resource's ``beheer``), not a person."""
+        return self.resource_def.beheer
+
+    @property
     def subject_field(self) -> str:
         """The data field (wire name) holding the id of the resource at ``dataref``: the
         event's ``subject`` and Kafka key."""
@@ -223,6 +237,8 @@ class EventType:
             event[EXT_AANBIEDERSOORT] = (self.example_aanbiedersoort or Rol.TAALAANBIEDER).value
         if EXT_AANBIEDEROIN in self.routing_extensions:
             event[EXT_AANBIEDEROIN] = EXAMPLE_OINS["aanbieder"]
+        if EXT_ABONNEEOIN in self.routing_extensions:
+            event[EXT_ABONNEEOIN] = EXAMPLE_OINS["aanbieder"]
         event["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         event["data"] = data
         return event
@@ -922,6 +938,22 @@ _TYPES: list[EventType] = [
         topic=TOPICS["cbs"],
         sleutel=Sleutel.LEVERING,
         rechtsdatum="the quarter and its cut-off",
+    ),
+    # --- the router's notices ----------------------------------------------------------------
+    EventType(
+        f"{TYPE_PREFIX}abonnement.uitgeschakeld.v1",
+        "The notificatie-router stopped delivering to a subscription: its sink answered 410 "
+        "Gone, or every delivery failed for days. Routed to the subscription's owner only "
+        "(`abonneeoin`), at any other subscription of its that asks for this type; the "
+        "subscription (at `dataref`) says why, and the owner resumes it there.",
+        _r(G),
+        _r(G, DUO, Rol.COA, CBS) | ALLE_AANBIEDERS,
+        "abonnement",
+        d.AbonnementUitgeschakeldData,
+        {"id": "5b0e3f9a-8d1c-4e2b-9f6a-3c7d2e1b0a94"},
+        routing_extensions=frozenset({EXT_ABONNEEOIN}),
+        topic=TOPICS["notificaties"],
+        sleutel=Sleutel.ABONNEMENT,
     ),
 ]
 

@@ -186,6 +186,12 @@ OverdrachtData = thin_data(
 # --- CBS -------------------------------------------------------------------------------------
 
 
+class AbonnementUitgeschakeldData(ContractModel):
+    """A subscription the router stopped delivering to (about a party's system: no person)."""
+
+    id: OpaqueId = veld("The subscription at the notificatie-router.", GEEN)
+
+
 class CbsLeveringData(ContractModel):
     """A quarterly delivery produced (about a gemeente's whole population: no person)."""
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from keten_contracts.parties import Rol
-from keten_contracts.resources import cbs, coa, duo, gemeente
+from keten_contracts.resources import cbs, coa, duo, gemeente, notificaties
 
 __all__ = ["RESOURCES", "ResourceDef", "all_resources", "get_resource"]
 
@@ -22,12 +22,14 @@ BRON_COA = "coa-adapter"
 BRON_DUO = "duo-adapter"
 BRON_DOSSIER = "dossier-bron"
 BRON_CBS = "cbs-leverancier"
+BRON_ROUTER = "notificatie-router"
 
 EXAMPLE_BASE_URLS: Mapping[str, str] = {
     BRON_COA: "https://coa-adapter.inburgering.example/api/v1",
     BRON_DUO: "https://duo-adapter.inburgering.example/api/v1",
     BRON_DOSSIER: "https://dossier.gemeente.example/api/v1",
     BRON_CBS: "https://cbs-leverancier.inburgering.example/api/v1",
+    BRON_ROUTER: "https://notificaties.inburgering.example/api/v1",
 }
 
 
@@ -41,6 +43,10 @@ class ResourceDef:
     id_field: str
     description: str
     example: Mapping[str, Any] = field(default_factory=dict)
+    # Operations of the chain itself (the router's subscriptions): about a party's system, not
+    # a person, so outside the law's data flows: no seed row grounds a read and no domain.md row
+    # lists it; the person-data rules of the policy do not apply to it.
+    beheer: bool = False
 
     @property
     def path_template(self) -> str:
@@ -663,6 +669,23 @@ _DEFS: list[ResourceDef] = [
                 "boetes": 3,
             },
         },
+    ),
+    ResourceDef(
+        "abonnement",
+        notificaties.Abonnement,
+        Rol.GEMEENTE,
+        BRON_ROUTER,
+        "subscriptions",
+        "id",
+        "A subscription at the notificatie-router, as its owner reads it: delivered to or not, "
+        "and why not.",
+        {
+            "id": "5b0e3f9a-8d1c-4e2b-9f6a-3c7d2e1b0a94",
+            "actief": False,
+            "uitgeschakeldOp": "2025-07-18T09:30:00+00:00",
+            "uitgeschakeldReden": "the sink answered 410 Gone",
+        },
+        beheer=True,
     ),
     # rule 13 -- Participatiewet data: the klantmanager writes it, the regie inburgering reads it.
     ResourceDef(
