@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
+from types import MappingProxyType
 from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -74,13 +75,19 @@ Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 DOSSIER_LEZEN = bron_lezing("dossier", Doel.UITVOERING_INBURGERING)
 
 
+# The standing reads of other parties on the gemeente's resources, each under its own purpose.
+LEESDOELEN_PER_ROL: Final = MappingProxyType(
+    {Rol.DUO: Doel.PLICHT_EN_TERMIJNEN, Rol.CBS: Doel.STATISTIEK_SWI}
+)
+
+
 def lezing_per_rol(resource: str) -> Callable[..., Awaitable[BronLezing]]:
-    """A read open to the gemeente (its regie) and to DUO (its standing read: seed 001, row
-    "Minister van SZW/DUO": BSN, naam/adres, PIP, MAP, PVT, leerroute), each under its own
-    purpose; the read kit projects the view per role and logs it."""
-    return bron_lezing(
-        resource, Doel.UITVOERING_INBURGERING, per_rol={Rol.DUO: Doel.PLICHT_EN_TERMIJNEN}
-    )
+    """A read open to the gemeente (its regie), to DUO (its standing read: seed 001, row
+    "Minister van SZW/DUO": BSN, naam/adres, PIP, MAP, PVT, leerroute) and to CBS's reader for
+    the SWI (seed 004 bijlage B, "Te verstrekken aan CBS": "Persoonsgegevens waaronder BSN",
+    PIP, MAP, PVT, ...), each under its own purpose; the read kit projects the view per role
+    (a resource CBS reads nothing of answers 404) and logs it."""
+    return bron_lezing(resource, Doel.UITVOERING_INBURGERING, per_rol=LEESDOELEN_PER_ROL)
 
 
 # DUO resolves the dossier of a PIP it is told about (duo-adapter's ``dossier_van``).
@@ -93,7 +100,7 @@ PERSOONSGEGEVENS_VASTLEGGEN = bron_lezing(
 # What the linked gemeente may read: the documented answer (the kit projects per call).
 DossierView: Any = view_model("dossier", Rol.GEMEENTE, same_gemeente=True)
 # A read open to the gemeente and DUO (lezing_per_rol): either view.
-DossierViews: Any = gedocumenteerde_views("dossier", Rol.GEMEENTE, Rol.DUO)
+DossierViews: Any = gedocumenteerde_views("dossier", Rol.GEMEENTE, Rol.DUO, Rol.CBS)
 
 router = APIRouter(prefix=API_PREFIX, tags=["bron"])
 

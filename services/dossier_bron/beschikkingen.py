@@ -78,7 +78,8 @@ _WRITE_ERRORS: Final = {s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 409, 42
 
 IntakeView: Any = view_model("intake", Rol.GEMEENTE, same_gemeente=True)
 PipView: Any = view_model("pip", Rol.GEMEENTE, same_gemeente=True)
-PipViews: Any = gedocumenteerde_views("pip", Rol.GEMEENTE, Rol.DUO)
+PipViews: Any = gedocumenteerde_views("pip", Rol.GEMEENTE, Rol.DUO, Rol.CBS)
+IntakeViews: Any = gedocumenteerde_views("intake", Rol.GEMEENTE, Rol.CBS)
 
 
 def _lezing(resource: str, activiteit: str) -> Callable[..., Awaitable[BronLezing]]:
@@ -503,12 +504,21 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
         "/intakes/{intakeId}",
         operation_id="intake-lezen",
         summary="The brede intake (the caller's view)",
-        responses={200: {"model": IntakeView}, **_WRITE_ERRORS},
+        responses={200: {"model": IntakeViews}, **_WRITE_ERRORS},
     )
     async def intake_lezen(
         intake_id: Annotated[str, Path(alias="intakeId", pattern=OPAQUE_ID_PATTERN)],
         keten: Runtime,
-        lezing: Annotated[BronLezing, Depends(bron_lezing("intake", Doel.UITVOERING_INBURGERING))],
+        lezing: Annotated[
+            BronLezing,
+            Depends(
+                bron_lezing(
+                    "intake",
+                    Doel.UITVOERING_INBURGERING,
+                    per_rol={Rol.CBS: Doel.STATISTIEK_SWI},
+                )
+            ),
+        ],
     ) -> Response:
         intake, dossier = await met_dossier(keten, lezing, IntakeRij, intake_id)
         return JSONResponse(await _lever_intake(lezing, intake, dossier))

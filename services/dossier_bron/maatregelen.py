@@ -58,7 +58,13 @@ from keten_core.errors import PermanentError
 from keten_core.problems import Problem
 from keten_core.routing import EventRouter
 from keten_core.service import ServiceRuntime, runtime
-from keten_core.source_read import BronLezing, bron_lezing, get_verwerkingslog, served_json
+from keten_core.source_read import (
+    BronLezing,
+    bron_lezing,
+    gedocumenteerde_views,
+    get_verwerkingslog,
+    served_json,
+)
 from keten_core.uow import UnitOfWork
 from keten_core.verwerkingslog import Verwerkingslog
 
@@ -102,6 +108,7 @@ Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 _ERRORS: Final = {s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 422, 503)}
 
 MaatregelView: Any = view_model("handhavingsmaatregel", Rol.GEMEENTE, same_gemeente=True)
+MaatregelViews: Any = gedocumenteerde_views("handhavingsmaatregel", Rol.GEMEENTE, Rol.CBS)
 PwMaatregelView: Any = view_model("participatiewet-maatregel", Rol.GEMEENTE, same_gemeente=True)
 
 _H = Handhavingsmaatregel.model_fields
@@ -134,7 +141,14 @@ def gemeente_lezing(resource: str, activiteit: str) -> Callable[..., Awaitable[B
     section 4.2: each "mag gegevens [...] raadplegen" of the other law): the read kit's
     ``per_rol`` tells roles apart, not functies inside one gemeente, so this picks the kit's
     dependency by functie and the kit does the rest (403, projection, log)."""
-    inburgering = bron_lezing(resource, Doel.UITVOERING_INBURGERING, activiteit=activiteit)
+    # CBS's reader takes the inburgering branch (its functie is the organisation's) and reads
+    # under the SWI purpose; a resource CBS reads nothing of answers it 404.
+    inburgering = bron_lezing(
+        resource,
+        Doel.UITVOERING_INBURGERING,
+        activiteit=activiteit,
+        per_rol={Rol.CBS: Doel.STATISTIEK_SWI},
+    )
     participatiewet = bron_lezing(resource, Doel.UITVOERING_PARTICIPATIEWET, activiteit=activiteit)
 
     async def dependency(
@@ -484,8 +498,9 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
     @router.get(
         "/handhavingsmaatregelen/{handhavingsmaatregelId}",
         operation_id="handhavingsmaatregel-lezen",
-        summary="One warning or fine (the gemeente: inburgering and Participatiewet staff)",
-        responses={200: {"model": MaatregelView}, **_ERRORS},
+        summary="One warning or fine (the gemeente: inburgering and Participatiewet staff; "
+        "CBS's reader for the SWI)",
+        responses={200: {"model": MaatregelViews}, **_ERRORS},
     )
     async def maatregel_lezen(
         maatregel_id: Annotated[

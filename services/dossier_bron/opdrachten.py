@@ -150,7 +150,7 @@ _BRON_ALIASSEN: Final = frozenset(
 OpdrachtView: Any = view_model("opdracht", Rol.GEMEENTE, same_gemeente=True)
 # Read by the gemeente, DUO and the aanbieder that holds it, each its own view.
 OpdrachtViews: Any = gedocumenteerde_views(
-    "opdracht", Rol.GEMEENTE, Rol.DUO, *sorted(AANBIEDER_ROLLEN)
+    "opdracht", Rol.GEMEENTE, Rol.DUO, Rol.CBS, *sorted(AANBIEDER_ROLLEN)
 )
 UrenverantwoordingView: Any = gedocumenteerde_views("urenverantwoording", Rol.GEMEENTE, Rol.DUO)
 # An opdracht in these states is closed: the gemeente changes or ends it no more.
@@ -311,13 +311,15 @@ def als_opdracht(opdracht: OpdrachtRij, dossier: DossierRij) -> Opdracht:
 
 def _opdracht_lezing(activiteit: str) -> Callable[..., Awaitable[BronLezing]]:
     """A read of an opdracht under the caller's own purpose: an aanbieder for the opdracht's
-    execution, DUO for plicht and termijnen, the gemeente for its regie."""
+    execution, DUO for plicht and termijnen, CBS's reader for the SWI, the gemeente for its
+    regie."""
     return bron_lezing(
         "opdracht",
         Doel.UITVOERING_INBURGERING,
         activiteit=activiteit,
         per_rol={
             Rol.DUO: Doel.PLICHT_EN_TERMIJNEN,
+            Rol.CBS: Doel.STATISTIEK_SWI,
             **dict.fromkeys(AANBIEDER_ROLLEN, Doel.OPDRACHT_UITVOERING),
         },
     )

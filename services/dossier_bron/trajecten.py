@@ -140,7 +140,7 @@ def _routes(router: APIRouter, bron: Bron, soort: str, model: type[ContractModel
     collection = get_resource(soort).collection
     id_alias = f"{soort}Id"
     View: Any = view_model(soort, Rol.GEMEENTE, same_gemeente=True)
-    Views: Any = gedocumenteerde_views(soort, Rol.GEMEENTE, Rol.DUO)
+    Views: Any = gedocumenteerde_views(soort, Rol.GEMEENTE, Rol.DUO, Rol.CBS)
     start_lezing = bron_lezing(soort, Doel.UITVOERING_INBURGERING, activiteit=f"{soort} starten")
     afronding_lezing = bron_lezing(
         soort, Doel.UITVOERING_INBURGERING, activiteit=f"{soort} afronden"

@@ -8,8 +8,9 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from standardwebhooks.webhooks import Webhook
+
+from keten_core.versleuteling import Sleutelring
 
 __all__ = ["Kluis", "Ondertekenaar", "nieuw_geheim"]
 
@@ -23,29 +24,18 @@ def nieuw_geheim() -> str:
 
 
 class Kluis:
-    """Encrypts secrets for the database; the first key encrypts, every key decrypts (key
-    rotation: put the new key first, re-encrypt at leisure, then drop the old one)."""
+    """Subscription secrets encrypted for the database (``keten_core.versleuteling``: the first
+    key encrypts, every key decrypts, so keys rotate)."""
 
     def __init__(self, sleutels: str) -> None:
-        keys = [k.strip() for k in sleutels.split(",") if k.strip()]
-        if not keys:
-            raise ValueError("KETEN_ROUTER_SLEUTELS holds no key")
-        try:
-            self._fernet = MultiFernet([Fernet(k) for k in keys])
-        except ValueError as exc:
-            raise ValueError(
-                "KETEN_ROUTER_SLEUTELS: each key is 32 url-safe base64-encoded bytes"
-                " (Fernet.generate_key())"
-            ) from exc
+        self._ring = Sleutelring(sleutels, naam="KETEN_ROUTER_SLEUTELS")
 
     def versleutel(self, geheim: str) -> bytes:
-        return self._fernet.encrypt(geheim.encode())
+        return self._ring.versleutel(geheim.encode())
 
     def ontsleutel(self, token: bytes) -> str:
-        try:
-            return self._fernet.decrypt(token).decode()
-        except InvalidToken as exc:
-            raise ValueError("a subscription secret does not decrypt with any key") from exc
+        """Raises ``NietTeOntsleutelen`` (a ``ValueError``) when no key fits."""
+        return self._ring.ontsleutel(token).decode()
 
 
 class Ondertekenaar:

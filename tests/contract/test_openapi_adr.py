@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).parents[2]
 SPECTRAL = ROOT / "dev" / "spectral" / "node_modules" / ".bin" / "spectral"
 RULESET = ROOT / "dev" / "spectral" / "adr.yaml"
-SERVICES = ("coa_adapter", "duo_adapter", "dossier_bron")
+SERVICES = ("coa_adapter", "duo_adapter", "dossier_bron", "notificatie_router", "cbs_leverancier")
 SEVERITY = ("error", "warn", "info", "hint")  # Spectral's numeric severities, in order
 
 Finding = tuple[str, str, str, str]  # rule, severity, JSON path, message
