@@ -22,8 +22,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -95,21 +95,29 @@ def parties() -> list[dict[str, Any]]:
 
 @contextmanager
 def process(
-    name: str, argv: list[str], env: Mapping[str, str], logs: Path, url: str
+    name: str,
+    argv: list[str],
+    env: Mapping[str, str],
+    logs: Path,
+    url: str,
+    *,
+    base_env: Mapping[str, str] | None = None,
+    timeout_s: float = 90,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A process with its output in ``logs/<name>.log``, ready when ``url`` answers 200;
-    terminated (then killed) on the way out."""
+    terminated (then killed) on the way out. ``env`` on top of ``base_env`` (default: this
+    process's environment)."""
     log_file = (logs / f"{name}.log").open("wb")
     proc = subprocess.Popen(
         argv,
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**(os.environ if base_env is None else base_env), **env},
         stdin=subprocess.DEVNULL,
         stdout=log_file,
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with {proc.returncode}")
@@ -119,7 +127,7 @@ def process(
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} not ready at {url} within 90 s")
+                raise RuntimeError(f"{name} not ready at {url} within {timeout_s:.0f} s")
             time.sleep(0.2)
         yield proc
     finally:
@@ -152,12 +160,26 @@ async def verwerkingslog(database: str) -> list[dict[str, Any]]:
         await engine.dispose()
 
 
+# Starts one adapter: (service, its environment, the log folder, its readiness URL).
+Starter = Callable[[str, dict[str, str], Path, str], AbstractContextManager[object]]
+
+
+def keten_run(service: str, env: dict[str, str], logs: Path, ready: str) -> Any:
+    """An adapter from this checkout (``keten run``)."""
+    return process(service, [KETEN, "run", service], env, logs, ready)
+
+
 def run_journeys(
-    databases: Mapping[str, str], kafka_bootstrap_servers: str, logs: Path
+    databases: Mapping[str, str],
+    kafka_bootstrap_servers: str,
+    logs: Path,
+    *,
+    start: Starter = keten_run,
+    naam: str = "ref",
 ) -> list[dict[str, Any]]:
-    """Start the adapters and the stand-in, run both scenario files, stop everything; every
-    request the runner sent, as ``keten scenario run --json`` reported it."""
-    prefix = f"ref{secrets.token_hex(4)}."
+    """Start the adapters (with ``start``) and the stand-in, run both scenario files, stop
+    everything; every request the runner sent, as ``keten scenario run --json`` reported it."""
+    prefix = f"{naam}{secrets.token_hex(4)}."
     registry = parties()
     by_id = {p["client_id"]: p for p in registry}
     gemeente_systeem = {"client_id": "gemeente-systeem", "secret": _secret("gemeente-systeem")}
@@ -188,8 +210,7 @@ def run_journeys(
                     [{"base_url": urls["dossier-bron"] + "/api/v1", **duo_bij_bron}]
                 ),
             }
-            ready = urls[service] + "/health/ready"
-            stack.enter_context(process(service, [KETEN, "run", service], env, logs, ready))
+            stack.enter_context(start(service, env, logs, urls[service] + "/health/ready"))
         standin_env = {
             **common,
             "KETEN_OIN": AMSTERDAM_OIN,
