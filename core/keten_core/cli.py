@@ -41,6 +41,7 @@ ENTRY_POINT_GROUP = "keten.commands"
 # "module:function" of the registrars of the built-in subcommands, in help order.
 COMMANDS: tuple[str, ...] = (
     "keten_core.infra.commands:register",
+    "keten_core.chain:register",
     "keten_core.demo:register",
     "keten_core.dlq:register",
     "keten_core.bench:register",

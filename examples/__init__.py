@@ -1,0 +1,1 @@
+"""Runnable examples for vendors and developers of the chain (documentation that runs)."""

@@ -1,0 +1,1 @@
+"""The example aanbieder (``python -m examples.aanbieder``); see README.md and ``app.py``."""
