@@ -19,7 +19,9 @@ of subscribers (1, 10, 100):
 - **Kafka sink**: one KAFKA subscription, records from the domain topic to a consumer of the
   subscriber's topic, next to raw aiokafka producing the same records to a topic and consuming
   them: once with the producer's defaults, once with the sink producer's guarantees and
-  batching (idempotent, acks=all: what per-key order under retries needs).
+  batching (idempotent, acks=all: what per-key order under retries needs); and next to a raw
+  aiokafka relay in a process of its own (consume, produce as the sink, commit after the
+  acknowledgement), the same hop the router makes without anything of the router.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from keten_core.kafka_acl import sasl_client_options
 from keten_core.testing import fresh_database
 
 from .geheimen import Ondertekenaar, nieuw_geheim
+from .kafka_sink import PRODUCER_OPTIES
 
 __all__ = ["register_arguments", "run"]
 
@@ -75,6 +78,8 @@ BENCH_PARTY: Final = Party(
 )
 # The router's defaults (settings.py): the raw baseline runs at the concurrency the router may
 # use for the same number of subscribers.
+# The Kafka sink's producer settings, for the raw baselines.
+SINK_PRODUCER: Final = PRODUCER_OPTIES
 WORKERS: Final = 256
 PER_SUBSCRIBER: Final = 64
 KEYS: Final = 500
@@ -114,6 +119,42 @@ def ontvanger(port: int) -> None:
     app.router.add_get("/_ontvangen", dump)
     app.router.add_delete("/_ontvangen", clear)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def relay(bootstrap: str, bron: str, doel: str, count: int) -> None:
+    """The raw baseline's relay process (``_raw_relay``)."""
+
+    async def run() -> None:
+        consumer = AIOKafkaConsumer(
+            bron,
+            bootstrap_servers=bootstrap,
+            group_id=f"relay-{uuid.uuid4().hex[:6]}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            max_poll_records=1000,
+        )
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **SINK_PRODUCER)
+        await consumer.start()
+        await producer.start()
+        try:
+            relayed = 0
+            while relayed < count:
+                batches = await consumer.getmany(timeout_ms=100, max_records=1000)
+                for records in batches.values():
+                    for record in records:
+                        await producer.send(
+                            doel, record.value, key=record.key, headers=list(record.headers)
+                        )
+                    relayed += len(records)
+                if batches:
+                    await producer.flush()
+                    await consumer.commit()
+            await asyncio.Event().wait()  # until terminated: the parent reads its CPU time
+        finally:
+            await producer.stop()
+            await consumer.stop()
+
+    asyncio.run(run())
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -291,15 +332,7 @@ class RouterBench:
         # of the sink's producer (idempotent, acks=all: what per-key order under retries needs).
         for name, options in (
             ("defaults", {"acks": "all", "linger_ms": 2}),
-            (
-                "idempotent, as the sink",
-                {
-                    "enable_idempotence": True,
-                    "acks": "all",
-                    "linger_ms": 5,
-                    "max_batch_size": 512 * 1024,
-                },
-            ),
+            ("idempotent, as the sink", SINK_PRODUCER),
         ):
             raw_rate = await self._raw_kafka(count, options)
             figures.append(
@@ -309,7 +342,52 @@ class RouterBench:
                     note=f"router = {rate / raw_rate:.0%} of raw",
                 )
             )
+        relay_rate, relay_cpu = await self._raw_relay(count)
+        figures.append(
+            Figure(
+                "raw aiokafka relay (consume -> produce as the sink) -> consume",
+                relay_rate,
+                cpu_us_per_event=relay_cpu,
+                note=f"router = {rate / relay_rate:.0%} of raw: the router's own hop, raw",
+            )
+        )
         return figures
+
+    async def _raw_relay(self, count: int) -> tuple[float, float]:
+        """The hop a Kafka sink makes, with nothing of the router: in a process of its own, an
+        aiokafka consumer of one topic and a producer with the sink's settings to another,
+        offsets committed after the batch is acknowledged (at least once, as the router). The
+        same publisher feeds it and a consumer of the second topic times the receipts.
+        Returns (records/s, the relay process's CPU per record in us)."""
+        bron = f"{self.prefix}relay-in-{uuid.uuid4().hex[:6]}"
+        doel = f"{self.prefix}relay-out-{uuid.uuid4().hex[:6]}"
+        await ensure_topics(self.bootstrap, [TopicSpec(bron, 3, 1), TopicSpec(doel, 3, 1)])
+        receiving = asyncio.create_task(
+            _receive(self.bootstrap, doel, count, f"relay-{uuid.uuid4().hex[:6]}", {})
+        )
+        relay = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "notificatie_router.bench",
+            "--relay",
+            bron,
+            doel,
+            str(count),
+            "--bootstrap",
+            self.bootstrap,
+            stdout=(self.workdir / "relay.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            await asyncio.sleep(2)  # both consumers have joined
+            cpu_before = _cpu_seconds(relay.pid)
+            await self.publish(count, None, topic=bron)
+            receipts = await receiving
+            cpu = _cpu_seconds(relay.pid) - cpu_before
+        finally:
+            relay.terminate()
+            await relay.wait()
+        return _steady_rate([t for _, t in receipts]), 1e6 * cpu / max(1, len(receipts))
 
     async def _raw_kafka(self, count: int, options: dict[str, Any]) -> float:
         raw_topic = f"{self.prefix}raw-{uuid.uuid4().hex[:6]}"
@@ -364,8 +442,11 @@ class RouterBench:
         time.sleep(1.5)  # every replica's engine has them
         return ids
 
-    async def publish(self, count: int, rate: float | None) -> dict[str, float]:
+    async def publish(
+        self, count: int, rate: float | None, topic: str | None = None
+    ) -> dict[str, float]:
         """Append times (s) per event id; at ``rate`` events/s, or as fast as possible."""
+        topic = topic or self.topic
         events = _events(count)
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=2, acks="all")
         await producer.start()
@@ -379,7 +460,7 @@ class RouterBench:
                     if due > time.monotonic():
                         await asyncio.sleep(due - time.monotonic())
                 futures.append(
-                    (event_id, await producer.send(self.topic, value, key=key, headers=headers))
+                    (event_id, await producer.send(topic, value, key=key, headers=headers))
                 )
             for event_id, future in futures:
                 metadata = await future
@@ -598,6 +679,13 @@ def run(args: argparse.Namespace, bootstrap: str, server_url: str) -> int:
 if __name__ == "__main__":
     main_parser = argparse.ArgumentParser(prog="python -m notificatie_router.bench")
     main_parser.add_argument("--ontvanger", type=int, help="run the receiver on this port")
+    main_parser.add_argument(
+        "--relay", nargs=3, metavar=("BRON", "DOEL", "AANTAL"), help="run the raw relay"
+    )
+    main_parser.add_argument("--bootstrap", help="with --relay: the broker")
     main_args = main_parser.parse_args()
     if main_args.ontvanger:
         ontvanger(main_args.ontvanger)
+    elif main_args.relay:
+        bron_topic, doel_topic, aantal = main_args.relay
+        relay(main_args.bootstrap, bron_topic, doel_topic, int(aantal))
