@@ -212,7 +212,7 @@ def _secret() -> str:
     return secrets.token_hex(24)
 
 
-def _party(
+def new_party(
     client_id: str,
     service: str,
     rol: Rol,
@@ -254,26 +254,26 @@ def build_parties() -> list[Party]:
     uitvoering = [Doel.UITVOERING_INBURGERING]
     g = GEMEENTE_NAAM
     parties = [
-        _party("coa-beheer", "coa-adapter", Rol.COA, [Doel.KOPPELING_EN_KLANTPROFIEL],
+        new_party("coa-beheer", "coa-adapter", Rol.COA, [Doel.KOPPELING_EN_KLANTPROFIEL],
                oin=OINS["coa"]),
-        _party(f"dossier-bron-{g}-bij-coa", "coa-adapter", Rol.GEMEENTE, uitvoering, **gemeente),
-        _party("duo-beheer", "duo-adapter", Rol.DUO, [Doel.PLICHT_EN_TERMIJNEN],
+        new_party(f"dossier-bron-{g}-bij-coa", "coa-adapter", Rol.GEMEENTE, uitvoering, **gemeente),
+        new_party("duo-beheer", "duo-adapter", Rol.DUO, [Doel.PLICHT_EN_TERMIJNEN],
                oin=OINS["duo"]),
-        _party(f"dossier-bron-{g}-bij-duo", "duo-adapter", Rol.GEMEENTE, uitvoering, **gemeente),
-        _party(f"{g}-medewerker", "dossier-bron", Rol.GEMEENTE, uitvoering, **gemeente),
-        _party("duo-bij-dossier-bron", "dossier-bron", Rol.DUO,
+        new_party(f"dossier-bron-{g}-bij-duo", "duo-adapter", Rol.GEMEENTE, uitvoering, **gemeente),
+        new_party(f"{g}-medewerker", "dossier-bron", Rol.GEMEENTE, uitvoering, **gemeente),
+        new_party("duo-bij-dossier-bron", "dossier-bron", Rol.DUO,
                [Doel.PLICHT_EN_TERMIJNEN, Doel.HANDHAVINGSVERZOEK], oin=OINS["duo"]),
-        _party("cbs-bij-dossier-bron", "dossier-bron", Rol.CBS, [Doel.STATISTIEK_SWI],
+        new_party("cbs-bij-dossier-bron", "dossier-bron", Rol.CBS, [Doel.STATISTIEK_SWI],
                oin=OINS["cbs"]),
-        _party(f"{g}-notificaties", "notificatie-router", Rol.GEMEENTE, uitvoering, **gemeente),
-        _party("cbs-beheer", "cbs-leverancier", Rol.CBS, [Doel.STATISTIEK_SWI], oin=OINS["cbs"]),
-        _party(f"{g}-bij-cbs-leverancier", "cbs-leverancier", Rol.GEMEENTE, uitvoering,
+        new_party(f"{g}-notificaties", "notificatie-router", Rol.GEMEENTE, uitvoering, **gemeente),
+        new_party("cbs-beheer", "cbs-leverancier", Rol.CBS, [Doel.STATISTIEK_SWI], oin=OINS["cbs"]),
+        new_party(f"{g}-bij-cbs-leverancier", "cbs-leverancier", Rol.GEMEENTE, uitvoering,
                **gemeente),
     ]  # fmt: skip
     for naam, rol in VOORBEELD_AANBIEDERS.items():
         for service, suffix in (("notificatie-router", "router"), ("dossier-bron", "bron")):
             parties.append(
-                _party(
+                new_party(
                     f"{naam}-bij-{suffix}",
                     service,
                     rol,
@@ -565,7 +565,7 @@ def _admin_engine(server_url: str) -> AsyncEngine:
     return create_async_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
 
-async def _ensure_databases(server_url: str, names: Sequence[str]) -> list[str]:
+async def ensure_databases(server_url: str, names: Sequence[str]) -> list[str]:
     """Create the databases that are missing; returns those it created."""
     admin = _admin_engine(server_url)
     created: list[str] = []
@@ -584,7 +584,7 @@ async def _ensure_databases(server_url: str, names: Sequence[str]) -> list[str]:
     return created
 
 
-async def _drop_databases(server_url: str, names: Sequence[str]) -> None:
+async def drop_databases(server_url: str, names: Sequence[str]) -> None:
     admin = _admin_engine(server_url)
     try:
         async with admin.connect() as connection:
@@ -758,7 +758,7 @@ def up_command(args: argparse.Namespace) -> int:
         parties = state.parties()
         installed = [s for s in wanted if s.installed()]
         created = asyncio.run(
-            _ensure_databases(servers.database_url, [config.database(s.name) for s in installed])
+            ensure_databases(servers.database_url, [config.database(s.name) for s in installed])
         )
         if created:
             print(f"databases created: {', '.join(created)}")
@@ -942,7 +942,7 @@ def down_command(args: argparse.Namespace) -> int:
                 servers = infra(settings)
                 names = [config.database(s.name) for s in CHAIN]
                 if _reachable("postgres", servers.database_url):
-                    asyncio.run(_drop_databases(servers.database_url, names))
+                    asyncio.run(drop_databases(servers.database_url, names))
                     print(f"databases dropped: {', '.join(names)}")
                 else:
                     print("PostgreSQL is down: databases not dropped", file=sys.stderr)

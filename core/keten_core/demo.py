@@ -1,4 +1,5 @@
-"""The smoke round trip behind ``keten demo``: a gemeente records a PIP decision, the outbox
+"""``keten demo`` (the journeys: ``keten_core.demo_keten``) and the smoke round trip behind
+``keten demo --smoke``: a gemeente records a PIP decision, the outbox
 relay publishes the thin CloudEvent to Kafka, a consumer receives it and prints it."""
 
 from __future__ import annotations
@@ -107,14 +108,45 @@ async def run_demo(settings: KetenSettings, echo: Callable[[str], None] = print)
 def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="smoke round trip: outbox -> Kafka -> consumer, printing the CloudEvent",
-        description="Starts the local Kafka and PostgreSQL unless KETEN_KAFKA_BOOTSTRAP_SERVERS "
-        "and KETEN_DATABASE_URL point at servers of your own, then runs the round trip.",
+        help="the reference journeys through the whole chain, with a timeline (--smoke: the "
+        "outbox -> Kafka -> consumer round trip)",
+        description="Starts Kafka and PostgreSQL (unless KETEN_KAFKA_BOOTSTRAP_SERVERS and "
+        "KETEN_DATABASE_URL point at servers of your own), a fresh chain of its own (the five "
+        "services, state in $KETEN_STATE_DIR/demo), a sample aanbieder and a sample webhook "
+        "subscriber; runs the asielstatushouder and gezinsmigrant journeys and prints what "
+        "happened per step: notifications, reads from the processing logs, DUO's signalen "
+        "and the CBS delivery. Exit status 0: both journeys ran end to end.",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="only the smoke round trip: a PIP event through the outbox, Kafka and a consumer",
+    )
+    parser.add_argument(
+        "--naam",
+        default="demo",
+        help="the demo chain's name: databases keten_<naam>_<service>, topic prefix <naam>. "
+        "(default demo; never the chain of `keten up`)",
+    )
+    parser.add_argument(
+        "--laat-draaien",
+        action="store_true",
+        help="keep the demo chain running afterwards (default: its services are stopped)",
+    )
+    parser.add_argument(
+        "--opruimen",
+        action="store_true",
+        help="drop the demo chain's databases afterwards (default: kept until the next run)",
     )
     parser.set_defaults(handler=run)
 
 
-def run(_: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    if not getattr(args, "smoke", False):
+        from keten_core.demo_keten import run_keten_demo
+
+        return run_keten_demo(args)
+
     from keten_core.infra import LocalKafka, LocalPostgres, local_servers
 
     # A server named in the environment is the operator's; only the others are started here.

@@ -1,0 +1,5 @@
+import sys
+
+from examples.webhook_ontvanger.app import main
+
+sys.exit(main())
