@@ -90,23 +90,33 @@ def _shared_processors() -> list[Processor]:
 _handler: logging.Handler | None = None
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
 def configure_logging(
     level: str | int = "INFO", json: bool = True, *, stream: TextIO | None = None
 ) -> None:
     """Configure structlog and stdlib logging for the process.
 
-    ``json`` gives one JSON object per line (production, log shippers); otherwise a coloured
-    console rendering for development. Calling it again replaces the earlier configuration,
-    which is what tests and ``--reload`` need.
+    ``json`` gives one JSON object per line (production, log shippers); otherwise a console
+    rendering for development, coloured on a terminal only. Calling it again replaces the
+    earlier configuration, which is what tests and ``--reload`` need.
     """
     global _handler
     shared = _shared_processors()
+    out = stream if stream is not None else sys.stdout
     renderer: Processor
     if json:
         renderer = structlog.processors.JSONRenderer()
         exception_formatter: list[Processor] = [structlog.processors.dict_tracebacks]
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        # Colours only on a terminal: in a log file (`keten up`, `keten logs`) the escape codes
+        # are noise to read and to grep.
+        renderer = structlog.dev.ConsoleRenderer(colors=_is_terminal(out))
         exception_formatter = []
 
     structlog.configure(
@@ -131,7 +141,7 @@ def configure_logging(
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream if stream is not None else sys.stdout)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(formatter)
 
     root = logging.getLogger()

@@ -134,3 +134,12 @@ def test_configuring_again_replaces_the_handler(output: io.StringIO) -> None:
     structlog.get_logger().info("once")
     assert first.getvalue() == ""
     assert [line["event"] for line in lines(output)] == ["once"]
+
+
+def test_the_console_rendering_has_no_colour_codes_in_a_file(output: io.StringIO) -> None:
+    # A log file (`keten up` writes one per service) must be plain text to read and grep.
+    configure_logging("INFO", json=False, stream=output)
+    structlog.get_logger("test").info("plain", veld="waarde")
+    text = output.getvalue()
+    assert "plain" in text and "veld" in text
+    assert "\x1b[" not in text, repr(text)
