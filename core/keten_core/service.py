@@ -39,7 +39,6 @@ from typing import Any, Protocol
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
-from sqlalchemy.engine import make_url
 
 from keten_contracts.envelope import source_urn
 from keten_contracts.events.catalogue import TOPICS
@@ -55,7 +54,7 @@ from keten_core.metrics import metrics_router
 from keten_core.outbox import OutboxRelay, OutboxSignal
 from keten_core.routing import EventRouter
 from keten_core.schemas import contracts_router
-from keten_core.settings import KetenSettings, service_database
+from keten_core.settings import KetenSettings
 from keten_core.uow import UnitOfWork
 from keten_core.verwerkingslog import Verwerkingslog
 
@@ -143,10 +142,7 @@ class KetenService:
         settings = settings or KetenSettings()
         update: dict[str, Any] = {"service_name": name}
         if "database_url" not in settings.model_fields_set:
-            # Unconfigured: the service's own database on the default server, never a shared
-            # one (outbox, inbox, migrations and the relay lock are per database).
-            url = make_url(settings.database_url).set(database=service_database(name))
-            update["database_url"] = url.render_as_string(hide_password=False)
+            update["database_url"] = settings.database_url_for(name)
         self.settings = settings.model_copy(update=update)
         self.routers = list(routers)
         self.events = events or EventRouter()

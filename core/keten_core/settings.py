@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 # The services of the chain; each has its own database (see ``service_database``).
 SERVICES = ("coa-adapter", "duo-adapter", "dossier-bron", "notificatie-router", "cbs-leverancier")
@@ -60,6 +61,15 @@ class KetenSettings(BaseSettings):
     control_api: bool = False
     # Sandbox mode: the chain's clock (keten_core.clock) may be moved, by scenario tests.
     sandbox: bool = False
+
+    def database_url_for(self, service: str) -> str:
+        """``KETEN_DATABASE_URL`` when it is set; else ``service``'s own database on the
+        configured server, never a shared one (outbox, inbox, migrations and the relay lock are
+        per database)."""
+        if "database_url" in self.model_fields_set:
+            return self.database_url
+        url = make_url(self.database_url).set(database=service_database(service))
+        return url.render_as_string(hide_password=False)
 
     @property
     def base_url(self) -> str:

@@ -86,15 +86,9 @@ def database_url(given: str | None) -> str:
     ``KetenService`` picks it (unless KETEN_DATABASE_URL names one explicitly)."""
     if given is not None:
         return given
-    from sqlalchemy.engine import make_url
+    from keten_core.settings import KetenSettings
 
-    from keten_core.settings import KetenSettings, service_database
-
-    settings = KetenSettings()
-    if "database_url" in settings.model_fields_set:
-        return settings.database_url
-    url = make_url(settings.database_url).set(database=service_database("cbs-leverancier"))
-    return url.render_as_string(hide_password=False)
+    return KetenSettings().database_url_for("cbs-leverancier")
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:

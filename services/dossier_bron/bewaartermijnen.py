@@ -388,23 +388,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write("--peildatum is for a dry run only: a run deletes on today's date\n")
         return 2
 
-    from sqlalchemy.engine import make_url
-
     from keten_core.db import create_engine
-    from keten_core.settings import KetenSettings, service_database
+    from keten_core.settings import KetenSettings
 
-    settings = KetenSettings()
-    url = args.database_url
-    if url is None:
-        # The service's own database on the configured server, as ``KetenService`` picks it
-        # (unless KETEN_DATABASE_URL names one explicitly).
-        url = settings.database_url
-        if "database_url" not in settings.model_fields_set:
-            url = (
-                make_url(url)
-                .set(database=service_database("dossier-bron"))
-                .render_as_string(hide_password=False)
-            )
+    # The service's own database, as ``KetenService`` picks it.
+    url = args.database_url or KetenSettings().database_url_for("dossier-bron")
 
     async def run() -> Opschoonrapport:
         engine = create_engine(url)

@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 
+from keten_core.envelope import KafkaRecord
 from keten_core.kafka_acl import ensure_private_topic, ensure_scram_user, sasl_client_options
 from notificatie_router.bezorging import Gebeurtenis, Poging, Taak
 from notificatie_router.domain import Ontvanger, RetrySchema
@@ -167,29 +168,33 @@ class KafkaSink:
 
     async def _per_partitie(
         self, producer: AIOKafkaProducer, taken: list[Taak]
-    ) -> dict[tuple[str, int], list[Taak]]:
+    ) -> dict[tuple[str, int], list[tuple[Taak, KafkaRecord]]]:
         """The deliveries per partition of their sink, in order: the partition the producer's
         own ``send`` picks for the key (the retry path sends that way), so a key keeps one
         partition whichever path delivers it."""
-        groepen: dict[tuple[str, int], list[Taak]] = {}
+        groepen: dict[tuple[str, int], list[tuple[Taak, KafkaRecord]]] = {}
         partities: dict[str, list[int]] = {}
         for taak in taken:
             topic = taak.ontvanger.sink
             alle = partities.get(topic)
             if alle is None:
                 alle = partities[topic] = list(await producer.partitions_for(topic))
-            partitie = self._partitioner(taak.gebeurtenis.kafka_record().key, alle, alle)
-            groepen.setdefault((topic, partitie), []).append(taak)
+            record = taak.gebeurtenis.kafka_record()
+            partitie = self._partitioner(record.key, alle, alle)
+            groepen.setdefault((topic, partitie), []).append((taak, record))
         return groepen
 
     async def _verstuur(
-        self, producer: AIOKafkaProducer, topic: str, partitie: int, taken: list[Taak]
+        self,
+        producer: AIOKafkaProducer,
+        topic: str,
+        partitie: int,
+        taken: list[tuple[Taak, KafkaRecord]],
     ) -> None:
         """Whole batches to the producer (``send`` per record cost a third of the sink's CPU);
         the broker acknowledges a batch as one, so its deliveries share one outcome."""
         batch, erin = producer.create_batch(), []
-        for taak in taken:
-            record = taak.gebeurtenis.kafka_record()
+        for taak, record in taken:
             while (
                 batch.append(
                     timestamp=None, key=record.key, value=record.value, headers=record.headers
