@@ -50,7 +50,8 @@ class KetenSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter: str = Field(
-        default="none", description="none | console | otlp (OTLP needs the exporter package)"
+        default="none",
+        description="none | console | otlp (OTLP/HTTP, OTEL_EXPORTER_OTLP_*)",
     )
     # Key of the processing log's subject pseudonyms (HMAC-SHA256, at least 32 bytes). Without
     # it a source serves no personal data (keten_core.source_read refuses every read).

@@ -22,6 +22,7 @@ import structlog
 from fastapi import FastAPI
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -101,14 +102,8 @@ _configured = _ConfiguredProcessors()
 
 
 def _otlp_exporter() -> SpanExporter:
-    try:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    except ImportError as exc:
-        raise RuntimeError(
-            "exporter 'otlp' needs the OTLP exporter package: "
-            "pip install opentelemetry-exporter-otlp-proto-http "
-            "(endpoint from OTEL_EXPORTER_OTLP_ENDPOINT)"
-        ) from exc
+    """OTLP over HTTP/protobuf; endpoint, headers, TLS and compression from the SDK's own
+    ``OTEL_EXPORTER_OTLP_*`` variables (the Helm chart's ``extraEnv``)."""
     return OTLPSpanExporter()
 
 

@@ -1,5 +1,6 @@
 """Test helpers: which real Kafka and PostgreSQL a test session uses, a fresh database per
-session, unique topic names, recorded spans. Never an in-memory stand-in for a server.
+session, unique topic names, recorded spans (in this process, or from other processes through
+an OTLP/HTTP collector on loopback). Never an in-memory stand-in for a server.
 
 Servers are chosen by environment, in this order:
 
@@ -12,12 +13,17 @@ Servers are chosen by environment, in this order:
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
+import threading
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from opentelemetry import trace
@@ -190,3 +196,171 @@ def span_recorder() -> SpanRecorder:
     recorder = SpanRecorder()
     trace.set_tracer_provider(_RecorderTracerProvider(recorder))
     return recorder
+
+
+# -- spans from other processes: an OTLP/HTTP collector ------------------------------------------
+
+
+@dataclass(frozen=True)
+class CollectedSpan:
+    """One span as a service exported it over OTLP (ids as lowercase hex, as in ``traceparent``)."""
+
+    service: str
+    name: str
+    kind: str  # SERVER | CLIENT | PRODUCER | CONSUMER | INTERNAL
+    trace_id: str
+    span_id: str
+    parent_span_id: str  # "" for a root span
+    attributes: dict[str, Any] = field(default_factory=dict)
+    status: str = "UNSET"  # UNSET | OK | ERROR
+
+
+_KINDS = {1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
+_STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
+
+
+def _any_value(value: Any) -> Any:
+    kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [_any_value(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: _any_value(kv.value) for kv in value.kvlist_value.values}
+    return getattr(value, kind) if kind else None
+
+
+def decode_otlp_traces(body: bytes) -> list[CollectedSpan]:
+    """The spans of one OTLP ``ExportTraceServiceRequest`` (protobuf, as the SDK's OTLP/HTTP
+    exporter sends it), decoded with the OpenTelemetry project's own message classes."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    request = ExportTraceServiceRequest()
+    request.ParseFromString(body)
+    spans: list[CollectedSpan] = []
+    for resource_spans in request.resource_spans:
+        resource = {a.key: _any_value(a.value) for a in resource_spans.resource.attributes}
+        service = str(resource.get("service.name", ""))
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                spans.append(
+                    CollectedSpan(
+                        service=service,
+                        name=span.name,
+                        kind=_KINDS.get(span.kind, str(span.kind)),
+                        trace_id=span.trace_id.hex(),
+                        span_id=span.span_id.hex(),
+                        parent_span_id=span.parent_span_id.hex(),
+                        attributes={a.key: _any_value(a.value) for a in span.attributes},
+                        status=_STATUS.get(span.status.code, str(span.status.code)),
+                    )
+                )
+    return spans
+
+
+class OtlpCollector:
+    """An OTLP/HTTP trace receiver on loopback (``POST /v1/traces``, protobuf, optionally
+    gzip), for tests that follow one trace through several service processes: point them at
+    it with ``env()`` and read what they exported with ``spans()`` or ``wait_for()``.
+
+    It answers as the OTLP specification asks (200 with an empty
+    ``ExportTraceServiceResponse``; 400 for a body it cannot decode, 404 elsewhere)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        collector = self
+        self._spans: list[CollectedSpan] = []
+        self._lock = threading.Lock()
+        self.errors: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                if self.path != "/v1/traces":
+                    self._answer(404, b"")
+                    return
+                try:
+                    if self.headers.get("content-encoding") == "gzip":
+                        body = gzip.decompress(body)
+                    spans = decode_otlp_traces(body)
+                except Exception as exc:  # a malformed export is the exporter's bug to see
+                    collector.errors.append(f"{type(exc).__name__}: {exc}")
+                    self._answer(400, b"")
+                    return
+                with collector._lock:
+                    collector._spans.extend(spans)
+                # An empty ExportTraceServiceResponse serialises to no bytes.
+                self._answer(200, b"")
+
+            def _answer(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("content-type", "application/x-protobuf")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # one line per export would bury the test's output
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="otlp-collector", daemon=True
+        )
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def env(self, schedule_delay_ms: int = 200) -> dict[str, str]:
+        """The environment that makes a service export here: the kit's exporter switch and
+        the SDK's own variables (a short batch delay, so a test need not wait seconds)."""
+        return {
+            "KETEN_OTEL_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": self.endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_BSP_SCHEDULE_DELAY": str(schedule_delay_ms),
+        }
+
+    def __enter__(self) -> OtlpCollector:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def spans(self, trace_id: str | None = None) -> list[CollectedSpan]:
+        with self._lock:
+            return [s for s in self._spans if trace_id is None or s.trace_id == trace_id]
+
+    def wait_for(
+        self,
+        condition: Callable[[list[CollectedSpan]], bool],
+        timeout_s: float = 30.0,
+        trace_id: str | None = None,
+    ) -> list[CollectedSpan]:
+        """The spans (of ``trace_id``) once ``condition`` holds for them; AssertionError with
+        what arrived when it does not within ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            spans = self.spans(trace_id)
+            if condition(spans):
+                return spans
+            if time.monotonic() > deadline:
+                lines = "\n".join(
+                    f"  {s.service} {s.kind} {s.name} {s.span_id}<-{s.parent_span_id or '-'}"
+                    for s in spans
+                )
+                raise AssertionError(f"spans did not arrive within {timeout_s} s:\n{lines}")
+            time.sleep(0.1)
+
+
+def span_tree(spans: list[CollectedSpan], root: CollectedSpan, indent: str = "") -> list[str]:
+    """``root`` and its descendants as indented lines (service, kind, name): a failing
+    assertion shows the tree the services built."""
+    lines = [f"{indent}{root.service}: {root.kind} {root.name}"]
+    for child in sorted(
+        (s for s in spans if s.parent_span_id == root.span_id), key=lambda s: (s.service, s.name)
+    ):
+        lines += span_tree(spans, child, indent + "  ")
+    return lines

@@ -30,9 +30,14 @@ import aiohttp
 import structlog
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanKind, StatusCode
 
 from keten_contracts.envelope import EnvelopeAttributes
-from keten_core.envelope import KafkaRecord, event_to_kafka
+from keten_core.envelope import KafkaRecord, event_to_kafka, is_sampled, trace_context_of
+from keten_core.logging import without_query
+from keten_core.telemetry import inject_trace_headers
 from notificatie_router.domain import Ontvanger, RetrySchema, fragment, retry_after_s
 from notificatie_router.metrics import RouterMetrics
 from notificatie_router.models import KAFKA
@@ -42,6 +47,7 @@ if TYPE_CHECKING:
     from notificatie_router.logboek import Logboek
 
 log = structlog.get_logger(__name__)
+tracer = trace.get_tracer("notificatie_router.bezorging")
 
 __all__ = ["Bezorger", "Gebeurtenis", "Poging", "Taak", "WebhookZender"]
 
@@ -77,6 +83,9 @@ class Gebeurtenis:
     open: int = 1
     # The record as consumed (headers, key, value): a Kafka sink gets it unchanged.
     record: tuple[list[tuple[str, bytes]], bytes, bytes] | None = field(default=None, repr=False)
+    # The router's span for this event (``stroom``), parent of its deliveries' spans; None when
+    # the event's trace is not sampled or the event came from the log (a retry, resend, replay).
+    trace_context: Context | None = field(default=None, repr=False)
     _body: str | None = field(default=None, repr=False)
     _data: bytes | None = field(default=None, repr=False)
     _notificatie: str | None = field(default=None, repr=False)
@@ -197,7 +206,50 @@ class WebhookZender:
             headers["authorization"] = ontvanger.autorisatie
         signed = time.perf_counter()
         self._metrics.stage("sign", signed - start)
-        start = signed
+        if is_sampled(gebeurtenis.envelope.traceparent):
+            return await self._stuur_traced(ontvanger, gebeurtenis, nu, data, headers)
+        return await self._post(ontvanger, nu, data, headers)
+
+    async def _stuur_traced(
+        self,
+        ontvanger: Ontvanger,
+        gebeurtenis: Gebeurtenis,
+        nu: datetime,
+        data: bytes,
+        headers: dict[str, str],
+    ) -> Poging:
+        """The attempt as an HTTP client span in the event's trace, its context sent on as
+        ``traceparent``. Only for sampled traces, and by hand rather than with aiohttp's
+        instrumentation, which would make a span for every POST of an unsampled stream too
+        (the fast path's cost per delivery is a few microseconds)."""
+        parent = gebeurtenis.trace_context or trace_context_of(gebeurtenis.envelope)
+        sink = without_query(ontvanger.sink)  # a query string may hold a token
+        with tracer.start_as_current_span(
+            "POST",
+            context=parent,
+            kind=SpanKind.CLIENT,
+            attributes={
+                "http.request.method": "POST",
+                "url.full": sink,
+                "cloudevents.event_id": str(gebeurtenis.id),
+                "cloudevents.event_type": gebeurtenis.envelope.type,
+                "keten.abonnement_id": str(ontvanger.id),
+            },
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            headers.update(inject_trace_headers())
+            poging = await self._post(ontvanger, nu, data, headers)
+            if poging.status is not None:
+                span.set_attribute("http.response.status_code", poging.status)
+            if not poging.gelukt:
+                span.set_status(StatusCode.ERROR, poging.fout or f"HTTP {poging.status}")
+            return poging
+
+    async def _post(
+        self, ontvanger: Ontvanger, nu: datetime, data: bytes, headers: dict[str, str]
+    ) -> Poging:
+        start = time.perf_counter()
         try:
             async with self._session.post(
                 ontvanger.sink, data=data, headers=headers, allow_redirects=False

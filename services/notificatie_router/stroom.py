@@ -19,6 +19,7 @@ import asyncio
 import time
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +27,18 @@ import aiohttp
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
 from keten_contracts.events.catalogue import TOPICS
 from keten_core.dlq import park, retry_topic_for
-from keten_core.envelope import InvalidEvent, decode_binary_attributes, find_event_type
+from keten_core.envelope import (
+    InvalidEvent,
+    decode_binary_attributes,
+    find_event_type,
+    is_sampled,
+    trace_context_of,
+)
 from keten_core.http import API_BASE
 from notificatie_router.abonnementen import AbonnementenCache, uitschakelen
 from notificatie_router.bezorging import Bezorger, Gebeurtenis, Taak, WebhookZender
@@ -45,6 +54,7 @@ if TYPE_CHECKING:
     from keten_core.service import ServiceRuntime
 
 log = structlog.get_logger(__name__)
+tracer = trace.get_tracer("notificatie_router.stroom")
 
 __all__ = ["Stroom"]
 
@@ -275,9 +285,37 @@ class Stroom:
             logboek.gebeurtenis(gebeurtenis)
             decoded = time.perf_counter()
             stage("consume", decoded - start)
-            for ontvanger in ontvangers.voor(attributes):
-                bezorger.plaats(Taak(ontvanger, gebeurtenis))
+            if is_sampled(envelope.traceparent):
+                self._plaats_traced(gebeurtenis, ontvangers.voor(attributes), bezorger)
+            else:
+                for ontvanger in ontvangers.voor(attributes):
+                    bezorger.plaats(Taak(ontvanger, gebeurtenis))
             stage("match", time.perf_counter() - decoded)
+
+    @staticmethod
+    def _plaats_traced(
+        gebeurtenis: Gebeurtenis, ontvangers: Sequence[Ontvanger], bezorger: Bezorger
+    ) -> None:
+        """Matching as a consumer span continuing the producer's trace (only for sampled
+        traces: an unsampled stream costs nothing here); the deliveries' spans, made later by
+        the workers, are its children, so the trace runs on to every subscriber."""
+        with tracer.start_as_current_span(
+            f"{gebeurtenis.topic} process",
+            context=trace_context_of(gebeurtenis.envelope),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": gebeurtenis.topic,
+                "messaging.destination.partition.id": str(gebeurtenis.partitie),
+                "messaging.kafka.offset": gebeurtenis.positie,
+                "messaging.message.id": str(gebeurtenis.id),
+                "cloudevents.event_type": gebeurtenis.envelope.type,
+            },
+        ) as span:
+            gebeurtenis.trace_context = trace.set_span_in_context(span)
+            for ontvanger in ontvangers:
+                bezorger.plaats(Taak(ontvanger, gebeurtenis))
+            span.set_attribute("keten.abonnementen", len(ontvangers))
 
     async def _parkeer(
         self,
