@@ -358,7 +358,8 @@ class OtlpCollector:
 def span_tree(spans: list[CollectedSpan], root: CollectedSpan, indent: str = "") -> list[str]:
     """``root`` and its descendants as indented lines (service, kind, name): a failing
     assertion shows the tree the services built."""
-    lines = [f"{indent}{root.service}: {root.kind} {root.name}"]
+    status = root.attributes.get("http.response.status_code")
+    lines = [f"{indent}{root.service}: {root.kind} {root.name}{f' -> {status}' if status else ''}"]
     for child in sorted(
         (s for s in spans if s.parent_span_id == root.span_id), key=lambda s: (s.service, s.name)
     ):

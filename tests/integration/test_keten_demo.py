@@ -15,10 +15,12 @@ import os
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from keten_core.testing import CollectedSpan, OtlpCollector, span_tree
 from tests.integration.test_keten_up import databases
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -33,9 +35,22 @@ def rows_with(output: str, *parts: str) -> list[str]:
     return [line for line in output.splitlines() if all(p in line for p in parts)]
 
 
-def test_keten_demo_runs_both_journeys_and_prints_the_timeline(
-    tmp_path: Path, kafka_bootstrap_servers: str, postgres_server_url: str
-) -> None:
+@dataclass(frozen=True)
+class DemoRun:
+    run: subprocess.CompletedProcess[str]
+    chain: Path  # the demo chain's state directory
+    naam: str
+    spans: list[CollectedSpan]  # what the five services exported over OTLP
+
+
+@pytest.fixture(scope="module")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap_servers: str, postgres_server_url: str
+) -> DemoRun:
+    """One ``keten demo`` run for the module, with the services exporting their spans to an
+    OTLP collector on loopback (the kit's ``KETEN_OTEL_EXPORTER`` and the SDK's own
+    ``OTEL_*`` variables reach them through the chain's environment)."""
+    tmp_path = tmp_path_factory.mktemp("demo")
     naam = f"d{uuid.uuid4().hex[:8]}"
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("KETEN_") and k != "XDG_STATE_HOME"
@@ -47,19 +62,30 @@ def test_keten_demo_runs_both_journeys_and_prints_the_timeline(
             "KETEN_DATABASE_URL": postgres_server_url,
         }
     )
-    run = subprocess.run(
-        [KETEN, "demo", "--naam", naam, "--opruimen"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=540,
-        check=False,
-    )
+    with OtlpCollector() as collector:
+        env.update(collector.env())
+        run = subprocess.run(
+            [KETEN, "demo", "--naam", naam, "--opruimen"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=540,
+            check=False,
+        )
+        assert not collector.errors, collector.errors
+        spans = collector.spans()
     chain = tmp_path / "state" / "demo" / "chain"
     if run.returncode != 0:
         for log in sorted(chain.glob("*.log")):
             print(f"===== {log.name} =====\n{log.read_text(errors='replace')[-8000:]}")
+    return DemoRun(run, chain, naam, spans)
+
+
+def test_keten_demo_runs_both_journeys_and_prints_the_timeline(
+    demo: DemoRun, postgres_server_url: str
+) -> None:
+    run, chain, naam = demo.run, demo.chain, demo.naam
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout
 
@@ -116,3 +142,81 @@ def test_keten_demo_runs_both_journeys_and_prints_the_timeline(
     # Afterwards: the demo chain's processes stopped, its databases dropped (--opruimen).
     assert not list(chain.glob("*.pid")), list(chain.glob("*.pid"))
     assert asyncio.run(databases(postgres_server_url, f"keten_{naam}_%")) == set()
+
+
+class Trace:
+    """One trace's spans, by id, with the questions the test asks of its tree."""
+
+    def __init__(self, spans: list[CollectedSpan], trace_id: str) -> None:
+        self.spans = {s.span_id: s for s in spans if s.trace_id == trace_id}
+
+    def under(self, span: CollectedSpan, ancestor: CollectedSpan) -> bool:
+        while span.parent_span_id in self.spans:
+            span = self.spans[span.parent_span_id]
+            if span == ancestor:
+                return True
+        return False
+
+    def find(
+        self, service: str, kind: str, event_type: str = "", under: CollectedSpan | None = None
+    ) -> list[CollectedSpan]:
+        return [
+            s
+            for s in self.spans.values()
+            if s.service == service
+            and s.kind == kind
+            and str(s.attributes.get("cloudevents.event_type", "")).startswith(event_type)
+            and (under is None or self.under(s, under))
+        ]
+
+    def parent(self, span: CollectedSpan) -> CollectedSpan | None:
+        return self.spans.get(span.parent_span_id)
+
+
+def test_a_pip_change_is_one_trace_through_the_chain(demo: DemoRun) -> None:
+    """The journey step "Amsterdam sets the PIP" is one trace: the API call at dossier-bron,
+    its event through the outbox and Kafka to the router and to DUO's consumer, DUO's fetch of
+    the PIP back at dossier-bron, and what DUO set off in turn: its termijn event through its
+    outbox, the router, and the webhook delivery to the gemeente's subscriber."""
+    assert demo.run.returncode == 0, demo.run.stderr
+    roots = [
+        s
+        for s in demo.spans
+        if s.service == "dossier-bron"
+        and s.kind == "SERVER"
+        and s.attributes.get("http.route") == "/api/v1/dossiers/{dossierId}/pip"
+        and s.attributes.get("http.request.method", s.attributes.get("http.method")) == "POST"
+    ]
+    # One PIP per journey: the asielstatushouder's and the gezinsmigrant's.
+    assert len(roots) == 2, sorted({(s.service, s.name) for s in demo.spans})
+    pip, termijn = "nl.inburgering.pip.vastgesteld", "nl.inburgering.termijn.vastgesteld"
+    for root in roots:
+        t = Trace(demo.spans, root.trace_id)
+        tree = "\n".join(span_tree(list(t.spans.values()), root))
+        assert root.parent_span_id == "", tree  # the scenario runner sends no trace context
+        # dossier-bron's outbox published the event in the request's trace.
+        assert t.find("dossier-bron", "PRODUCER", under=root), tree
+        # The router consumed it (no subscriber of the demo takes pip.vastgesteld: the gemeente
+        # made it, and DUO reads the gemeente's topic itself).
+        assert t.find("notificatie-router", "CONSUMER", pip, under=root), tree
+        # DUO consumed it and fetched the PIP at dossier-bron: that request's server span is
+        # the child of DUO's client span.
+        duo = t.find("duo-adapter", "CONSUMER", pip, under=root)
+        assert duo, tree
+        fetches = [
+            s
+            for s in t.find("dossier-bron", "SERVER", under=duo[0])
+            if (client := t.parent(s))
+            and (client.service, client.kind) == ("duo-adapter", "CLIENT")
+        ]
+        assert fetches, tree
+        # DUO's own event (the termijn it set from the PIP) continues the same trace, through
+        # DUO's outbox and the router to the gemeente's subscriber.
+        assert t.find("duo-adapter", "PRODUCER", under=duo[0]), tree
+        webhooks = t.find("notificatie-router", "CLIENT", termijn, under=duo[0])
+        assert webhooks, tree
+        assert all(200 <= w.attributes["http.response.status_code"] < 300 for w in webhooks), tree
+        # No span carries a BSN (spans leave the processing log's protection).
+        for span in t.spans.values():
+            for value in span.attributes.values():
+                assert not any(bsn in str(value) for bsn in BSNS), (span.name, value)
