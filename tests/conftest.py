@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from keten_core.infra import LocalKafka
+from keten_core.infra.common import InfraSettings, port_open
 from keten_core.testing import (
     fresh_database,
     kafka_server,
@@ -43,6 +45,27 @@ async def router_db(postgres_server_url: str) -> AsyncIterator[str]:
     """A fresh database for a test module's notificatie-router (tests.router_support)."""
     async with fresh_database(postgres_server_url) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def sasl(kafka_bootstrap_servers: str) -> tuple[str, str, str]:
+    """The project's broker's SASL_PLAINTEXT (SCRAM-SHA-256) listener and the super user
+    there (the router's): (bootstrap, user, password)."""
+    settings = InfraSettings()
+    local = LocalKafka.from_settings(settings)
+    if local.bootstrap_servers != kafka_bootstrap_servers:
+        # A broker of someone else's (KETEN_KAFKA_BOOTSTRAP_SERVERS, testcontainers) has no
+        # SASL listener of ours; CI runs the project's own broker, where this must run.
+        pytest.skip("needs the project's own broker with its SASL listener")
+    assert port_open(local.sasl_port), (
+        f"the project's broker has no SASL listener on {local.sasl_port}: restart it"
+        " (keten infra down kafka && keten infra up kafka)"
+    )
+    return (
+        local.sasl_bootstrap_servers,
+        settings.kafka_router_user,
+        settings.kafka_router_password.get_secret_value(),
+    )
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import asyncio
 import random
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +37,7 @@ from keten_contracts.envelope import EnvelopeAttributes
 from keten_core.dlq import park
 from keten_core.envelope import InvalidEvent, decode_binary
 from keten_core.errors import is_permanent, is_transient
-from keten_core.kafka import EventProducer
+from keten_core.kafka import EventProducer, client_options
 from keten_core.metrics import ConsumerMetrics
 
 log = structlog.get_logger(__name__)
@@ -121,6 +121,7 @@ class EventConsumer:
         backoff_max_s: float = 30.0,
         revoke_wait_s: float = 30.0,
         metrics: ConsumerMetrics | None = None,
+        security: Mapping[str, Any] | None = None,
         **consumer_options: Any,
     ) -> None:
         self._topics = list(topics)
@@ -134,6 +135,7 @@ class EventConsumer:
         self._revoke_wait_s = revoke_wait_s
         self._metrics = metrics or ConsumerMetrics.shared()
         options: dict[str, Any] = {
+            **client_options(security),
             "enable_auto_commit": False,
             "auto_offset_reset": "earliest",
             "isolation_level": "read_committed",

@@ -29,6 +29,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
+from keten_core.kafka import client_options
+
 if TYPE_CHECKING:
     from keten_core.cli import Subparsers
 
@@ -292,7 +294,9 @@ async def _close(client: Any) -> None:
 async def _describe_topics(bootstrap: str) -> dict[str, dict[str, Any]]:
     """Metadata of every topic. Asking for all topics (rather than by name) never makes a
     broker with ``auto.create.topics.enable`` create the ones asked about."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15_000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=15_000, **client_options()
+    )
     await _start(admin, bootstrap)
     try:
         return {
@@ -326,6 +330,7 @@ async def read_dead_letters(
         auto_offset_reset="earliest",
         isolation_level="read_committed",
         client_id="keten-dlq",
+        **client_options(),
     )
     await _start(consumer, bootstrap)
     found: dict[int, list[DeadLetter]] = {tp.partition: [] for tp in partitions}
@@ -426,6 +431,7 @@ async def replay(
         enable_idempotence=True,
         acks="all",
         request_timeout_ms=30_000,
+        **client_options(),
     )
     await _start(producer, bootstrap)
     acknowledged = 0

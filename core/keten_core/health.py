@@ -45,6 +45,8 @@ from sqlalchemy import URL, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from keten_core.kafka import client_options
+
 HealthCheck = Callable[[], Awaitable[None]]
 LivenessCheck = Callable[[], str | None]
 
@@ -105,7 +107,10 @@ async def run_checks(
 
 
 def kafka_check(
-    bootstrap_servers: str | list[str], *, timeout: float = DEFAULT_TIMEOUT
+    bootstrap_servers: str | list[str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    security: Mapping[str, Any] | None = None,
 ) -> HealthCheck:
     """Reachable when a broker answers a metadata request (bootstrap) and describes the
     cluster. A fresh admin client per probe: it measures reachability now, not a connection
@@ -117,6 +122,7 @@ def kafka_check(
             bootstrap_servers=bootstrap_servers,
             client_id="keten-health",
             request_timeout_ms=request_timeout_ms,
+            **client_options(security),
         )
         try:
             await admin.start()

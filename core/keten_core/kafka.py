@@ -4,10 +4,11 @@ consumer lives in ``keten_core.consumer``."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -23,7 +24,30 @@ from keten_core.errors import PermanentError, PublishError
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("keten_core.kafka")
 
-__all__ = ["EventProducer", "PermanentError", "PublishError", "TopicSpec", "ensure_topics"]
+__all__ = [
+    "EventProducer",
+    "PermanentError",
+    "PublishError",
+    "TopicSpec",
+    "client_options",
+    "ensure_topics",
+]
+
+
+@cache
+def _from_environment() -> Mapping[str, Any]:
+    from keten_core.settings import KetenSettings
+
+    return KetenSettings().kafka_client_options()
+
+
+def client_options(security: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """How a Kafka client of this process connects: ``security`` when given (aiokafka's
+    ``security_protocol``, ``sasl_*``, ``ssl_context``), else the ``KETEN_KAFKA_SECURITY_*``,
+    ``_SASL_*`` and ``_SSL_*`` settings, read once per process. Every client the kit opens
+    (producer, consumers, admin, health probe, dead-letter tools) takes these, so a service
+    reaches a SASL/TLS cluster by configuration alone."""
+    return dict(_from_environment() if security is None else security)
 
 
 @dataclass(frozen=True)
@@ -35,11 +59,19 @@ class TopicSpec:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: Iterable[TopicSpec], *, timeout_ms: int = 15_000
+    bootstrap_servers: str,
+    topics: Iterable[TopicSpec],
+    *,
+    timeout_ms: int = 15_000,
+    security: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Create the topics that do not exist yet; returns the names created."""
     wanted = {spec.name: spec for spec in topics}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=timeout_ms)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers,
+        request_timeout_ms=timeout_ms,
+        **client_options(security),
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -84,6 +116,7 @@ class EventProducer:
         stop_timeout_ms: int = 10_000,
         linger_ms: int = 0,
         max_request_size: int = 1_048_576,
+        security: Mapping[str, Any] | None = None,
     ) -> None:
         self.max_request_size = max_request_size
         self._started = False
@@ -98,6 +131,7 @@ class EventProducer:
             max_request_size=max_request_size,
             # In aiokafka this also bounds how long a record may wait for its ack in total.
             request_timeout_ms=request_timeout_ms,
+            **client_options(security),
         )
 
     async def start(self) -> None:

@@ -254,11 +254,16 @@ class KetenService:
     ) -> None:
         """Topics, producer, relay, consumer; retried until the broker answers."""
         settings = self.settings
+        security = settings.kafka_client_options()
         delay = 0.5
         while True:
-            producer = EventProducer(settings.kafka_bootstrap_servers, client_id=self.name)
+            producer = EventProducer(
+                settings.kafka_bootstrap_servers, client_id=self.name, security=security
+            )
             try:
-                await ensure_topics(settings.kafka_bootstrap_servers, self._topics())
+                await ensure_topics(
+                    settings.kafka_bootstrap_servers, self._topics(), security=security
+                )
                 await producer.start()
                 break
             except Exception as exc:
@@ -282,6 +287,7 @@ class KetenService:
                 ),
                 dead_letters=producer,
                 dead_letter_topic=settings.dead_letter_topic,
+                security=security,
             )
             state.consumer = consumer  # before start(): a shutdown meanwhile must close it
             try:

@@ -3,7 +3,10 @@ come from variables (prefix ``KETEN_``), never from module-level constants."""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -33,6 +36,16 @@ class KetenSettings(BaseSettings):
     # showed the churn in its profile.
     database_pool_size: int = Field(default=20, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
+    # How every Kafka client of the service connects (producer, consumers, admin, health):
+    # a production cluster asks SASL (SCRAM) over TLS. With SSL or SASL_SSL and no CA file the
+    # system's CAs verify the brokers; a client certificate is for clusters that ask one.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
     # Created at start-up when missing; 1 suits a single-node broker, production sets 3.
     kafka_replication_factor: int = 1
     kafka_partitions: int = 3
@@ -62,6 +75,44 @@ class KetenSettings(BaseSettings):
     control_api: bool = False
     # Sandbox mode: the chain's clock (keten_core.clock) may be moved, by scenario tests.
     sandbox: bool = False
+
+    @model_validator(mode="after")
+    def _kafka_security_complete(self) -> Self:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"KETEN_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "KETEN_KAFKA_SASL_USERNAME and KETEN_KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("KETEN_KAFKA_SSL_CERTFILE and KETEN_KAFKA_SSL_KEYFILE go together")
+        return self
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """The keyword arguments every aiokafka client of the service gets (``keten_core.kafka
+        .client_options``): empty for PLAINTEXT, so a client is built as before."""
+        protocol = self.kafka_security_protocol
+        if protocol == "PLAINTEXT":
+            return {}
+        # Imported here: settings are read by processes that never open a Kafka client.
+        from aiokafka.helpers import create_ssl_context
+
+        options: dict[str, Any] = {"security_protocol": protocol}
+        if protocol.startswith("SASL_"):
+            assert self.kafka_sasl_password is not None  # the validator saw to it
+            options |= {
+                "sasl_mechanism": self.kafka_sasl_mechanism,
+                "sasl_plain_username": self.kafka_sasl_username,
+                "sasl_plain_password": self.kafka_sasl_password.get_secret_value(),
+            }
+        if protocol.endswith("SSL"):
+            options["ssl_context"] = create_ssl_context(
+                cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None,
+                certfile=str(self.kafka_ssl_certfile) if self.kafka_ssl_certfile else None,
+                keyfile=str(self.kafka_ssl_keyfile) if self.kafka_ssl_keyfile else None,
+            )
+        return options
 
     def database_url_for(self, service: str) -> str:
         """``KETEN_DATABASE_URL`` when it is set; else ``service``'s own database on the

@@ -161,6 +161,7 @@ class Stroom:
                 auto_offset_reset="earliest",
                 isolation_level="read_committed",
                 max_poll_records=1000,
+                **s.kafka_client_options(),
             )
             self._consumer = consumer
             consumer.subscribe(

@@ -16,8 +16,6 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import TopicAuthorizationFailedError
 
 from keten_core.envelope import decode_binary
-from keten_core.infra import LocalKafka
-from keten_core.infra.common import InfraSettings, port_open
 from keten_core.kafka_acl import sasl_client_options
 from tests.router_support import (
     ANDERE_MAP,
@@ -32,26 +30,6 @@ from tests.router_support import (
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 OPDRACHT = "nl.inburgering.opdracht.verstrekt.v1"
-
-
-@pytest.fixture(scope="module")
-def sasl(kafka_bootstrap_servers: str) -> tuple[str, str, str]:
-    """The local broker's SASL listener and the router's user there."""
-    settings = InfraSettings()
-    local = LocalKafka.from_settings(settings)
-    if local.bootstrap_servers != kafka_bootstrap_servers:
-        # A broker of someone else's (KETEN_KAFKA_BOOTSTRAP_SERVERS, testcontainers) has no
-        # SASL listener of ours; CI runs the project's own broker, where this must run.
-        pytest.skip("Kafka sinks need the project's own broker with its SASL listener")
-    assert port_open(local.sasl_port), (
-        f"the project's broker has no SASL listener on {local.sasl_port}: restart it"
-        " (keten infra down kafka && keten infra up kafka)"
-    )
-    return (
-        local.sasl_bootstrap_servers,
-        settings.kafka_router_user,
-        settings.kafka_router_password.get_secret_value(),
-    )
 
 
 @pytest.fixture(scope="module")

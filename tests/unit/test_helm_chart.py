@@ -55,7 +55,13 @@ FULL_VALUES = {
     "oin": "00000001234567890000",
     "imagePullSecrets": ["registry"],
     "image": {"tag": "1.2.3"},
-    "kafka": {"topicPrefix": "acc."},
+    "kafka": {
+        "topicPrefix": "acc.",
+        "security": {
+            "protocol": "SASL_SSL",
+            "tls": {"secretName": "kafka-ca", "certKey": "tls.crt", "keyKey": "tls.key"},
+        },
+    },
     "router": {"kafkaSinks": {"bootstrapServers": "kafka-sasl.kafka.svc:9094"}},
     "extraEnv": [
         {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://otel-collector.observability:4317"}
@@ -259,7 +265,12 @@ def test_only_settings_the_services_read_and_every_secret_from_a_secret(full_doc
             if variable in KNOWN and (
                 KNOWN[variable]
                 or variable
-                in {"KETEN_DATABASE_URL", "KETEN_BRONNEN", "KETEN_ROUTER_KAFKA_GEBRUIKER"}
+                in {
+                    "KETEN_DATABASE_URL",
+                    "KETEN_BRONNEN",
+                    "KETEN_ROUTER_KAFKA_GEBRUIKER",
+                    "KETEN_KAFKA_SASL_USERNAME",
+                }
             ):
                 assert "secretKeyRef" in item.get("valueFrom", {}), (name, variable)
         # The database URL (it holds the password) comes from a Secret, for every service.
@@ -274,6 +285,21 @@ def test_only_settings_the_services_read_and_every_secret_from_a_secret(full_doc
             {"key": f"{name}-parties.json", "path": "parties.json"}
         ]
         assert data["KETEN_PARTIES_FILE"] == "/etc/keten/parties.json"
+        # Kafka over SASL_SSL: the service's own user from the Secret, the CA and client
+        # certificate mounted where the ConfigMap points.
+        assert data["KETEN_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert env["KETEN_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": "keten-kafka",
+            "key": f"{name}-password",
+        }
+        assert volumes["kafka-tls"]["secret"]["secretName"] == "kafka-ca"
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        for variable, file in (
+            ("CAFILE", "ca.crt"),
+            ("CERTFILE", "tls.crt"),
+            ("KEYFILE", "tls.key"),
+        ):
+            assert data[f"KETEN_KAFKA_SSL_{variable}"] == f"{mounts['kafka-tls']}/{file}"
     router = by_kind(full_docs, "Deployment")["notificatie-router"]
     env = {e["name"]: e for e in router["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert {
@@ -304,6 +330,9 @@ def test_defaults_are_production_safe(default_docs):
     router = by_kind(default_docs, "Deployment")["notificatie-router"]
     names = {e["name"] for e in router["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert "KETEN_ROUTER_KAFKA_WACHTWOORD" not in names
+    # Plaintext Kafka by default (the chart cannot know the cluster): no credentials asked for.
+    assert "KETEN_KAFKA_SASL_PASSWORD" not in names
+    assert configmaps["notificatie-router"]["data"]["KETEN_KAFKA_SECURITY_PROTOCOL"] == "PLAINTEXT"
     dockerfile = (ROOT / "Dockerfile").read_text()
     (user,) = re.findall(r"^USER (\d+)$", dockerfile, re.MULTILINE)
     for name, deployment in by_kind(default_docs, "Deployment").items():

@@ -39,6 +39,14 @@ app.kubernetes.io/name: {{ .name }}
   "KETEN_SANDBOX" (toString ($svc.sandbox | default false))
 -}}
 {{- with $root.Values.kafka.topicPrefix }}{{ $_ := set $c "KETEN_TOPIC_PREFIX" . }}{{ end -}}
+{{- $sec := $root.Values.kafka.security -}}
+{{- $_ := set $c "KETEN_KAFKA_SECURITY_PROTOCOL" $sec.protocol -}}
+{{- if hasPrefix "SASL_" $sec.protocol }}{{ $_ := set $c "KETEN_KAFKA_SASL_MECHANISM" $sec.saslMechanism }}{{ end -}}
+{{- if and $sec.tls.secretName (hasSuffix "SSL" $sec.protocol) }}
+{{- with $sec.tls.caKey }}{{ $_ := set $c "KETEN_KAFKA_SSL_CAFILE" (printf "/etc/keten-kafka/%s" .) }}{{ end -}}
+{{- with $sec.tls.certKey }}{{ $_ := set $c "KETEN_KAFKA_SSL_CERTFILE" (printf "/etc/keten-kafka/%s" .) }}{{ end -}}
+{{- with $sec.tls.keyKey }}{{ $_ := set $c "KETEN_KAFKA_SSL_KEYFILE" (printf "/etc/keten-kafka/%s" .) }}{{ end -}}
+{{- end -}}
 {{- with ($svc.oin | default $root.Values.oin) }}{{ $_ := set $c "KETEN_OIN" (toString .) }}{{ end -}}
 {{- with $svc.publicUrl }}{{ $_ := set $c "KETEN_PUBLIC_URL" . }}{{ end -}}
 {{- if eq .name "notificatie-router" }}
