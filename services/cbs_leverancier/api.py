@@ -100,11 +100,9 @@ EventBron = Annotated[Callable[[str], str | None], Depends(event_bron)]
 LeveringId = Annotated[str, Path(alias="leveringId", pattern=OPAQUE_ID_PATTERN)]
 
 
-# ``keten_contracts.policy.project`` builds the view by validating the instance's values again,
-# which decodes a ``Base64Bytes`` field a second time (the file's XML is no base64 at all). The
-# projection therefore gets a placeholder that survives either way; the routes serve the file's
-# own bytes where the caller's view keeps the field.
-_PLAATSHOUDER: Final = base64.b64encode(base64.b64encode(b"bestand"))
+# The projection decides whether the caller's view holds the file; the file is decrypted only
+# then, by the route, so the contract instance carries a placeholder (base64, as the field is).
+_PLAATSHOUDER: Final = base64.b64encode(b"bestand")
 
 
 def _contract(rij: LeveringRij, *, met_bestand: bool = False) -> CbsLevering:

@@ -3,6 +3,8 @@ router's ``may_receive`` keeps the schotten and the fat reports with the orderin
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -294,3 +296,19 @@ def test_a_notice_about_a_subscription_reaches_only_its_owner(event_type, rol, o
             event_aanbiederoin=other,
         )
     assert not may_receive(rol, event_type, event_abonneeoin=owner)  # unknown recipient
+
+
+def test_a_projection_keeps_a_base64_field_as_the_instance_holds_it():
+    """The view is built from the instance's values, not validated again: a ``Base64Bytes``
+    field (the SWI file in CBS's view of a delivery) is decoded once, not twice."""
+    xml = b"<swi:levering xmlns:swi='urn:keten:swi'/>"
+    resource = get_resource("cbs-levering")
+    instance = resource.model.model_validate(
+        {**resource.example, "bestand": base64.b64encode(xml).decode()}
+    )
+    assert instance.bestand == xml
+    cbs = project("cbs-levering", Rol.CBS, instance)
+    assert cbs is not None and cbs.bestand == xml
+    gemeente = project("cbs-levering", Rol.GEMEENTE, instance, same_gemeente=True)
+    assert gemeente is not None and "bestand" not in type(gemeente).model_fields
+    assert gemeente.kwartaal == instance.kwartaal

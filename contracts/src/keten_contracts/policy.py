@@ -326,7 +326,8 @@ def verberg_taalinspanning(
     if any(fields[name].is_required() for name in hidden):
         return None
     values = {name: getattr(shown, name) for name in fields}
-    return type(shown).model_validate({**values, **dict.fromkeys(hidden)})
+    # As in ``project``: the projected values as they are, not decoded a second time.
+    return type(shown).model_construct(**{**values, **dict.fromkeys(hidden)})
 
 
 # end rule 14
@@ -525,7 +526,9 @@ def project(
             return None
         else:
             values[name] = None
-    return view.model_validate(values)
+    # Built, not validated again: the values are the validated instance's own, of the same
+    # types, and validating them again would decode a ``Base64Bytes`` field a second time.
+    return view.model_construct(**values)
 
 
 # rules 3, 4 ----------------------------------------------------------------------------------
