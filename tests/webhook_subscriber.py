@@ -44,6 +44,8 @@ DEFAULT_BEHAVIOUR: dict[str, Any] = {
     "handshake": "echo",
     "allowed_rate": None,
     "fail_first": 0,
+    # Bytes of body in a POST's answer (many real subscribers answer 200 with a JSON body).
+    "body_bytes": 0,
 }
 
 # How long a "silent" handshake holds the request when the client does not give up first.
@@ -60,7 +62,7 @@ def _check_behaviour(update: Any) -> dict[str, Any]:
     unknown = set(update) - set(DEFAULT_BEHAVIOUR)
     if unknown:
         raise ValueError(f"unknown fields: {sorted(unknown)}")
-    for name in ("status", "delay_ms", "fail_first"):
+    for name in ("status", "delay_ms", "fail_first", "body_bytes"):
         # bool is an int subclass; True as a status is a mistake, not 1.
         value = update.get(name, 0)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -159,6 +161,10 @@ class Subscriber:
                     "body": body.decode("utf-8", "replace"),
                     "status": status,
                     "at": at,
+                    # The client's port: the same port again is a reused keep-alive connection.
+                    "peer": (request.transport.get_extra_info("peername") or (None, None))[1]
+                    if request.transport
+                    else None,
                 }
             )
         if behaviour["delay_ms"]:
@@ -198,7 +204,7 @@ class Subscriber:
             await _hold_until_gone(request)
             # Still connected after SILENT_MAX_S: answer without consent.
             return web.Response(status=504, headers={"Allow": "POST, OPTIONS"})
-        return web.Response(status=status, headers=headers)
+        return web.Response(status=status, headers=headers, body=b"k" * behaviour["body_bytes"])
 
 
 async def _hold_until_gone(request: web.Request) -> None:

@@ -125,6 +125,23 @@ async def test_signed_delivery_in_order_only_for_the_own_gemeente(
     assert all(d["geschiedenis"][0]["status"] == 200 for d in log)
 
 
+async def test_a_success_with_a_body_keeps_the_connection(
+    router: Router, subscriber: SubscriberProcess, kafka_bootstrap_servers: str
+) -> None:
+    """A subscriber answering 200 with a body (many do: a JSON acknowledgement) gets every
+    delivery of a key on one keep-alive connection: the router's client does not open a
+    connection per delivery (aiohttp buffers an answer of this size, so it is not dropped
+    unread)."""
+    subscriber.behave(body_bytes=48_000)
+    router.subscribe(AMSTERDAM, subscriber.hook_url, types=[TERMIJN])
+    person = key()
+    events = [event(TERMIJN, partitionkey=person, nummer=n) for n in range(6)]
+    await publish(kafka_bootstrap_servers, router.prefix, events)
+    received = await asyncio.to_thread(subscriber.wait_for, 6)
+    assert [r["headers"]["webhook-id"] for r in received] == [str(e["id"]) for e in events]
+    assert len({r["peer"] for r in received}) == 1, [r["peer"] for r in received]
+
+
 async def test_subscription_refused_by_policy_and_by_handshake(
     router: Router, subscriber: SubscriberProcess
 ) -> None:
