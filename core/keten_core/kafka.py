@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanKind
 
 from keten_core.envelope import CloudEvent, event_to_kafka
 from keten_core.errors import PermanentError, PublishError
+from keten_core.telemetry import event_span_attributes
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("keten_core.kafka")
@@ -177,12 +178,7 @@ class EventProducer:
         with tracer.start_as_current_span(
             f"{topic} publish",
             kind=SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": topic,
-                "messaging.message.id": event.get_id(),
-                "cloudevents.event_type": event.get_type(),
-            },
+            attributes=event_span_attributes(topic, event.get_id(), event.get_type()),
         ):
             return await self.send_raw(topic, record.key, record.value, record.headers)
 

@@ -70,7 +70,7 @@ from keten_core.envelope import (
 )
 from keten_core.kafka import EventProducer, PublishError
 from keten_core.metrics import RelayMetrics
-from keten_core.telemetry import extract_trace_context
+from keten_core.telemetry import event_span_attributes, extract_trace_context
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("keten_core.outbox")
@@ -482,12 +482,7 @@ class OutboxRelay:
             f"{item.row.topic} publish",
             context=extract_trace_context(item.trace_carrier),
             kind=SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": item.row.topic,
-                "messaging.message.id": str(item.row.event_id),
-                "cloudevents.event_type": item.event_type,
-            },
+            attributes=event_span_attributes(item.row.topic, item.row.event_id, item.event_type),
         )
 
     async def _park(self, connection: asyncpg.Connection, ids: Sequence[int], error: str) -> None:

@@ -31,6 +31,7 @@ from keten_core.consumer import BatchHandler, ConsumedEvent
 from keten_core.envelope import find_event_type, is_sampled, trace_context_of
 from keten_core.errors import PermanentError
 from keten_core.metrics import ConsumerMetrics
+from keten_core.telemetry import event_span_attributes
 from keten_core.uow import UnitOfWork
 
 __all__ = ["EventHandler", "EventRouter"]
@@ -106,12 +107,7 @@ class EventRouter:
             f"{event.record.topic} process",
             context=trace_context_of(event.envelope),
             kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": event.record.topic,
-                "messaging.message.id": event.id,
-                "cloudevents.event_type": event.type,
-            },
+            attributes=event_span_attributes(event.record.topic, event.id, event.type),
         ):
             for handler in handlers:
                 await handler(data, event.envelope, uow)

@@ -243,6 +243,18 @@ def instrument_httpx_client(
     HTTPXClientInstrumentor.instrument_client(client, tracer_provider=tracer_provider)
 
 
+def event_span_attributes(topic: str, event_id: object, event_type: str) -> dict[str, str]:
+    """The attributes of a span about one event on a topic (OpenTelemetry's messaging
+    conventions, plus the CloudEvents type): the same names at every hop, so a trace can be
+    searched by event id from the producer to the last subscriber."""
+    return {
+        "messaging.system": "kafka",
+        "messaging.destination.name": topic,
+        "messaging.message.id": str(event_id),
+        "cloudevents.event_type": event_type,
+    }
+
+
 def inject_trace_headers(context: Context | None = None) -> dict[str, str]:
     """The current (or given) trace context as ``traceparent``/``tracestate``, e.g. for Kafka
     headers. Baggage is left out on purpose: it is free text from upstream callers and

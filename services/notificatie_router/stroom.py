@@ -40,6 +40,7 @@ from keten_core.envelope import (
     trace_context_of,
 )
 from keten_core.http import API_BASE
+from keten_core.telemetry import event_span_attributes
 from notificatie_router.abonnementen import AbonnementenCache, uitschakelen
 from notificatie_router.bezorging import Bezorger, Gebeurtenis, Taak, WebhookZender
 from notificatie_router.domain import Ontvanger, RetrySchema
@@ -305,12 +306,11 @@ class Stroom:
             context=trace_context_of(gebeurtenis.envelope),
             kind=SpanKind.CONSUMER,
             attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": gebeurtenis.topic,
+                **event_span_attributes(
+                    gebeurtenis.topic, gebeurtenis.id, gebeurtenis.envelope.type
+                ),
                 "messaging.destination.partition.id": str(gebeurtenis.partitie),
                 "messaging.kafka.offset": gebeurtenis.positie,
-                "messaging.message.id": str(gebeurtenis.id),
-                "cloudevents.event_type": gebeurtenis.envelope.type,
             },
         ) as span:
             gebeurtenis.trace_context = trace.set_span_in_context(span)

@@ -17,11 +17,11 @@ from pydantic import SecretStr
 
 from keten_contracts.events.catalogue import TOPICS
 from keten_core.consumer import EventConsumer
-from keten_core.envelope import new_event
 from keten_core.health import kafka_check
 from keten_core.kafka import EventProducer, TopicSpec, ensure_topics
 from keten_core.settings import KetenSettings
 from keten_core.testing import fresh_database
+from tests.integration.test_broker_outage import an_event
 from tests.integration.test_coa_adapter import Coa, build, new_prefix
 from tests.integration.test_service import free_port, serving
 from tests.support import read_all
@@ -42,18 +42,6 @@ def over_sasl(sasl: tuple[str, str, str], password: str | None = None) -> KetenS
         kafka_sasl_mechanism="SCRAM-SHA-256",
         kafka_sasl_username=user,
         kafka_sasl_password=SecretStr(password or secret),
-    )
-
-
-def an_event(subject: str) -> Any:
-    return new_event(
-        type="nl.inburgering.map.gestart.v1",
-        source="urn:nld:oin:00000001002220647000:systeem:dossier-bron",
-        subject=subject,
-        partitionkey=subject,
-        dataref=f"https://dossier.example.nl/api/v1/map-trajecten/{subject}",
-        data={"mapId": subject, "dossierId": "dos-1"},
-        gemeentecode="0363",
     )
 
 
