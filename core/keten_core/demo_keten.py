@@ -649,8 +649,11 @@ def voer_reis_uit(
     waarnemer: Waarnemer,
     voortgang: Voortgang,
     uitslag: Uitslag,
+    na_stap: Callable[[Reis, Stap], None] | None = None,
 ) -> tuple[str, list[Stap]]:
-    """One journey with the scenario runner; after each step, what the chain did meanwhile."""
+    """One journey with the scenario runner; after each step, what the chain did meanwhile.
+    ``na_stap`` (if given) runs right after a step succeeded, before the wait for quiet: what
+    the step set off is still in flight then (the fault-injection test kills servers there)."""
     scenario = laad_scenario(REIZEN / reis.bestand)
     stappen: list[Stap] = []
     klok = "-"
@@ -668,6 +671,8 @@ def voer_reis_uit(
             klok = sandbox_tijd(tekst, klok)
         stappen.append(Stap(n, stap.naam or tekst, tekst, klok))
         voortgang.meld(f"{scenario.naam}: {stap.naam or tekst}", stap=True)
+        if na_stap is not None:
+            na_stap(reis, stappen[-1])
         # Blocks the runner until the chain is quiet: the next step starts after this one's
         # effects, so each effect shows under the step that set it off.
         stappen[-1].waarnemingen = waarnemer.rust()
