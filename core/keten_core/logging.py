@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 import structlog
+import structlog.tracebacks
 from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
@@ -46,6 +47,30 @@ class DropQueryStrings(logging.Filter):
 
 
 _DROP_QUERY_STRINGS = DropQueryStrings()
+
+_LOGGED = "_keten_logged"
+
+
+def mark_logged(exc: BaseException) -> None:
+    """``exc`` has been logged with its traceback (``keten_core.problems``' last-resort
+    handler); the server's own report of it is then left out (``DropLoggedAgain``)."""
+    try:
+        setattr(exc, _LOGGED, True)
+    except AttributeError:  # an exception type with __slots__: logged twice, nothing worse
+        pass
+
+
+class DropLoggedAgain(logging.Filter):
+    """On ``uvicorn.error``: Starlette re-raises an exception after its handler answered (500
+    problem), and uvicorn logs it again as "Exception in ASGI application" with a second
+    traceback; the first already holds everything, with the method, path and trace id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not getattr(exc, _LOGGED, False)
+
+
+_DROP_LOGGED_AGAIN = DropLoggedAgain()
 
 
 def add_trace_context(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
@@ -110,13 +135,22 @@ def configure_logging(
     shared = _shared_processors()
     out = stream if stream is not None else sys.stdout
     renderer: Processor
+    # Tracebacks without the frames' local variables (structlog's default shows them, with
+    # rich in either rendering): locals hold personal data (a BSN, a person's record) and one
+    # error's locals ran to 17,000 console lines, seconds of a blocked event loop.
     if json:
         renderer = structlog.processors.JSONRenderer()
-        exception_formatter: list[Processor] = [structlog.processors.dict_tracebacks]
+        exception_formatter: list[Processor] = [
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        ]
     else:
         # Colours only on a terminal: in a log file (`keten up`, `keten logs`) the escape codes
         # are noise to read and to grep.
-        renderer = structlog.dev.ConsoleRenderer(colors=_is_terminal(out))
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=_is_terminal(out), exception_formatter=structlog.dev.plain_traceback
+        )
         exception_formatter = []
 
     structlog.configure(
@@ -158,3 +192,6 @@ def configure_logging(
     access = logging.getLogger("uvicorn.access")
     if _DROP_QUERY_STRINGS not in access.filters:
         access.addFilter(_DROP_QUERY_STRINGS)
+    error = logging.getLogger("uvicorn.error")
+    if _DROP_LOGGED_AGAIN not in error.filters:
+        error.addFilter(_DROP_LOGGED_AGAIN)

@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from keten_core.logging import mark_logged
+
 PROBLEM_JSON = "application/problem+json"
 ABOUT_BLANK = "about:blank"
 
@@ -180,6 +182,7 @@ async def _unhandled_handler(request: Request, exc: Exception) -> ProblemRespons
     # The full exception goes to the log; the client gets no internals, only a trace id to
     # quote when reporting the failure.
     log.error("unhandled_exception", method=request.method, path=request.url.path, exc_info=exc)
+    mark_logged(exc)
     extensions: dict[str, Any] = {}
     span_context = trace.get_current_span().get_span_context()
     if span_context.is_valid:

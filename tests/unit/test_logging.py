@@ -3,18 +3,24 @@ span ids of the current OpenTelemetry span."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import socket
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import structlog
+import uvicorn
+from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 
 from keten_core import logging as keten_logging
 from keten_core.logging import REDACTED, configure_logging
+from keten_core.problems import install_problem_handlers
 
 
 @pytest.fixture
@@ -143,3 +149,68 @@ def test_the_console_rendering_has_no_colour_codes_in_a_file(output: io.StringIO
     text = output.getvalue()
     assert "plain" in text and "veld" in text
     assert "\x1b[" not in text, repr(text)
+
+
+def _fails_with_a_bsn_in_a_local() -> None:
+    bsn = "123456782"  # a local of the failing frame, as a handler's would be
+    raise ValueError(f"kapot ({len(bsn)} digits)")
+
+
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_a_traceback_shows_the_frames_but_never_their_locals(
+    output: io.StringIO, json_lines: bool
+) -> None:
+    """structlog (with rich) renders every frame's local variables by default: personal data in
+    the log, and thousands of lines per error."""
+    configure_logging("INFO", json=json_lines, stream=output)
+    try:
+        _fails_with_a_bsn_in_a_local()
+    except ValueError:
+        structlog.get_logger().exception("handler_failed")
+    text = output.getvalue()
+    assert "_fails_with_a_bsn_in_a_local" in text  # the frame is there
+    assert "kapot (9 digits)" in text
+    assert "123456782" not in text
+    assert len(text.splitlines()) < 20, text
+
+
+async def test_an_unhandled_error_is_logged_once_not_again_by_the_server(
+    output: io.StringIO,
+) -> None:
+    """The problem handler logs the error (with method, path and traceback) and answers 500;
+    Starlette then re-raises it and uvicorn would log it a second time, traceback and all."""
+    configure_logging("INFO", json=True, stream=output)
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/kapot")
+    async def kapot() -> None:
+        raise RuntimeError("stuk")
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event
+            await asyncio.sleep(0.02)
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"http://127.0.0.1:{port}/kapot")
+    finally:
+        server.should_exit = True
+        await task
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    errors = [line for line in lines(output) if line.get("level") == "error"]
+    assert [line["event"] for line in errors] == ["unhandled_exception"], errors
+    assert errors[0]["exception"][0]["exc_value"] == "stuk"
+
+
+def test_other_server_errors_are_still_logged(output: io.StringIO) -> None:
+    configure_logging("INFO", json=True, stream=output)
+    try:
+        raise RuntimeError("niet door ons gelogd")
+    except RuntimeError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    assert [line["event"] for line in lines(output)] == ["Exception in ASGI application"]
