@@ -13,13 +13,15 @@ brokers, retention and other processes know nothing of a sandbox's clock.
 
 One process has one clock: ``get_clock()`` returns it and ``use_clock()`` installs another (a
 service at start-up: ``use_clock(Clock.from_settings(settings))``); ``now()`` and ``today()``
-read it. ``sandbox_clock_router()`` lets a scenario runner move the clock over HTTP.
+read it. ``sandbox_clock_router()`` lets a scenario runner move the clock over HTTP; a service
+keeps the moved clock in its database (``clock_store``), so a restarted sandbox service goes on
+at the journey's time.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Self
@@ -54,6 +56,12 @@ class ClockNotInSandbox(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class _State:
     # Replaced as a whole, never changed in place, so a reader never sees half an update.
+    offset: timedelta = timedelta(0)
+    frozen_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClockSnapshot:
     offset: timedelta = timedelta(0)
     frozen_at: datetime | None = None
 
@@ -127,6 +135,19 @@ class Clock:
         self._require_sandbox()
         with self._lock:
             self._state = _State()
+
+    def snapshot(self) -> ClockSnapshot:
+        """How the clock was moved, to keep it beyond the process (``clock_store``): the
+        offset from wall-clock time, or the instant it is frozen at."""
+        state = self._state
+        return ClockSnapshot(state.offset, state.frozen_at)
+
+    def restore(self, snapshot: ClockSnapshot) -> None:
+        """Move the clock as ``snapshot`` says (a restarted sandbox service goes on at the
+        journey's time, not at wall-clock time)."""
+        self._require_sandbox()
+        with self._lock:
+            self._state = _State(offset=snapshot.offset, frozen_at=snapshot.frozen_at)
 
     def _require_sandbox(self) -> None:
         if not self._sandbox:
@@ -219,10 +240,17 @@ def _not_in_sandbox(path: str) -> ProblemResponse:
     ).response(instance=path)
 
 
-def sandbox_clock_router(clock: Clock | None = None) -> APIRouter:
+ClockChanged = Callable[[Clock], Awaitable[None]]
+
+
+def sandbox_clock_router(
+    clock: Clock | None = None, on_change: ClockChanged | None = None
+) -> APIRouter:
     """``GET``/``PUT``/``DELETE /sandbox/clock`` on ``clock`` (by default the process's clock at
     the time of the request, so ``use_clock`` at start-up is honoured). Reading always works;
-    moving or resetting answers 409 problem+json unless the clock is in sandbox mode."""
+    moving or resetting answers 409 problem+json unless the clock is in sandbox mode.
+    ``on_change`` runs after every move or reset, before the answer (a service keeps its
+    clock in its database with it: ``clock_store``)."""
     router = APIRouter(prefix="/sandbox", tags=["sandbox"])
 
     def current() -> Clock:
@@ -248,6 +276,8 @@ def sandbox_clock_router(clock: Clock | None = None) -> APIRouter:
                 target.advance(change.advance)
         except ClockNotInSandbox:
             return _not_in_sandbox(request.url.path)
+        if on_change is not None:
+            await on_change(target)
         return ClockState.of(target)
 
     @router.delete(
@@ -262,6 +292,8 @@ def sandbox_clock_router(clock: Clock | None = None) -> APIRouter:
             target.reset()
         except ClockNotInSandbox:
             return _not_in_sandbox(request.url.path)
+        if on_change is not None:
+            await on_change(target)
         return ClockState.of(target)
 
     return router

@@ -44,6 +44,7 @@ from keten_contracts.envelope import source_urn
 from keten_contracts.events.catalogue import TOPICS
 from keten_core.auth import PartyRegistry
 from keten_core.clock import Clock, sandbox_clock_router, use_clock
+from keten_core.clock_store import load_clock, save_clock
 from keten_core.consumer import EventConsumer
 from keten_core.db import create_engine, migrate, session_factory
 from keten_core.dlq import retry_topic_for
@@ -190,10 +191,16 @@ class KetenService:
         self.clock = Clock.from_settings(self.settings)
         use_clock(self.clock)
         if self.settings.sandbox:
-            app.include_router(sandbox_clock_router(self.clock))
+            app.include_router(sandbox_clock_router(self.clock, on_change=self._keep_clock))
         for router in self.routers:
             app.include_router(router)
         return app
+
+    async def _keep_clock(self, clock: Clock) -> None:
+        """The sandbox clock was moved over HTTP: keep it for a restart (``clock_store``)."""
+        if self.runtime is None:  # not started: nothing to keep it in
+            return
+        await save_clock(self.runtime.engine, clock)
 
     @asynccontextmanager
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
@@ -206,6 +213,8 @@ class KetenService:
         )
         add_health_check(app, "database", database_check(engine))
         await migrate(engine, self.migrations)
+        if settings.sandbox and await load_clock(engine, clock):
+            log.info("sandbox_clock_restored", now=clock.now().isoformat())
         sessions = session_factory(engine)
         signal = OutboxSignal(engine)
 

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
 from keten_core import (  # noqa: F401 - registers their tables on Base.metadata
+    clock_store,
     inbox,
     outbox,
     verwerkingslog,

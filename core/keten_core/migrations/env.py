@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from keten_core import inbox, outbox  # noqa: F401 - registers their tables on Base.metadata
+from keten_core import clock_store, inbox, outbox, verwerkingslog  # noqa: F401 - registers their tables on Base.metadata
 from keten_core.db import Base
 
 connection: Connection | None = context.config.attributes.get("connection")
