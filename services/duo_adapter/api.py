@@ -10,6 +10,7 @@ records (who, when) and announces (``signaal.afgehandeld``).
 # No "from __future__ import annotations": the read routes are built in a function, and
 # FastAPI must see their dependency annotations as objects, not strings.
 import re
+from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keten_contracts.access import Rij, projecteer
 from keten_contracts.clients import Doel
-from keten_contracts.common import OPAQUE_ID_PATTERN
+from keten_contracts.common import OPAQUE_ID_PATTERN, ContractModel
 from keten_contracts.resources import duo as contract
 from keten_contracts.resources import get_resource
 from keten_core import clock
@@ -30,7 +31,16 @@ from keten_core.verwerkingslog import Betrokkene
 
 from . import models
 
-__all__ = ["API_PREFIX", "dataref", "router"]
+__all__ = [
+    "API_PREFIX",
+    "dataref",
+    "handel_signaal_af",
+    "lees_rij",
+    "lees_signaal",
+    "rijen_van_plicht",
+    "router",
+    "zoek_signalen",
+]
 
 # The source's API root below its base URL; the paths below it are contract
 # (keten_contracts.resources: collection per resource).
@@ -66,13 +76,14 @@ def _betrokkene(persoon: models.Inburgeringsplichtige) -> Betrokkene:
     return Betrokkene("bsn", persoon.bsn)
 
 
-async def _lees(
+async def lees_rij(
     keten: ServiceRuntime,
     lezing: BronLezing,
     model: type[Any],
     resource_id: str,
-) -> Any:
-    """One resource row of a plicht: its contract model served to the caller, or 404."""
+) -> ContractModel:
+    """One resource row of a plicht: the caller's view of it (logged), or 404. Shared by the
+    API and the sandbox portal (``portaal``), so both apply one policy."""
     async with keten.unit_of_work() as uow:
         row = await uow.session.get(model, resource_id)
         persoon = None
@@ -86,8 +97,7 @@ async def _lees(
             if isinstance(row, models.Inburgeringsplicht)
             else row.to_contract()
         )
-    view = await lezing.lever(instance, rij=_rij(persoon), betrokkene=_betrokkene(persoon))
-    return served_json(view)
+    return await lezing.lever(instance, rij=_rij(persoon), betrokkene=_betrokkene(persoon))
 
 
 def _read_route(resource: str, model: type[Any], operation_id: str) -> None:
@@ -99,7 +109,7 @@ def _read_route(resource: str, model: type[Any], operation_id: str) -> None:
         keten: Annotated[ServiceRuntime, Depends(runtime)],
         lezing: Annotated[BronLezing, Depends(lezen)],
     ) -> Any:
-        return await _lees(keten, lezing, model, resource_id)
+        return served_json(await lees_rij(keten, lezing, model, resource_id))
 
     router.add_api_route(
         f"/{rd.collection}/{{{rd.id_alias}}}",
@@ -145,6 +155,16 @@ async def termijnen_van_plicht(
 ) -> Any:
     """A gemeente (or its dossier-bron) finds a person's termijnen without having kept every
     notification; a plicht it may not read answers 404 like one that does not exist."""
+    return served_json(await rijen_van_plicht(keten, lezing, models.Termijn, plicht_id))
+
+
+async def rijen_van_plicht(
+    keten: ServiceRuntime, lezing: BronLezing, model: type[Any], plicht_id: str
+) -> list[ContractModel]:
+    """The caller's views of one plicht's rows of ``model`` (termijnen, examenresultaten,
+    boetes), logged; 404 for a plicht of another gemeente, as for one that does not exist.
+    Shared by the API and the sandbox portal."""
+    id_column = next(iter(model.__table__.primary_key.columns))
     async with keten.unit_of_work() as uow:
         persoon = await _persoon(uow.session, plicht_id)
         rows = (
@@ -152,9 +172,9 @@ async def termijnen_van_plicht(
             if persoon is None
             else (
                 await uow.session.execute(
-                    select(models.Termijn)
-                    .where(models.Termijn.inburgeringsplicht_id == plicht_id)
-                    .order_by(models.Termijn.termijn_id)
+                    select(model)
+                    .where(model.inburgeringsplicht_id == plicht_id)
+                    .order_by(id_column)
                 )
             )
             .scalars()
@@ -162,10 +182,9 @@ async def termijnen_van_plicht(
         )
     if persoon is None or persoon.gemeentecode != lezing.caller.gemeentecode:
         await lezing.niet_gevonden(plicht_id)
-    views = await lezing.lever_alle(
+    return await lezing.lever_alle(
         (row.to_contract(), _rij(persoon), _betrokkene(persoon)) for row in rows
     )
-    return served_json(views)
 
 
 HANDHAVINGSVERZOEK_LEZEN = bron_lezing("handhavingsverzoek", Doel.UITVOERING_INBURGERING)
@@ -229,6 +248,32 @@ async def signalen_zoeken(
     aangemaakt_vanaf: Annotated[AwareDatetime | None, Query(alias="aangemaaktVanaf")] = None,
     aangemaakt_tot: Annotated[AwareDatetime | None, Query(alias="aangemaaktTot")] = None,
 ) -> Any:
+    views = await zoek_signalen(
+        keten,
+        lezing,
+        status=status,
+        klasse=klasse,
+        code=code,
+        inburgeringsplicht_id=inburgeringsplicht_id,
+        aangemaakt_vanaf=aangemaakt_vanaf,
+        aangemaakt_tot=aangemaakt_tot,
+    )
+    return served_json(views)
+
+
+async def zoek_signalen(
+    keten: ServiceRuntime,
+    lezing: BronLezing,
+    *,
+    status: contract.Signaalstatus | None = contract.Signaalstatus.OPEN,
+    klasse: contract.Signaalklasse | None = None,
+    code: contract.Signaalcode | None = None,
+    inburgeringsplicht_id: str | None = None,
+    aangemaakt_vanaf: datetime | None = None,
+    aangemaakt_tot: datetime | None = None,
+) -> list[ContractModel]:
+    """The caller's gemeente's signalen, oldest first, as the caller's views (logged). Shared
+    by the API and the sandbox portal."""
     # The caller's own gemeente only, in the query (the kit checks each row again): a list
     # shows no other gemeente's persons.
     query = (
@@ -255,11 +300,10 @@ async def signalen_zoeken(
     query = query.order_by(models.Signaal.aangemaakt_op, models.Signaal.signaal_id).limit(500)
     async with keten.unit_of_work() as uow:
         rows = (await uow.session.execute(query)).all()
-    views = await lezing.lever_alle(
+    return await lezing.lever_alle(
         (signaal.to_contract(), Rij(gemeentecode=signaal.gemeentecode), _betrokkene(persoon))
         for signaal, persoon in rows
     )
-    return served_json(views)
 
 
 async def _signaal(
@@ -293,18 +337,22 @@ async def signaal_lezen(
     keten: Annotated[ServiceRuntime, Depends(runtime)],
     lezing: Annotated[BronLezing, Depends(SIGNALEN_LEZEN)],
 ) -> Any:
+    return served_json(await lees_signaal(keten, lezing, signaal_id))
+
+
+async def lees_signaal(keten: ServiceRuntime, lezing: BronLezing, signaal_id: str) -> ContractModel:
+    """One signaal as the caller's view (logged), or 404. Shared by the API and the portal."""
     async with keten.unit_of_work() as uow:
         found = await _signaal(uow, signaal_id)
     if found is None:
         await lezing.niet_gevonden(signaal_id)
     signaal, persoon = found
     # A signaal is for the gemeente it was raised for (its row's gemeente), also after a move.
-    view = await lezing.lever(
+    return await lezing.lever(
         signaal.to_contract(),
         rij=Rij(gemeentecode=signaal.gemeentecode),
         betrokkene=_betrokkene(persoon),
     )
-    return served_json(view)
 
 
 @router.post(
@@ -324,6 +372,14 @@ async def signaal_afhandelen(
     """Seed 002 section 3.1: "Doel is dat signalen kunnen worden afgevinkt en daarmee op
     afgehandeld worden gezet". Only the gemeente the signaal is for may tick it off; another
     gemeente gets 404, as for a signaal that does not exist."""
+    return served_json(await handel_signaal_af(keten, lezing, signaal_id))
+
+
+async def handel_signaal_af(
+    keten: ServiceRuntime, lezing: BronLezing, signaal_id: str
+) -> ContractModel:
+    """Tick a signaal off for the caller: the one code path of the API and the sandbox portal
+    (policy, 409, the user reference, ``signaal.afgehandeld`` through the outbox, the log)."""
     from .handlers import emit  # the handlers module imports this one
 
     gebruiker = lezing.caller.user_id
@@ -359,4 +415,4 @@ async def signaal_afhandelen(
         )
         # Served (and logged) before the commit: a failing log write undoes the tick-off.
         view = await lezing.lever(signaal.to_contract(), rij=rij, betrokkene=betrokkene)
-    return served_json(view)
+    return view

@@ -3,7 +3,8 @@
 The DUO simulator (ISI-like): inburgeringsplicht, termijnen, vrijstellingen and ontheffingen,
 exams, LBT, diploma, verlengingen, fines and signalen; it consumes the gemeente's events and
 serves its data at its own source. The control API is mounted only when
-``KETEN_CONTROL_API`` is on; the sandbox clock router (``KETEN_SANDBOX``) by the kit.
+``KETEN_CONTROL_API`` is on; the sandbox clock router (``KETEN_SANDBOX``) by the kit, and, in
+the sandbox only, the emulated DUO portal for gemeenten below ``/portaal`` (``portaal``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from keten_core.dataref import DatarefLezer
 from keten_core.service import KetenService
 from keten_core.settings import KetenSettings
 
-from . import api, control
+from . import api, control, portaal
 from .handlers import build_events
 
 NAME = "duo-adapter"
@@ -40,6 +41,8 @@ def build_service(
     routers = [api.router]
     if settings.control_api:
         routers.append(control.router)
+    # Sandbox only; a Mount, so the OpenAPI document does not change.
+    routers.append(portaal.router(settings))
     # The base URL is fixed before the service copies its settings: the service name does not
     # change it.
     lezer = bronnen or DatarefLezer.from_settings(Rol.DUO)

@@ -1,0 +1,281 @@
+"""DUO's emulated portal in a real Chromium (issue #13): duo-adapter as its own process
+(``keten run duo-adapter``, sandbox on) on the session's Kafka and PostgreSQL, test data made
+through its control API. A gemeente user signs in by picking its party, filters its open
+signalen, opens one and ticks it off (gone from the open list, ``signaal.afgehandeld`` on
+Kafka), sees a person's plicht, exams and fines, and cannot open another gemeente's person
+nor post a form without the session's CSRF token. Every page: no axe-core WCAG 2.1 A/AA
+violation, and a screenshot in docs/screenshots/."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from confluent_kafka import Consumer
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import Select, WebDriverWait
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from keten_contracts.clients import Doel, Functie
+from keten_contracts.parties import Rol
+from keten_core.auth import Party, ZGWTokenAuth
+from keten_core.envelope import decode_binary
+from keten_core.testing import fresh_database
+from tests.browser.support import check_page
+from tests.schemathesis_support import service_process
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.browser]
+
+SERVICE = "duo-adapter"
+DUO_OIN = "00000001800866472000"
+SLEUTEL = "verwerkingslog-sleutel-duo-0123456789abcdef-0123"
+T = "nl.inburgering."
+
+
+def party(client_id: str, oin: str, rol: Rol, doel: Doel, **extra: Any) -> Party:
+    return Party(
+        client_id=client_id,
+        service=SERVICE,
+        oin=oin,
+        rol=rol,
+        doelen=frozenset({doel}),
+        secret=f"{client_id}-secret-0123456789abcdef-0123456789",
+        **extra,
+    )
+
+
+DUO_TESTER = party("duo-control", DUO_OIN, Rol.DUO, Doel.PLICHT_EN_TERMIJNEN)
+AMSTERDAM = party(
+    "amsterdam-duo",
+    "00000001002564440000",
+    Rol.GEMEENTE,
+    Doel.UITVOERING_INBURGERING,
+    namens="0363",
+    functie=Functie.MEDEWERKER_INBURGERING,
+)
+UTRECHT = party(
+    "utrecht-duo",
+    "00000001002220647000",
+    Rol.GEMEENTE,
+    Doel.UITVOERING_INBURGERING,
+    namens="0344",
+    functie=Functie.MEDEWERKER_INBURGERING,
+)
+
+
+@pytest.fixture
+async def database(postgres_server_url: str) -> AsyncIterator[str]:
+    async with fresh_database(postgres_server_url) as url:
+        yield url
+
+
+@pytest.fixture
+def duo_adapter(database: str, kafka_bootstrap_servers: str, tmp_path: Path) -> Iterator[str]:
+    with service_process(
+        SERVICE,
+        database=database,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        oin=DUO_OIN,
+        parties=[DUO_TESTER, AMSTERDAM, UTRECHT],
+        sleutel=SLEUTEL,
+        log_path=tmp_path / "service.log",
+        extra_env={"KETEN_SANDBOX": "true"},
+    ) as url:
+        yield url
+
+
+class Control:
+    """DUO's control API, as chain testers script the emulated DUO."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(
+            base_url=url,
+            auth=ZGWTokenAuth(DUO_TESTER.client_id, DUO_TESTER.secret, user_id=""),
+            timeout=30,
+        )
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = self.http.post(f"/control{path}", json=body)
+        assert answer.status_code in (200, 201), answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def plicht(self, bsn: str, gemeentecode: str) -> tuple[str, str]:
+        person = self.post(
+            "/inburgeringsplichtigen",
+            {"bsn": bsn, "doelgroep": "asielstatushouder", "gemeentecode": gemeentecode},
+        )
+        ibpg = person["inburgeringsplichtigeId"]
+        return ibpg, self.post(f"/inburgeringsplichtigen/{ibpg}/plicht", {})["inburgeringsplichtId"]
+
+
+def afgehandeld_on_kafka(bootstrap: str, topic: str, signaal_id: str) -> dict[str, Any]:
+    """Waits for DUO's ``signaal.afgehandeld`` of ``signaal_id`` on its topic (from the start)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"browser-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            envelope, data = decode_binary(message.headers(), message.key(), message.value())
+            if envelope.type == T + "signaal.afgehandeld.v1" and data["signaalId"] == signaal_id:
+                return dict(data)
+        raise AssertionError(f"no signaal.afgehandeld for {signaal_id} on {topic}")
+    finally:
+        consumer.close()
+
+
+def log_rows(database: str) -> list[tuple[str, str, str, str, str]]:
+    """The processing log (client, activity, resource, id, outcome), read on a thread of its
+    own: the test is synchronous, the session's event loop belongs to pytest-asyncio."""
+
+    async def read() -> list[tuple[str, str, str, str, str]]:
+        engine = create_async_engine(database)
+        try:
+            async with engine.connect() as connection:
+                result = await connection.execute(
+                    text(
+                        "SELECT client_id, activiteit, resource, resource_id, uitkomst "
+                        "FROM keten_verwerkingslog ORDER BY id"
+                    )
+                )
+                return [tuple(row) for row in result]
+        finally:
+            await engine.dispose()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, read()).result(timeout=30)
+
+
+def click_and_load(driver: webdriver.Chrome, element: WebElement) -> None:
+    """Click what submits a form and wait for the next page (a click does not wait for a
+    form's navigation)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(staleness_of(page))
+
+
+def open_signalen(driver: webdriver.Chrome) -> list[str]:
+    rows = driver.find_elements(By.CSS_SELECTOR, "#signalen tbody tr")
+    return [row.get_attribute("data-signaal") or "" for row in rows]
+
+
+def test_a_gemeente_ticks_off_a_signaal_in_the_portal(
+    database: str, duo_adapter: str, kafka_bootstrap_servers: str, chromium: webdriver.Chrome
+):
+    control = Control(duo_adapter)
+    # A fixed sandbox time: the same dates in every run's screenshots.
+    moved = control.http.put(
+        "/sandbox/clock", json={"now": "2026-03-02T09:30:00+01:00", "frozen": True}
+    )
+    assert moved.status_code == 200, moved.text
+    ibpg, plicht = control.plicht("111222333", "0363")
+    base = f"/inburgeringsplichtigen/{ibpg}"
+    control.post(
+        base + "/examenresultaten",
+        {"onderdeel": "lezen", "niveau": "B1", "examendatum": "2026-02-01", "uitslag": "behaald"},
+    )
+    control.post(base + "/boetes", {"grond": "termijn-overschreden", "bedragInCenten": 50000})
+    pip = control.post(base + "/signalen", {"code": "pip-aanleveren"})
+    _, utrecht_plicht = control.plicht("123456782", "0344")
+
+    portaal = duo_adapter + "/portaal"
+    chromium.get(portaal + "/")
+    assert chromium.current_url == portaal + "/aanmelden"  # not signed in
+    assert chromium.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nl"
+    choices = [e.get_attribute("value") for e in chromium.find_elements(By.NAME, "partij")]
+    # The gemeenten only: DUO's own credential is no portal user.
+    assert sorted(choices) == ["amsterdam-duo", "utrecht-duo"]
+    check_page(chromium, "duo-aanmelden")
+    chromium.find_element(By.CSS_SELECTOR, "input[value='amsterdam-duo']").click()
+    click_and_load(chromium, chromium.find_element(By.CSS_SELECTOR, "main form button"))
+
+    # The open signalen of Amsterdam: the plicht's own (plicht vastgesteld, ...) and ours.
+    assert chromium.current_url.startswith(portaal + "/signalen")
+    signaal_id = pip["signaalId"]
+    assert signaal_id in open_signalen(chromium)
+    check_page(chromium, "duo-signalen")
+    Select(chromium.find_element(By.ID, "code")).select_by_value("pip-aanleveren")
+    click_and_load(chromium, chromium.find_element(By.CSS_SELECTOR, "form.filters button"))
+    assert open_signalen(chromium) == [signaal_id]
+    chromium.find_element(By.ID, "persoon").send_keys("een-ander")
+    click_and_load(chromium, chromium.find_element(By.CSS_SELECTOR, "form.filters button"))
+    assert open_signalen(chromium) == []
+
+    chromium.get(f"{portaal}/signalen/{signaal_id}")
+    assert "pip-aanleveren" in chromium.find_element(By.TAG_NAME, "main").text
+    check_page(chromium, "duo-signaal")
+    # A form without the session's CSRF token is refused, and nothing is ticked off.
+    chromium.execute_script(
+        "document.querySelector('main form input[name=csrf_token]').value = 'vervalst'"
+    )
+    click_and_load(chromium, chromium.find_element(By.ID, "afvinken"))
+    assert chromium.find_element(By.TAG_NAME, "h1").text == "Geen toegang"
+    chromium.get(f"{portaal}/signalen")
+    assert signaal_id in open_signalen(chromium)
+
+    # Ticked off: gone from the open list, announced on Kafka through the outbox.
+    chromium.get(f"{portaal}/signalen/{signaal_id}")
+    click_and_load(chromium, chromium.find_element(By.ID, "afvinken"))
+    assert chromium.current_url == portaal + "/signalen"
+    assert (
+        f"Signaal {signaal_id} is afgehandeld."
+        in chromium.find_element(By.CSS_SELECTOR, "[role=status]").text
+    )
+    assert signaal_id not in open_signalen(chromium)
+    data = afgehandeld_on_kafka(
+        kafka_bootstrap_servers, f"st{duo_adapter.rsplit(':', 1)[1]}.{T}duo", signaal_id
+    )
+    assert data["inburgeringsplichtId"] == plicht
+    # Read back through the API: the user reference of the portal's party did it.
+    api = httpx.get(
+        f"{duo_adapter}/api/v1/signalen/{signaal_id}",
+        auth=ZGWTokenAuth(AMSTERDAM.client_id, AMSTERDAM.secret, user_id="usr-1"),
+    )
+    assert api.json()["status"] == "afgehandeld"
+    assert api.json()["afgehandeldDoor"] == "portaal-amsterdam-duo"
+
+    # The person: plicht, exams and fines in Amsterdam's view.
+    chromium.get(f"{portaal}/personen/{plicht}")
+    main = chromium.find_element(By.TAG_NAME, "main").text
+    assert "Examenresultaten" in main and "termijn-overschreden" in main and "lezen" in main
+    assert "02-03-2026" in main  # Dutch dates
+    check_page(chromium, "duo-persoon")
+
+    # Another gemeente's person: not found, as in the API (and logged as refused).
+    chromium.get(f"{portaal}/personen/{utrecht_plicht}")
+    assert chromium.find_element(By.TAG_NAME, "h1").text == "Niet gevonden"
+    assert utrecht_plicht not in chromium.find_element(By.TAG_NAME, "main").text
+    check_page(chromium, "duo-niet-gevonden")
+
+    # The API's processing log holds the portal's reads, tick-off and refusal.
+    log = log_rows(database)
+    assert ("amsterdam-duo", "signaal afhandelen", "signaal", signaal_id, "geleverd") in log
+    assert (
+        "amsterdam-duo",
+        "inburgeringsplicht lezen",
+        "inburgeringsplicht",
+        utrecht_plicht,
+        "geweigerd",
+    ) in log
+    assert ("amsterdam-duo", "duo-boete lezen", "duo-boete") in {r[:3] for r in log}
