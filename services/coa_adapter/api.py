@@ -34,7 +34,20 @@ from keten_core.verwerkingslog import Betrokkene
 from .models import KoppelingRij, StatushouderRij, WarmeOverdrachtRij
 from .pdf import render_klantprofiel
 
-__all__ = ["PROBLEM_RESPONSES", "api_base_url", "router"]
+__all__ = [
+    "KLANTPROFIEL_LEZEN",
+    "KLANTPROFIEL_PDF",
+    "KOPPELING_LEZEN",
+    "PROBLEM_RESPONSES",
+    "api_base_url",
+    "klantprofiel_als_pdf",
+    "lees_klantprofiel",
+    "lees_koppeling",
+    "router",
+    "statushouder_van_klantprofiel",
+    "zoek_klantprofielen",
+    "zoek_koppelingen",
+]
 
 API_PREFIX: Final = "/api/v1"
 
@@ -100,6 +113,14 @@ async def _laad(
 async def koppelingen_lijst(
     keten: Runtime, lezing: Annotated[BronLezing, Depends(KOPPELING_LEZEN)]
 ) -> Response:
+    return JSONResponse(served_json(await zoek_koppelingen(keten, lezing)))
+
+
+# The reads below are the API's and the portal's (``portaal.py``): one path, one policy, one log.
+
+
+async def zoek_koppelingen(keten: ServiceRuntime, lezing: BronLezing) -> list[Any]:
+    """The caller's views of the current koppelingen to its gemeente, oldest first."""
     gemeentecode = lezing.caller.gemeentecode
     rows: list[tuple[KoppelingRij, StatushouderRij]] = []
     if gemeentecode is not None:
@@ -112,10 +133,9 @@ async def koppelingen_lijst(
                 .order_by(KoppelingRij.aangemaakt_op, KoppelingRij.koppeling_id)
             )
             rows = [(k, sh) for k, sh in result.all()]
-    views = await lezing.lever_alle(
+    return await lezing.lever_alle(
         (k.als_contract(sh), Rij(gemeentecode=k.gemeentecode), _betrokkene(sh)) for k, sh in rows
     )
-    return JSONResponse(served_json(views))
 
 
 @router.get(
@@ -129,6 +149,11 @@ async def koppeling_lezen(
     keten: Runtime,
     lezing: Annotated[BronLezing, Depends(KOPPELING_LEZEN)],
 ) -> Response:
+    return JSONResponse(served_json(await lees_koppeling(keten, lezing, koppeling_id)))
+
+
+async def lees_koppeling(keten: ServiceRuntime, lezing: BronLezing, koppeling_id: str) -> Any:
+    """The caller's view of one koppeling (404, logged, when it is not theirs)."""
     async with keten.unit_of_work() as uow:
         koppeling = await uow.session.get(KoppelingRij, koppeling_id)
     found = await _laad(keten, koppeling.statushouder_id if koppeling else None)
@@ -137,28 +162,48 @@ async def koppeling_lezen(
     sh, huidige = found
     # A withdrawn koppeling carries the old gemeente; the row's gemeente is the current one,
     # so the kit refuses it to everyone (a contradiction is a refusal).
-    view = await lezing.lever(
+    return await lezing.lever(
         koppeling.als_contract(sh),
         rij=Rij(gemeentecode=huidige.gemeentecode),
         betrokkene=_betrokkene(sh),
     )
-    return JSONResponse(served_json(view))
 
 
-async def _klantprofiel(klantprofiel_id: str, keten: ServiceRuntime, lezing: BronLezing) -> Any:
-    """The caller's view of the klantprofiel (404, logged, when it is not theirs)."""
+async def statushouder_van_klantprofiel(keten: ServiceRuntime, klantprofiel_id: str) -> str | None:
+    """Whose klantprofiel this is (no personal data: an id or None)."""
     async with keten.unit_of_work() as uow:
-        sh_id = await uow.session.scalar(
+        sh_id: str | None = await uow.session.scalar(
             select(StatushouderRij.statushouder_id).where(
                 StatushouderRij.klantprofiel_id == klantprofiel_id
             )
         )
-    found = await _laad(keten, sh_id)
+    return sh_id
+
+
+async def lees_klantprofiel(keten: ServiceRuntime, lezing: BronLezing, klantprofiel_id: str) -> Any:
+    """The caller's view of the klantprofiel (404, logged, when it is not theirs)."""
+    found = await _laad(keten, await statushouder_van_klantprofiel(keten, klantprofiel_id))
     if found is None:
         await lezing.niet_gevonden(klantprofiel_id)
     sh, huidige = found
     return await lezing.lever(
         sh.klantprofiel(), rij=Rij(gemeentecode=huidige.gemeentecode), betrokkene=_betrokkene(sh)
+    )
+
+
+async def zoek_klantprofielen(keten: ServiceRuntime, lezing: BronLezing) -> list[Any]:
+    """The caller's views of the klantprofielen of every linked statushouder, oldest koppeling
+    first: the casemanager's list in the portal (COA's own system; the API has no list route,
+    a gemeente lists its koppelingen). Rows the caller may not read are left out."""
+    async with keten.unit_of_work() as uow:
+        result = await uow.session.execute(
+            select(StatushouderRij, KoppelingRij)
+            .join(KoppelingRij, StatushouderRij.koppeling_id == KoppelingRij.koppeling_id)
+            .order_by(KoppelingRij.aangemaakt_op, KoppelingRij.koppeling_id)
+        )
+        rows = [(sh, k) for sh, k in result.all()]
+    return await lezing.lever_alle(
+        (sh.klantprofiel(), Rij(gemeentecode=k.gemeentecode), _betrokkene(sh)) for sh, k in rows
     )
 
 
@@ -176,7 +221,7 @@ async def klantprofiel_lezen(
     keten: Runtime,
     lezing: Annotated[BronLezing, Depends(KLANTPROFIEL_LEZEN)],
 ) -> Response:
-    view = await _klantprofiel(klantprofiel_id, keten, lezing)
+    view = await lees_klantprofiel(keten, lezing, klantprofiel_id)
     return JSONResponse(served_json(view))
 
 
@@ -198,7 +243,13 @@ async def klantprofiel_pdf(
     keten: Runtime,
     lezing: Annotated[BronLezing, Depends(KLANTPROFIEL_PDF)],
 ) -> Response:
-    view = await _klantprofiel(klantprofiel_id, keten, lezing)
+    return klantprofiel_als_pdf(
+        klantprofiel_id, await lees_klantprofiel(keten, lezing, klantprofiel_id)
+    )
+
+
+def klantprofiel_als_pdf(klantprofiel_id: str, view: Any) -> Response:
+    """The PDF of a view (what the caller may read, nothing more), as a download."""
     return Response(
         render_klantprofiel(view),
         media_type="application/pdf",

@@ -49,7 +49,13 @@ from . import domain
 from .api import PROBLEM_RESPONSES, api_base_url
 from .models import KoppelingRij, StatushouderRij, WarmeOverdrachtRij
 
-__all__ = ["KlantprofielInhoud", "KlantprofielWijziging", "router"]
+__all__ = [
+    "KlantprofielInhoud",
+    "KlantprofielWijziging",
+    "Stand",
+    "router",
+    "werk_klantprofiel_bij",
+]
 
 # Set by COA's system, never by the casemanager: ids, the version, the moment it was offered
 # and whether it is frozen.
@@ -388,7 +394,17 @@ async def klantprofiel_bijwerken(
     wijziging: KlantprofielWijziging,  # type: ignore[valid-type]
     keten: Runtime,
 ) -> Stand:
-    patch = wijziging.model_dump(mode="json", by_alias=True, exclude_unset=True)  # type: ignore[attr-defined]
+    return await werk_klantprofiel_bij(keten, statushouder_id, wijziging)
+
+
+async def werk_klantprofiel_bij(
+    keten: ServiceRuntime,
+    statushouder_id: str,
+    wijziging: Any,  # a KlantprofielWijziging (a model made at import, so typed loosely)
+) -> Stand:
+    """The casemanager's change (the control API's and the portal's): merged, validated as a
+    whole, a new version and its events through the outbox; 409 once the profile is frozen."""
+    patch = wijziging.model_dump(mode="json", by_alias=True, exclude_unset=True)
     async with keten.unit_of_work() as uow:
         sh = await _statushouder(uow, statushouder_id)
         _regel(domain.controleer_wijzigbaar, vertrokken=sh.bevroren)

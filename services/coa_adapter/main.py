@@ -20,7 +20,7 @@ from keten_core.auth import PartyRegistry
 from keten_core.service import KetenService
 from keten_core.settings import KetenSettings
 
-from . import api, control
+from . import api, control, portaal
 
 __all__ = ["MIGRATIONS", "SERVICE", "build_service", "openapi_document"]
 
@@ -31,12 +31,15 @@ MIGRATIONS: Final = Path(__file__).parent / "migrations" / "versions"
 def build_service(
     settings: KetenSettings | None = None, *, parties: PartyRegistry | None = None
 ) -> KetenService:
-    """coa-adapter: the source API always, the control API only with ``KETEN_CONTROL_API``.
+    """coa-adapter: the source API always, the control API only with ``KETEN_CONTROL_API``, the
+    emulated COA portal (``portaal``) only with ``KETEN_SANDBOX``.
     ``parties`` defaults to ``KETEN_PARTIES``/``KETEN_PARTIES_FILE`` (tests pass their own)."""
     settings = settings or KetenSettings()
     routers = [api.router]
     if settings.control_api:
         routers.append(control.router)
+    # The emulated TVS portal: only in the sandbox (no routes otherwise, no OpenAPI change).
+    routers.append(portaal.router(settings))
     return KetenService(
         SERVICE,
         settings=settings,
