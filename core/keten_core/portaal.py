@@ -12,7 +12,13 @@ only the way the caller is known differs. The kit gives a service:
   the choice lives in the signed session cookie and becomes an ``AuthenticatedCaller`` exactly
   like a verified token;
 - Dutch error pages for 403/404/409/422/503 (``Portaal.foutpagina``), from the ``Problem``
-  the shared code raises.
+  the shared code raises;
+- the **OpenID Connect sign-in** (``Portaal.oidc_router()``, ``OidcAanmelding``) for production
+  tools such as the router console: authlib's Starlette client, the authorization code flow with
+  PKCE (S256), state and nonce checked, the ID token verified against the provider's JWKS (its
+  issuer, audience and expiry too). The signed-in person is an ``OidcGebruiker`` (``sub``, name,
+  the ID token's claims); what those claims allow is the service's own mapping onto its
+  existing authorisation, never a policy of the kit.
 
 The portal's routes are a ``Mount`` below ``prefix`` (``/portaal``) holding the session
 middleware, so a service adds it as one more router (``KetenService(routers=[...])``) and the
@@ -27,8 +33,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Final
-from urllib.parse import urlencode
+from typing import Annotated, Any, Final, Literal
+from urllib.parse import urlencode, urlsplit
 
 import structlog
 from fastapi import APIRouter, Depends, Form, Request
@@ -48,6 +54,8 @@ from keten_core.problems import Problem
 
 __all__ = [
     "CSRF_FIELD",
+    "OidcAanmelding",
+    "OidcGebruiker",
     "Portaal",
     "PortaalSettings",
     "portaal_router",
@@ -62,6 +70,8 @@ CSRF_FIELD: Final = "csrf_token"
 _PARTIJ: Final = "partij"
 _CSRF: Final = "csrf"
 _MELDING: Final = "melding"
+_OIDC: Final = "oidc"
+_LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 # Dutch titles of the error pages (the real portals speak Dutch).
 FOUTTITELS: Final[Mapping[int, str]] = {
@@ -125,6 +135,42 @@ def _waarde(waarde: Any) -> str:
     return "" if waarde is None else str(waarde)
 
 
+@dataclass(frozen=True)
+class OidcAanmelding:
+    """An OpenID Connect provider and this portal's client there. ``redirect_uri`` is the
+    portal's ``/callback`` as the provider knows it. http is accepted on loopback only (the
+    tests' provider); anything else must be https, or a code and ID token travel in clear."""
+
+    issuer: str
+    client_id: str
+    client_secret: SecretStr
+    redirect_uri: str
+    scope: str = "openid profile"
+    # The ID token's claims kept in the session (besides sub and name): what the service maps.
+    claims: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for naam, url in (("issuer", self.issuer), ("redirect_uri", self.redirect_uri)):
+            delen = urlsplit(url)
+            if delen.scheme != "https" and not (
+                delen.scheme == "http" and delen.hostname in _LOOPBACK
+            ):
+                raise ValueError(f"OpenID Connect {naam} must be https (http on loopback only)")
+
+    @property
+    def https(self) -> bool:
+        return urlsplit(self.redirect_uri).scheme == "https"
+
+
+@dataclass(frozen=True)
+class OidcGebruiker:
+    """The person signed in at the OpenID Connect provider, from the verified ID token."""
+
+    sub: str
+    naam: str
+    claims: Mapping[str, Any]
+
+
 @dataclass
 class Portaal:
     """One service's portal: its title, its templates, and who may sign in."""
@@ -137,6 +183,12 @@ class Portaal:
     start: str = "/"
     # Links in the navigation: (path below the prefix, label).
     navigatie: list[tuple[str, str]] = field(default_factory=list)
+    # The sandbox portals say so on every page; a production tool (the router console) does not.
+    sandbox: bool = True
+    voettekst: str = (
+        "Geëmuleerd portaal van de inburgeringsketen."
+        " Elke inzage wordt vastgelegd in het verwerkingenlogboek."
+    )
     templates: Jinja2Templates = field(init=False)
 
     def __post_init__(self) -> None:
@@ -212,6 +264,16 @@ class Portaal:
             user_representation=f"Sandboxgebruiker {party.client_id}",
         )
 
+    @staticmethod
+    def gebruiker(request: Request) -> OidcGebruiker | None:
+        """The person signed in with OpenID Connect, or None."""
+        gegevens = request.session.get(_OIDC) if "session" in request.scope else None
+        if not isinstance(gegevens, dict) or not isinstance(gegevens.get("sub"), str):
+            return None
+        return OidcGebruiker(
+            sub=gegevens["sub"], naam=str(gegevens.get("naam", "")), claims=gegevens["claims"]
+        )
+
     def melding(self, request: Request, tekst: str) -> None:
         """A message shown once on the next page (after a redirect)."""
         request.session[_MELDING] = tekst
@@ -233,6 +295,7 @@ class Portaal:
             {
                 "portaal": self,
                 "aanroeper": caller,
+                "gebruiker": self.gebruiker(request),
                 "csrf_field": CSRF_FIELD,
                 "csrf_token": self.csrf_token(request),
                 "melding": request.session.pop(_MELDING, None),
@@ -272,8 +335,41 @@ class Portaal:
     def router(self, pages: APIRouter, *, sandbox: bool, sessie_sleutel: str) -> APIRouter:
         """``pages`` (the service's own, paths below the prefix) with the sign-in pages, the
         static files and the session, as a router holding one ``Mount``."""
+        return self._gemount(
+            self._aanmelden_router(),
+            pages,
+            sessie_sleutel=sessie_sleutel,
+            same_site="strict",
+            https_only=not sandbox,
+        )
+
+    def oidc_router(
+        self, pages: APIRouter, oidc: OidcAanmelding, *, sessie_sleutel: str
+    ) -> APIRouter:
+        """Like ``router``, signed in with OpenID Connect instead of the sandbox's party picker;
+        for production tools. The session cookie is SameSite=Lax: the provider's redirect back
+        to ``/callback`` is a top-level navigation from another site, which a Strict cookie
+        (holding the state, nonce and PKCE verifier) would not come with. POSTs stay guarded by
+        the CSRF token."""
+        return self._gemount(
+            self._oidc_aanmelden_router(oidc),
+            pages,
+            sessie_sleutel=sessie_sleutel,
+            same_site="lax",
+            https_only=oidc.https,
+        )
+
+    def _gemount(
+        self,
+        aanmelden: APIRouter,
+        pages: APIRouter,
+        *,
+        sessie_sleutel: str,
+        same_site: Literal["lax", "strict"],
+        https_only: bool,
+    ) -> APIRouter:
         inner = APIRouter()
-        inner.include_router(self._aanmelden_router())
+        inner.include_router(aanmelden)
         inner.include_router(pages)
         inner.routes.append(Mount("/static", app=StaticFiles(directory=KIT_STATIC), name="static"))
         app = SessionMiddleware(
@@ -281,8 +377,8 @@ class Portaal:
             secret_key=sessie_sleutel,
             session_cookie="keten_portaal",
             path=self.prefix,
-            same_site="strict",
-            https_only=not sandbox,
+            same_site=same_site,
+            https_only=https_only,
             max_age=8 * 3600,
         )
 
@@ -335,6 +431,73 @@ class Portaal:
             return RedirectResponse(self.url("/aanmelden"), status_code=303)
 
         return router
+
+    def _oidc_aanmelden_router(self, oidc: OidcAanmelding) -> APIRouter:
+        # Imported here: only a portal that signs in with OpenID Connect needs authlib.
+        from authlib.integrations.base_client import OAuthError
+        from authlib.integrations.starlette_client import OAuth
+
+        oauth = OAuth()
+        client: Any = oauth.register(
+            "keten",
+            client_id=oidc.client_id,
+            client_secret=oidc.client_secret.get_secret_value(),
+            server_metadata_url=oidc.issuer.rstrip("/") + "/.well-known/openid-configuration",
+            # authlib adds state, a nonce (openid scope) and the PKCE verifier to the session
+            # and checks them on the way back; the ID token against the provider's JWKS.
+            client_kwargs={"scope": oidc.scope, "code_challenge_method": "S256"},
+        )
+        router = APIRouter()
+
+        @router.get("/aanmelden", response_class=HTMLResponse)
+        async def aanmelden(request: Request) -> Response:
+            return self.pagina(request, "portaal/aanmelden_oidc.html")
+
+        # A POST with the CSRF token: another site cannot start a sign-in in the user's name.
+        @router.post("/aanmelden", dependencies=[Depends(self.csrf)])
+        async def aanmelden_starten(request: Request) -> Response:
+            antwoord: Response = await client.authorize_redirect(request, oidc.redirect_uri)
+            return antwoord
+
+        @router.get("/callback")
+        async def callback(request: Request) -> Response:
+            try:
+                token = await client.authorize_access_token(request)
+            except (OAuthError, ValueError) as exc:
+                log.info("portaal_oidc_geweigerd", reden=type(exc).__name__, fout=str(exc)[:200])
+                raise Problem(403, detail="Aanmelden is mislukt. Probeer het opnieuw.") from exc
+            claims = token.get("userinfo") or {}
+            # authlib checks iss against the discovery document; that must be the configured
+            # issuer too (OpenID Connect Discovery 1.0, section 4.3).
+            if not isinstance(claims.get("sub"), str) or claims.get("iss") != oidc.issuer:
+                raise Problem(403, detail="Aanmelden is mislukt: geen geldig ID-token.")
+            request.session.clear()  # a new session: a new CSRF token too
+            request.session[_OIDC] = {
+                "sub": claims["sub"],
+                "naam": str(claims.get("name") or claims["sub"]),
+                "claims": {k: claims[k] for k in oidc.claims if k in claims},
+            }
+            log.info("portaal_oidc_aangemeld", sub=claims["sub"])
+            return RedirectResponse(self.url(self.start), status_code=303)
+
+        @router.post("/afmelden", dependencies=[Depends(self.csrf)])
+        async def afmelden(request: Request) -> Response:
+            request.session.clear()
+            return RedirectResponse(self.url("/aanmelden"), status_code=303)
+
+        return router
+
+    def ingelogd(self) -> Callable[[Request], Awaitable[OidcGebruiker]]:
+        """Dependency of a page of an OpenID Connect portal: the signed-in person, or a
+        redirect to the sign-in page."""
+
+        async def dependency(request: Request) -> OidcGebruiker:
+            gebruiker = self.gebruiker(request)
+            if gebruiker is None:
+                raise _NaarAanmelden(self.url("/aanmelden"))
+            return gebruiker
+
+        return dependency
 
     def aangemeld(self) -> Callable[[Request], Awaitable[AuthenticatedCaller]]:
         """Dependency of a page: the signed-in caller, or a redirect to the sign-in page."""

@@ -273,6 +273,14 @@ async def _beheerd(
     return rij
 
 
+def gebruiker(caller: AuthenticatedCaller) -> dict[str, str]:
+    """The person behind the credential for the audit log (an operator in the console: the ID
+    token's subject and name); empty for a machine."""
+    if not caller.user_id:
+        return {}
+    return {"gebruiker": caller.user_id, "gebruikersnaam": caller.user_representation}
+
+
 def audit(
     session: AsyncSession,
     caller: AuthenticatedCaller,
@@ -289,7 +297,7 @@ def audit(
             abonnement_id=id,
             details={
                 k: (str(v) if not isinstance(v, (int, bool, list)) else v)
-                for k, v in details.items()
+                for k, v in {**details, **gebruiker(caller)}.items()
             },
         )
     )
@@ -745,7 +753,13 @@ async def herzenden(
             caller.client_id,
             caller.oin,
             id,
-            json.dumps({"afleveringen": [r["id"] for r in rijen], "alle": aanvraag.alleMislukte}),
+            json.dumps(
+                {
+                    "afleveringen": [r["id"] for r in rijen],
+                    "alle": aanvraag.alleMislukte,
+                    **gebruiker(caller),
+                }
+            ),
         )
     _blokkeer(ctx, {(id, r["partitionkey"]) for r in rijen})
     return {"aantal": len(rijen)}

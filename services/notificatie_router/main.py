@@ -20,7 +20,7 @@ from keten_core.auth import PartyRegistry
 from keten_core.service import KetenService
 from keten_core.settings import KetenSettings
 
-from . import api, inbound, notificaties_api
+from . import api, console, inbound, notificaties_api
 from .geheimen import Kluis
 from .settings import RouterSettings
 from .stroom import Stroom
@@ -56,7 +56,8 @@ def build_service(
     return KetenService(
         NAME,
         settings=s,
-        routers=[api.router, notificaties_api.router, inbound.router],
+        # The console is a Mount (no OpenAPI operations), and empty unless configured.
+        routers=[api.router, notificaties_api.router, inbound.router, console.console_router(s)],
         migrations=[MIGRATIONS],
         title="notificatie-router",
         parties=parties,

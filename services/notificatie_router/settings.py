@@ -56,3 +56,15 @@ class RouterSettings(KetenSettings):
     router_kafka_wachtwoord: SecretStr | None = None
     # The WebHook-Request-Origin this router announces in the handshake (default: its host).
     router_origin: str | None = None
+    # The operations console (/console/, console.py): off unless the OpenID Connect provider,
+    # the console's client secret there and the console's public base URL are set. Operators act
+    # with the notificatiebeheerder credentials of the SSC with this OIN, for the gemeenten the
+    # ID token's claim lists (http only on loopback: the tests' provider).
+    router_console_oidc_issuer: str | None = None
+    router_console_oidc_client_id: str = "router-console"
+    router_console_oidc_client_secret: SecretStr | None = None
+    router_console_basis_url: str | None = None
+    router_console_oin: str | None = None
+    router_console_claim: str = "gemeentecodes"
+    # The scopes asked for; the provider must put the claim in the ID token for them.
+    router_console_scope: str = "openid profile"

@@ -4,9 +4,14 @@ each page against WCAG 2.1 A/AA, and each page is kept as a screenshot for the R
 
 from __future__ import annotations
 
+import secrets
+import subprocess
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -51,3 +56,67 @@ def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         yield driver
     finally:
         driver.quit()
+
+
+OIDC_SERVER = Path(__file__).resolve().parents[2] / "dev" / "oidc" / "server.mjs"
+
+
+@dataclass
+class OidcProvider:
+    """panva's oidc-provider (dev/oidc) as a process on loopback, with one client whose
+    redirect URI is ``/console/callback`` on ``console_port`` (where the test runs the router)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    console_port: int
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
+
+
+@pytest.fixture
+def oidc_provider(tmp_path: Path) -> Iterator[OidcProvider]:
+    """A real OpenID Connect provider (its discovery, JWKS, login form and token endpoint), so
+    the console's sign-in is tested end to end; stopped after the test."""
+    from tests.integration.test_service import free_port
+
+    if not (OIDC_SERVER.parent / "node_modules" / "oidc-provider").exists():
+        pytest.fail("dev/oidc/node_modules is missing: ./dev/setup installs it (npm)")
+    port, console_port = free_port(), free_port()
+    secret = secrets.token_urlsafe(32)
+    log = (tmp_path / "oidc-provider.log").open("w")
+    process = subprocess.Popen(
+        [
+            "node",
+            str(OIDC_SERVER),
+            str(port),
+            f"http://127.0.0.1:{console_port}/console/callback",
+            secret,
+        ],
+        cwd=OIDC_SERVER.parent,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    issuer = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if httpx.get(issuer + "/.well-known/openid-configuration").is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError((tmp_path / "oidc-provider.log").read_text())
+            time.sleep(0.1)
+        yield OidcProvider(issuer, "router-console", secret, console_port)
+    finally:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
