@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +16,18 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from keten_core.testing import fresh_database
 from tests.browser.support import WIDTH
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture
+async def database(postgres_server_url: str) -> AsyncIterator[str]:
+    """A fresh database of the session's PostgreSQL for the service under test."""
+    async with fresh_database(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,12 +3,23 @@ axe-selenium-python) and the screenshots the README shows."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 from axe_selenium_python import Axe
 from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from keten_core.auth import Party, ZGWTokenAuth
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -52,3 +63,49 @@ def check_page(driver: webdriver.Chrome, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
     driver.set_window_size(WIDTH, 900)
+
+
+class ControlClient:
+    """A simulator's control API as a chain tester's script calls it (the test's data)."""
+
+    def __init__(self, url: str, party: Party, prefix: str) -> None:
+        self.http = httpx.Client(
+            base_url=url, auth=ZGWTokenAuth(party.client_id, party.secret, user_id=""), timeout=30
+        )
+        self.prefix = prefix
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = self.http.post(f"{self.prefix}{path}", json=body)
+        assert answer.status_code in (200, 201), answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+
+def log_rows(database: str) -> list[tuple[str, str, str, str, str]]:
+    """The processing log (client, activity, resource, id, outcome), read on a thread of its
+    own: the test is synchronous, the session's event loop belongs to pytest-asyncio."""
+
+    async def read() -> list[tuple[str, str, str, str, str]]:
+        engine = create_async_engine(database)
+        try:
+            async with engine.connect() as connection:
+                result = await connection.execute(
+                    text(
+                        "SELECT client_id, activiteit, resource, resource_id, uitkomst "
+                        "FROM keten_verwerkingslog ORDER BY id"
+                    )
+                )
+                return [tuple(row) for row in result]
+        finally:
+            await engine.dispose()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, read()).result(timeout=30)
+
+
+def click_and_load(driver: webdriver.Chrome, element: WebElement) -> None:
+    """Click what submits a form and wait for the next page (a click does not wait for a
+    form's navigation)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(staleness_of(page))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,7 @@ from keten_contracts.clients import Doel, Functie
 from keten_contracts.parties import Rol
 from keten_core.auth import Party, ZGWTokenAuth
 from keten_core.envelope import decode_binary
-from keten_core.testing import fresh_database
-from tests.browser.support import check_page
-from tests.browser.test_duo_portaal import click_and_load, log_rows
+from tests.browser.support import ControlClient, check_page, click_and_load, log_rows
 from tests.schemathesis_support import service_process
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.browser]
@@ -75,12 +73,6 @@ CONTACTPERSOON = {"naam": "Jannie de Vries", "telefoon": "088-7157000", "email":
 
 
 @pytest.fixture
-async def database(postgres_server_url: str) -> AsyncIterator[str]:
-    async with fresh_database(postgres_server_url) as url:
-        yield url
-
-
-@pytest.fixture
 def coa_adapter(database: str, kafka_bootstrap_servers: str, tmp_path: Path) -> Iterator[str]:
     with service_process(
         SERVICE,
@@ -95,21 +87,11 @@ def coa_adapter(database: str, kafka_bootstrap_servers: str, tmp_path: Path) -> 
         yield url
 
 
-class Control:
+class Control(ControlClient):
     """COA's control API, as chain testers script the casemanager's application."""
 
     def __init__(self, url: str) -> None:
-        self.http = httpx.Client(
-            base_url=url,
-            auth=ZGWTokenAuth(CASEMANAGER.client_id, CASEMANAGER.secret, user_id=""),
-            timeout=30,
-        )
-
-    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer = self.http.post(f"/control/v1{path}", json=body)
-        assert answer.status_code in (200, 201), answer.text
-        result: dict[str, Any] = answer.json()
-        return result
+        super().__init__(url, CASEMANAGER, "/control/v1")
 
     def gekoppeld(self, bsn: str, voornamen: str, naam: str, gemeentecode: str) -> dict[str, Any]:
         """A statushouder in the AZC, linked to ``gemeentecode``: its ``Stand``."""

@@ -8,11 +8,9 @@ violation, and a screenshot in docs/screenshots/."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +19,13 @@ import pytest
 from confluent_kafka import Consumer
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import Select, WebDriverWait
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from selenium.webdriver.support.ui import Select
 
 from keten_contracts.clients import Doel, Functie
 from keten_contracts.parties import Rol
 from keten_core.auth import Party, ZGWTokenAuth
 from keten_core.envelope import decode_binary
-from keten_core.testing import fresh_database
-from tests.browser.support import check_page
+from tests.browser.support import ControlClient, check_page, click_and_load, log_rows
 from tests.schemathesis_support import service_process
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.browser]
@@ -75,12 +68,6 @@ UTRECHT = party(
 
 
 @pytest.fixture
-async def database(postgres_server_url: str) -> AsyncIterator[str]:
-    async with fresh_database(postgres_server_url) as url:
-        yield url
-
-
-@pytest.fixture
 def duo_adapter(database: str, kafka_bootstrap_servers: str, tmp_path: Path) -> Iterator[str]:
     with service_process(
         SERVICE,
@@ -95,21 +82,11 @@ def duo_adapter(database: str, kafka_bootstrap_servers: str, tmp_path: Path) -> 
         yield url
 
 
-class Control:
+class Control(ControlClient):
     """DUO's control API, as chain testers script the emulated DUO."""
 
     def __init__(self, url: str) -> None:
-        self.http = httpx.Client(
-            base_url=url,
-            auth=ZGWTokenAuth(DUO_TESTER.client_id, DUO_TESTER.secret, user_id=""),
-            timeout=30,
-        )
-
-    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer = self.http.post(f"/control{path}", json=body)
-        assert answer.status_code in (200, 201), answer.text
-        result: dict[str, Any] = answer.json()
-        return result
+        super().__init__(url, DUO_TESTER, "/control")
 
     def plicht(self, bsn: str, gemeentecode: str) -> tuple[str, str]:
         person = self.post(
@@ -143,36 +120,6 @@ def afgehandeld_on_kafka(bootstrap: str, topic: str, signaal_id: str) -> dict[st
         raise AssertionError(f"no signaal.afgehandeld for {signaal_id} on {topic}")
     finally:
         consumer.close()
-
-
-def log_rows(database: str) -> list[tuple[str, str, str, str, str]]:
-    """The processing log (client, activity, resource, id, outcome), read on a thread of its
-    own: the test is synchronous, the session's event loop belongs to pytest-asyncio."""
-
-    async def read() -> list[tuple[str, str, str, str, str]]:
-        engine = create_async_engine(database)
-        try:
-            async with engine.connect() as connection:
-                result = await connection.execute(
-                    text(
-                        "SELECT client_id, activiteit, resource, resource_id, uitkomst "
-                        "FROM keten_verwerkingslog ORDER BY id"
-                    )
-                )
-                return [tuple(row) for row in result]
-        finally:
-            await engine.dispose()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, read()).result(timeout=30)
-
-
-def click_and_load(driver: webdriver.Chrome, element: WebElement) -> None:
-    """Click what submits a form and wait for the next page (a click does not wait for a
-    form's navigation)."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(driver, 15).until(staleness_of(page))
 
 
 def open_signalen(driver: webdriver.Chrome) -> list[str]:
