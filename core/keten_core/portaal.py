@@ -47,6 +47,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
+from starlette.websockets import WebSocketClose
 
 from keten_core.auth import AuthenticatedCaller, Party, TokenVerifier
 from keten_core.clock import AMSTERDAM
@@ -332,6 +333,14 @@ class Portaal:
             request, Problem(422, detail="Het formulier is niet juist ingevuld.")
         )
 
+    async def _niet_gevonden(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await WebSocketClose()(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        response = self.foutpagina(request, Problem(404, detail="Deze pagina bestaat niet."))
+        await response(scope, receive, send)
+
     def router(self, pages: APIRouter, *, sandbox: bool, sessie_sleutel: str) -> APIRouter:
         """``pages`` (the service's own, paths below the prefix) with the sign-in pages, the
         static files and the session, as a router holding one ``Mount``."""
@@ -369,6 +378,10 @@ class Portaal:
         https_only: bool,
     ) -> APIRouter:
         inner = APIRouter()
+        # No route of the portal matches: the Dutch "Niet gevonden" page, not the API's
+        # problem+json (the router's default raises HTTPException, which the app's own handler
+        # answers). A path with a route for another method stays a 405.
+        inner.default = self._niet_gevonden
         inner.include_router(aanmelden)
         inner.include_router(pages)
         inner.routes.append(Mount("/static", app=StaticFiles(directory=KIT_STATIC), name="static"))

@@ -119,10 +119,11 @@ def sign_in(driver: webdriver.Chrome, router: Router, login: str, *, screenshot:
     assert "Abonnementen" in driver.find_element(By.TAG_NAME, "h1").text
 
 
-async def dead_delivery(
-    router: Router, subscriber: SubscriberProcess, bootstrap: str
-) -> tuple[dict[str, object], dict[str, object]]:
-    """A subscription of Amsterdam's with one delivery dead after the last stage."""
+async def dead_deliveries(
+    router: Router, subscriber: SubscriberProcess, bootstrap: str, aantal: int
+) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """A subscription of Amsterdam's with ``aantal`` deliveries dead after the last stage, each
+    of its own partition key (so none waits behind another)."""
     sub = router.subscribe(
         AMSTERDAM_GEMEENTE,
         subscriber.hook_url,
@@ -130,17 +131,38 @@ async def dead_delivery(
         filters=[{"prefix": {"partitionkey": "console-"}}],
     )
     subscriber.behave(status=500)
-    e = event(TERMIJN, partitionkey=f"console-{uuid.uuid4().hex[:6]}")
-    await publish(bootstrap, router.prefix, [e])
+    events = [event(TERMIJN, partitionkey=f"console-{uuid.uuid4().hex[:6]}") for _ in range(aantal)]
+    await publish(bootstrap, router.prefix, events)
     with router.api(AMSTERDAM_GEMEENTE) as api:
         deadline = time.monotonic() + 40
         while True:
             dead = api.get(f"/subscriptions/{sub['id']}/deliveries?status=dood").json()
-            if dead["afleveringen"]:
+            if len(dead["afleveringen"]) >= aantal:
                 break
             assert time.monotonic() < deadline, dead
             await asyncio.sleep(0.3)
-    return sub, e
+    return sub, events
+
+
+async def dead_delivery(
+    router: Router, subscriber: SubscriberProcess, bootstrap: str
+) -> tuple[dict[str, object], dict[str, object]]:
+    """A subscription of Amsterdam's with one delivery dead after the last stage."""
+    sub, events = await dead_deliveries(router, subscriber, bootstrap, 1)
+    return sub, events[0]
+
+
+async def audit_rows(database: str, abonnement_id: object) -> list[asyncpg.Record]:
+    """The subscription's 'herzonden' rows of the audit log, oldest first."""
+    connection = await asyncpg.connect(database.replace("+asyncpg", ""))
+    try:
+        return await connection.fetch(
+            "SELECT client_id, actie, details FROM router_audit"
+            " WHERE abonnement_id = $1 AND actie = 'herzonden' ORDER BY id",
+            uuid.UUID(str(abonnement_id)),
+        )
+    finally:
+        await connection.close()
 
 
 async def test_operator_resends_a_dead_delivery_from_the_console(
@@ -178,15 +200,7 @@ async def test_operator_resends_a_dead_delivery_from_the_console(
     assert received[0]["headers"]["webhook-id"] == str(e["id"])
 
     # In the audit log: the SSC's credential for Amsterdam, and the operator from the ID token.
-    connection = await asyncpg.connect(database.replace("+asyncpg", ""))
-    try:
-        rows = await connection.fetch(
-            "SELECT client_id, actie, details FROM router_audit"
-            " WHERE abonnement_id = $1 AND actie = 'herzonden'",
-            uuid.UUID(str(sub["id"])),
-        )
-    finally:
-        await connection.close()
+    rows = await audit_rows(database, sub["id"])
     assert len(rows) == 1
     details = json.loads(rows[0]["details"])
     assert rows[0]["client_id"] == BEHEERDER_AMSTERDAM.client_id
@@ -237,3 +251,87 @@ async def test_operator_resends_a_dead_delivery_from_the_console(
     wait(driver, lambda d: "Niet gevonden" in d.page_source)
     await asyncio.sleep(1.0)
     assert subscriber.received() == []
+
+
+async def test_operator_resends_a_selection_then_all_dead_deliveries(
+    chromium: webdriver.Chrome,
+    router: Router,
+    subscriber: SubscriberProcess,
+    kafka_bootstrap_servers: str,
+    database: str,
+) -> None:
+    """Three dead deliveries: two ticked and resent arrive, and only those two; then "all"
+    resends the third. Both actions are in the audit log with the operator."""
+    driver = chromium
+    sub, events = await dead_deliveries(router, subscriber, kafka_bootstrap_servers, 3)
+    gekozen, rest = events[:2], events[2:]
+
+    sign_in(driver, router, "beheerder-0363", screenshot=False)
+    # An unknown path of the console is its Dutch page, not the API's problem+json.
+    driver.get(f"{router.url}/console/bestaat-niet")
+    assert "Niet gevonden" in driver.find_element(By.TAG_NAME, "h1").text
+    driver.get(f"{router.url}/console/abonnementen/{sub['id']}")
+    wait(driver, lambda d: "Dode afleveringen" in d.page_source)
+    assert len(driver.find_elements(By.NAME, "aflevering")) == 3
+
+    # Tick the rows of the first two events (by the event id shown in the row).
+    subscriber.clear()
+    subscriber.behave(status=200)
+    for e in gekozen:
+        driver.find_element(
+            By.XPATH, f"//tr[td[normalize-space()='{e['id']}']]//input[@name='aflevering']"
+        ).click()
+    driver.find_element(By.XPATH, "//button[contains(., 'Selectie herzenden')]").click()
+    wait(driver, lambda d: "opnieuw ingepland" in d.page_source)
+    assert "2 aflevering(en) opnieuw ingepland." in driver.page_source
+    subscriber.wait_for(2, 20)
+    await asyncio.sleep(2.0)  # time for a wrongly resent third delivery to arrive too
+    received = subscriber.received()
+    assert sorted(r["headers"]["webhook-id"] for r in received) == sorted(
+        str(e["id"]) for e in gekozen
+    )
+    # Only the third is still dead.
+    driver.get(f"{router.url}/console/abonnementen/{sub['id']}")
+    wait(driver, lambda d: "Dode afleveringen" in d.page_source)
+    assert len(driver.find_elements(By.NAME, "aflevering")) == 1
+    assert (
+        str(rest[0]["id"])
+        in driver.find_element(By.ID, "dood").find_element(By.XPATH, "following-sibling::form").text
+    )
+
+    # "All": the rest, the one still dead, arrives.
+    subscriber.clear()
+    driver.find_element(
+        By.XPATH, "//button[contains(., 'Alle dode afleveringen herzenden')]"
+    ).click()
+    wait(driver, lambda d: "opnieuw ingepland" in d.page_source)
+    assert "1 aflevering(en) opnieuw ingepland." in driver.page_source
+    subscriber.wait_for(1, 20)
+    await asyncio.sleep(1.0)
+    received = subscriber.received()
+    assert [r["headers"]["webhook-id"] for r in received] == [str(rest[0]["id"])]
+    assert "Geen dode afleveringen." in driver.page_source
+
+    # The audit log: the selection, then all, both with the operator.
+    rows = await audit_rows(database, sub["id"])
+    assert len(rows) == 2
+    selectie, alle = (json.loads(r["details"]) for r in rows)
+    assert len(selectie["afleveringen"]) == 2 and selectie["alle"] is False
+    assert len(alle["afleveringen"]) == 1 and alle["alle"] is True
+    assert not set(selectie["afleveringen"]) & set(alle["afleveringen"])
+    for row, details in zip(rows, (selectie, alle), strict=True):
+        assert row["client_id"] == BEHEERDER_AMSTERDAM.client_id
+        assert details["gebruiker"] == "beheerder-0363"
+        assert details["gebruikersnaam"] == "Ans Beheerder (SSC, Amsterdam)"
+
+    driver.find_element(By.LINK_TEXT, "Auditlog").click()
+    wait(driver, lambda d: "Handelingen" in d.page_source)
+    regels = [
+        r.text
+        for r in driver.find_elements(By.CSS_SELECTOR, "tbody tr")
+        if " herzonden " in f" {r.text} "
+    ]
+    assert len(regels) == 2, regels
+    assert all("Ans Beheerder" in r for r in regels)
+    # Newest first: "all", then the selection.
+    assert "alle: ja" in regels[0] and "alle: nee" in regels[1]

@@ -149,3 +149,18 @@ def test_values_are_shown_as_a_dutch_reader_expects():
     assert _waarde("2026-03-02") == "02-03-2026"
     assert _waarde(True) == "ja" and _waarde(["lezen", "spreken"]) == "lezen, spreken"
     assert _waarde("ibp-2026-03-x") == "ibp-2026-03-x" and _waarde(None) == ""
+
+
+def test_an_unknown_path_in_the_portal_is_the_dutch_not_found_page():
+    with client() as http:
+        missing = http.get("/portaal/bestaat/niet")
+        assert missing.status_code == 404 and 'lang="nl"' in missing.text
+        assert "Niet gevonden" in missing.text
+        assert missing.headers["content-type"].startswith("text/html")
+        assert missing.headers["cache-control"] == "no-store"
+        # A known path with another method stays a 405.
+        assert http.put("/portaal/aanmelden").status_code == 405
+        # Outside the mount the API's own 404 is unchanged.
+        api = http.get("/bestaat/niet")
+        assert api.status_code == 404 and "html" not in api.headers["content-type"]
+        assert "Niet gevonden" not in api.text
