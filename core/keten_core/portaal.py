@@ -383,6 +383,7 @@ class Portaal:
         # answers). A path with a route for another method stays a 405.
         inner.default = self._niet_gevonden
         inner.include_router(aanmelden)
+        inner.include_router(self._afmelden_router())
         inner.include_router(pages)
         inner.routes.append(Mount("/static", app=StaticFiles(directory=KIT_STATIC), name="static"))
         app = SessionMiddleware(
@@ -438,6 +439,13 @@ class Portaal:
             log.info("portaal_aangemeld", client_id=partij)
             return RedirectResponse(self.url(self.start), status_code=303)
 
+        return router
+
+    def _afmelden_router(self) -> APIRouter:
+        """Sign-out, the same for both sign-ins: the session (and with it the CSRF token)
+        ends here; a provider's own session is not ended."""
+        router = APIRouter()
+
         @router.post("/afmelden", dependencies=[Depends(self.csrf)])
         async def afmelden(request: Request) -> Response:
             request.session.clear()
@@ -492,11 +500,6 @@ class Portaal:
             }
             log.info("portaal_oidc_aangemeld", sub=claims["sub"])
             return RedirectResponse(self.url(self.start), status_code=303)
-
-        @router.post("/afmelden", dependencies=[Depends(self.csrf)])
-        async def afmelden(request: Request) -> Response:
-            request.session.clear()
-            return RedirectResponse(self.url("/aanmelden"), status_code=303)
 
         return router
 

@@ -29,6 +29,7 @@ from keten_contracts.clients import Doel, Functie
 from keten_contracts.parties import Rol
 from keten_core.auth import Party, ZGWTokenAuth
 from keten_core.envelope import decode_binary
+from tests.browser import support
 from tests.browser.support import ControlClient, check_page, click_and_load, log_rows
 from tests.schemathesis_support import service_process
 
@@ -41,15 +42,7 @@ T = "nl.inburgering."
 
 
 def party(client_id: str, oin: str, rol: Rol, doel: Doel, **extra: Any) -> Party:
-    return Party(
-        client_id=client_id,
-        service=SERVICE,
-        oin=oin,
-        rol=rol,
-        doelen=frozenset({doel}),
-        secret=f"{client_id}-secret-0123456789abcdef-0123456789",
-        **extra,
-    )
+    return support.party(SERVICE, client_id, oin, rol, doel, **extra)
 
 
 CASEMANAGER = party("coa-tvs", COA_OIN, Rol.COA, Doel.KOPPELING_EN_KLANTPROFIEL)

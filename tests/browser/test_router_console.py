@@ -14,7 +14,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +26,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from keten_core.clock import AMSTERDAM
-from keten_core.testing import fresh_database
 from tests.browser.conftest import OidcProvider
 from tests.browser.support import check_page
 from tests.router_support import (
@@ -49,12 +48,6 @@ from tests.webhook_subscriber import SubscriberProcess
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.browser]
 
 TERMIJN = "nl.inburgering.termijn.vastgesteld.v1"
-
-
-@pytest.fixture
-async def database(postgres_server_url: str) -> AsyncIterator[str]:
-    async with fresh_database(postgres_server_url) as url:
-        yield url
 
 
 @pytest.fixture
