@@ -69,7 +69,11 @@ async def test_a_delivery_and_its_retry_continue_the_producers_trace(
         # And one unsampled event: it must cost no spans at all.
         unsampled = event(TERMIJN, partitionkey="dos-trace-2")
         assert "traceparent" not in unsampled
-        await publish(kafka_bootstrap_servers, router.prefix, [sent, unsampled])
+        # The sampled event first, alone: its first attempt must be the one that fails (two
+        # keys' deliveries run side by side, so the unsampled one could otherwise take it).
+        await publish(kafka_bootstrap_servers, router.prefix, [sent])
+        await asyncio.to_thread(subscriber.wait_for, 1, 20)
+        await publish(kafka_bootstrap_servers, router.prefix, [unsampled])
 
         posts = await asyncio.to_thread(subscriber.wait_for, 3, 20)
 
