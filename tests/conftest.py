@@ -4,13 +4,15 @@ chosen) and small factories every test module may use."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Final
 
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from keten_core.infra import LocalKafka
-from keten_core.infra.common import InfraSettings, port_open
+from keten_core.infra import InfraError, LocalKafka, local_servers
+from keten_core.infra.common import InfraSettings, LocalServer, port_open
 from keten_core.testing import (
     fresh_database,
     kafka_server,
@@ -18,6 +20,53 @@ from keten_core.testing import (
     span_recorder,
     unique_topic_name,
 )
+
+
+class ServerWatch:
+    """Stops the run when a local server the session uses dies. A dead broker fails every test
+    after it, for twenty minutes of timeouts, and hides why; this names the test during which
+    it died and prints the end of the server's log (a JVM's fatal error goes there too)."""
+
+    def __init__(self) -> None:
+        try:
+            servers = local_servers()
+        except InfraError:  # servers that are not this machine's: nothing to watch
+            servers = []
+        self.watched: list[LocalServer] = [s for s in servers if s.pid() is not None]
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
+        yield
+        dead = [s for s in self.watched if s.pid() is None]
+        if not dead:
+            return
+        reporter = item.config.pluginmanager.get_plugin("terminalreporter")
+        for server in dead:
+            if reporter is not None:
+                reporter.write_sep("!", f"{server.title} died during {item.nodeid}")
+                reporter.write_line(self.excerpt(server))
+        names = ", ".join(s.title for s in dead)
+        pytest.exit(f"{names} died during {item.nodeid}; the run stops here", returncode=1)
+
+    @staticmethod
+    def excerpt(server: LocalServer) -> str:
+        # A broker logs at INFO: its errors first, then how the log ends (a log that ends in
+        # routine lines means a signal from outside, such as the kernel's OOM killer).
+        lines = [line[:300] for line in server.log_tail(5000).splitlines()]
+        errors = [line for line in lines if FATAL_LINE.search(line)]
+        return "\n".join(
+            [f"errors in {server.log_file}:", *errors[-30:], "its last lines:", *lines[-12:]]
+        )
+
+
+# Kafka's ERROR/FATAL lines; PostgreSQL's; a JVM's own messages and stack traces (no timestamp).
+FATAL_LINE: Final = re.compile(
+    r"^\[[^\]]*\] (ERROR|FATAL) |\b(ERROR|FATAL|PANIC): |^(#|\S*(Error|Exception)\b)"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(ServerWatch(), "keten-server-watch")
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
@@ -44,7 +45,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -59,6 +60,7 @@ from sqlalchemy.pool import NullPool
 from keten_contracts.clients import Doel, Functie
 from keten_contracts.parties import Rol
 from keten_core.auth import Party, check_unique_credentials, load_parties_file
+from keten_core.dlq import RETRY_TOPIC_PREFIX
 from keten_core.infra import (
     InfraError,
     InfraSettings,
@@ -525,6 +527,34 @@ class ChainState:
 
 
 # -- servers ---------------------------------------------------------------------------------
+
+
+def chain_topic(state_dir: Path) -> Callable[[str], bool]:
+    """Whether a topic belongs to the chain of ``keten up`` or ``keten demo`` under ``state_dir``
+    (by the chain's prefix). Pruning idle topics keeps those: a chain that waited overnight
+    must still find its topics, which its running services do not create again."""
+    prefixes: set[str] = set()
+    for state in (ChainState(state_dir), ChainState(state_dir / "demo")):
+        if state.exists():
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                prefixes.add(state.config().topic_prefix)
+
+    def belongs(topic: str) -> bool:
+        for prefix in prefixes:
+            if prefix and topic.startswith((prefix, RETRY_TOPIC_PREFIX + prefix)):
+                return True
+            # Without a prefix: the domain topics, the dead letters, the router's Kafka sinks,
+            # and retry topics of groups without a (test's) prefix.
+            retry_group = topic.removeprefix(RETRY_TOPIC_PREFIX)
+            if not prefix and (
+                topic.startswith(("nl.inburgering.", "abonnement."))
+                or topic == "keten.deadletter"
+                or (retry_group != topic and "." not in retry_group)
+            ):
+                return True
+        return False
+
+    return belongs
 
 
 @dataclass(frozen=True)

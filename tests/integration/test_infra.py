@@ -3,11 +3,13 @@ and a second broker that is killed and restarted with its data."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from aiokafka.errors import UnknownTopicOrPartitionError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from keten_core.chain import ChainState
 from keten_core.infra import InfraSettings, LocalKafka, LocalPostgres
 from keten_core.infra.common import port_open
 
@@ -244,3 +247,72 @@ async def test_second_postgres_survives_a_crash_with_its_data():
     finally:
         server.destroy()
     assert not server.base_dir.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.kafka
+async def test_keten_infra_up_deletes_idle_topics_but_not_a_chains(tmp_path: Path):
+    # Tests leave uniquely named topics behind; the broker keeps a file open per partition and
+    # stops when it reaches the process' limit. `keten infra up` deletes the idle ones.
+    kafka_port = free_port()
+    address = f"127.0.0.1:{kafka_port}"
+    state_dir = tmp_path / "state"
+    env = {
+        **os.environ,
+        "KETEN_STATE_DIR": str(state_dir),
+        "KETEN_KAFKA_BOOTSTRAP_SERVERS": address,
+        "KETEN_KAFKA_CONTROLLER_PORT": str(free_port()),
+        "KETEN_KAFKA_SASL_PORT": str(free_port()),
+    }
+    broker = LocalKafka.from_settings(
+        InfraSettings(state_dir=state_dir, kafka_bootstrap_servers=address)
+    )
+    # A developer's `keten up --naam mijn` chain: its topics stay however long they wait.
+    ChainState(state_dir).ensure("mijn", 0)
+    idle = ["t1234abcd.nl.inburgering.coa", "keten.retry.t1234abcd.coa-adapter", "test.0f0f"]
+    kept = ["mijn.nl.inburgering.gemeente", "keten.retry.mijn.dossier-bron", "t9999.recent"]
+    try:
+        first = keten("infra", "up", "kafka", env=env)
+        assert first.returncode == 0, first.stderr
+        for topic in idle + kept:
+            await create_topic(address, topic)
+        await produce(address, idle[0], [b"written long ago"])
+        for topic in idle + kept[:2]:
+            await age(broker, topic, hours=4)
+
+        again = keten("infra", "up", "kafka", env=env)
+        assert again.returncode == 0, again.stderr
+        assert "deleted 3 topics idle for 3 h" in again.stdout, again.stdout
+        assert set(kept) <= await topics(address)
+        assert not set(idle) & await topics(address)
+
+        # 0 turns pruning off.
+        await create_topic(address, idle[0])
+        await age(broker, idle[0], hours=4)
+        off = keten("infra", "up", "kafka", env={**env, "KETEN_KAFKA_PRUNE_IDLE_HOURS": "0"})
+        assert off.returncode == 0, off.stderr
+        assert idle[0] in await topics(address)
+    finally:
+        keten("infra", "down", "--purge", "kafka", env=env)
+
+
+async def age(broker: LocalKafka, topic: str, hours: float) -> None:
+    """Date the files of ``topic``'s partition back, as if nothing was written for ``hours``
+    (the broker creates the directory shortly after CreateTopics returns)."""
+    partition = broker.data_dir / f"{topic}-0"
+    deadline = time.monotonic() + 30
+    while not partition.is_dir():
+        assert time.monotonic() < deadline, f"no {partition}"
+        await asyncio.sleep(0.1)
+    then = time.time() - hours * 3600
+    for path in [partition, *partition.iterdir()]:
+        os.utime(path, (then, then))
+
+
+async def topics(bootstrap: str) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()

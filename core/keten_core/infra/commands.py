@@ -8,6 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from keten_core.chain import chain_topic
 from keten_core.infra import (
     KAFKA_VERSION,
     SERVER_NAMES,
@@ -78,6 +79,7 @@ def _selected(args: argparse.Namespace) -> list[LocalServer]:
 
 
 def up_command(args: argparse.Namespace) -> int:
+    settings = InfraSettings()
     servers = _selected(args)
     # With --env stdout is for the shell to eval; the report goes to stderr.
     report = sys.stderr if args.env else sys.stdout
@@ -88,6 +90,16 @@ def up_command(args: argparse.Namespace) -> int:
         else:
             state = "already running"
         print(f"{server.name:<9} {state:<20} {server.address}", file=report)
+        if isinstance(server, LocalKafka) and settings.kafka_prune_idle_hours:
+            pruned = server.prune_topics(
+                settings.kafka_prune_idle_hours * 3600, keep=chain_topic(settings.state_dir)
+            )
+            if pruned:
+                print(
+                    f"{'':<9} deleted {len(pruned)} topics idle for "
+                    f"{settings.kafka_prune_idle_hours:g} h (KETEN_KAFKA_PRUNE_IDLE_HOURS)",
+                    file=report,
+                )
         if isinstance(server, LocalPostgres):
             for service in SERVICES:
                 print(f"{'':<9} {service:<20} {server.service_url(service)}", file=report)

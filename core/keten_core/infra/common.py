@@ -59,6 +59,10 @@ class InfraSettings(KetenSettings):
     # A day of test runs leaves thousands of prefixed topics on a developer's broker; at 512m their
     # metadata exhausted the heap (OutOfMemoryError in every broker thread).
     kafka_heap: str = "2g"
+    # `keten infra up` deletes the local broker's topics idle this long (tests leave thousands;
+    # the broker needs an open file per partition). The chains of `keten up` and `keten demo`
+    # keep theirs. 0: never.
+    kafka_prune_idle_hours: float = Field(default=3.0, ge=0)
 
     @field_validator("kafka_router_password")
     @classmethod
