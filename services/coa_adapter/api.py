@@ -39,14 +39,17 @@ __all__ = [
     "KLANTPROFIEL_PDF",
     "KOPPELING_LEZEN",
     "PROBLEM_RESPONSES",
+    "WARME_OVERDRACHT_LEZEN",
     "api_base_url",
     "klantprofiel_als_pdf",
     "lees_klantprofiel",
     "lees_koppeling",
+    "lees_warme_overdracht",
     "router",
     "statushouder_van_klantprofiel",
     "zoek_klantprofielen",
     "zoek_koppelingen",
+    "zoek_warme_overdrachten",
 ]
 
 API_PREFIX: Final = "/api/v1"
@@ -272,15 +275,56 @@ async def warme_overdracht_lezen(
     keten: Runtime,
     lezing: Annotated[BronLezing, Depends(WARME_OVERDRACHT_LEZEN)],
 ) -> Response:
+    view = await lees_warme_overdracht(keten, lezing, warme_overdracht_id)
+    return JSONResponse(served_json(view))
+
+
+async def lees_warme_overdracht(
+    keten: ServiceRuntime, lezing: BronLezing, warme_overdracht_id: str
+) -> Any:
+    """The caller's view of one warme overdracht (404, logged, when it is not theirs): the
+    row's gemeente is the gemeente of the person's current koppeling."""
     async with keten.unit_of_work() as uow:
         overdracht = await uow.session.get(WarmeOverdrachtRij, warme_overdracht_id)
     found = await _laad(keten, overdracht.statushouder_id if overdracht else None)
     if overdracht is None or found is None:
         await lezing.niet_gevonden(warme_overdracht_id)
     sh, huidige = found
-    view = await lezing.lever(
+    return await lezing.lever(
         overdracht.als_contract(),
         rij=Rij(gemeentecode=huidige.gemeentecode),
         betrokkene=_betrokkene(sh),
     )
-    return JSONResponse(served_json(view))
+
+
+async def zoek_warme_overdrachten(
+    keten: ServiceRuntime,
+    lezing: BronLezing,
+    *,
+    koppeling_id: str | None = None,
+    statushouder_id: str | None = None,
+) -> list[Any]:
+    """The caller's views of the warme overdrachten of one koppeling (the gemeente's koppeling
+    page in the portal) or of one statushouder (the casemanager's), earliest planned first.
+    Each row as ``lees_warme_overdracht`` reads it (the row's gemeente is the gemeente of the
+    person's current koppeling), one log record per row served; rows the caller may not read
+    are left out (the API has no list route: the portal's read)."""
+    if (koppeling_id is None) == (statushouder_id is None):
+        raise ValueError("give either koppeling_id or statushouder_id")
+    query = (
+        select(WarmeOverdrachtRij, StatushouderRij, KoppelingRij)
+        .join(
+            StatushouderRij, StatushouderRij.statushouder_id == WarmeOverdrachtRij.statushouder_id
+        )
+        .join(KoppelingRij, KoppelingRij.koppeling_id == StatushouderRij.koppeling_id)
+        .order_by(WarmeOverdrachtRij.gepland_op, WarmeOverdrachtRij.warme_overdracht_id)
+    )
+    if koppeling_id is not None:
+        query = query.where(WarmeOverdrachtRij.koppeling_id == koppeling_id)
+    else:
+        query = query.where(WarmeOverdrachtRij.statushouder_id == statushouder_id)
+    async with keten.unit_of_work() as uow:
+        rows = [(wo, sh, k) for wo, sh, k in (await uow.session.execute(query)).all()]
+    return await lezing.lever_alle(
+        (wo.als_contract(), Rij(gemeentecode=k.gemeentecode), _betrokkene(sh)) for wo, sh, k in rows
+    )

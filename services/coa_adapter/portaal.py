@@ -1,18 +1,24 @@
 """COA's emulated portal, TVS-like (issue #13): a gemeente user sees the koppelingen to its
 gemeente, a klantprofiel in the gemeente's view and its PDF; the COA casemanager sees the
-linked statushouders and edits a klantprofiel while the person is in the AZC.
+linked statushouders and edits a klantprofiel while the person is in the AZC, plans and holds
+the warme overdracht and reports the vertrek uit het AZC; a gemeente user sees the warme
+overdrachten of its koppelingen.
 
 Sandbox only (``keten_core.portaal``): the user picks a gemeente party or COA's own party of
 the registry. Every page reads through the API's own functions (``api.zoek_koppelingen``,
-``api.lees_koppeling``, ``api.lees_klantprofiel``, ``api.klantprofiel_als_pdf``) with a
-``BronLezing`` made by the API's own dependency factories, so the purpose, the policy, the
-views and the processing log are the API's. The casemanager's change is the control API's
-(``control.werk_klantprofiel_bij``): the same merge, validation, freezing rule (409 after
-vertrek) and events through the outbox.
+``api.lees_koppeling``, ``api.lees_klantprofiel``, ``api.klantprofiel_als_pdf``,
+``api.lees_warme_overdracht``, ``api.zoek_warme_overdrachten``) with a ``BronLezing`` made by
+the API's own dependency factories, so the purpose, the policy, the views and the processing
+log are the API's. The casemanager's actions are the control API's
+(``control.werk_klantprofiel_bij``, ``control.warme_overdracht_plannen``,
+``control.warme_overdracht_houden``, ``control.vertrek_uit_azc``): the same validation, the
+same rules (a refusal is 409: shown on the page in Dutch) and events through the outbox.
 """
 
 # No "from __future__ import annotations": FastAPI must see the routes' annotations as objects.
+import re
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -26,6 +32,7 @@ from keten_contracts.clients import Doel
 from keten_contracts.common import OPAQUE_ID_PATTERN, Taalniveau
 from keten_contracts.parties import Rol
 from keten_core.auth import AuthenticatedCaller, Party
+from keten_core.clock import AMSTERDAM, today
 from keten_core.portaal import CSRF_FIELD, Portaal, PortaalSettings, portaal_router
 from keten_core.problems import Problem
 from keten_core.service import ServiceRuntime, runtime
@@ -55,6 +62,13 @@ PORTAAL: Final = Portaal(
 # routes serve the gemeente's purpose, which COA's credential does not carry).
 CASEMANAGER_LEZEN: Final = bron_lezing(
     "klantprofiel", Doel.KOPPELING_EN_KLANTPROFIEL, activiteit="klantprofiel lezen casemanager"
+)
+
+# The casemanager reads the warme overdrachten the same way, under COA's own purpose.
+CASEMANAGER_WARME_OVERDRACHT_LEZEN: Final = bron_lezing(
+    "warme-overdracht",
+    Doel.KOPPELING_EN_KLANTPROFIEL,
+    activiteit="warme-overdracht lezen casemanager",
 )
 
 # The fields the edit form offers: the klantprofiel's plain fields the casemanager's view
@@ -114,13 +128,41 @@ async def koppelingen(request: Request, caller: Aangemeld, keten: Keten) -> Resp
 async def koppeling(
     request: Request, koppeling_id: Id, caller: Aangemeld, keten: Keten
 ) -> Response:
-    """One koppeling; another gemeente's is 'niet gevonden', as in the API."""
+    """One koppeling with its warme overdrachten; another gemeente's is 'niet gevonden', as in
+    the API."""
     lezing = await _lezing(request, caller, api.KOPPELING_LEZEN)
     view = served_json(await api.lees_koppeling(keten, lezing, koppeling_id))
+    overdrachten = await api.zoek_warme_overdrachten(
+        keten,
+        await _lezing(request, caller, api.WARME_OVERDRACHT_LEZEN),
+        koppeling_id=koppeling_id,
+    )
     return PORTAAL.pagina(
         request,
         "coa/koppeling.html",
-        {"paginatitel": f"Koppeling {koppeling_id}", "koppeling": view},
+        {
+            "paginatitel": f"Koppeling {koppeling_id}",
+            "koppeling": view,
+            "overdrachten": served_json(overdrachten),
+        },
+    )
+
+
+@pages.get("/warme-overdrachten/{warme_overdracht_id}")
+async def warme_overdracht(
+    request: Request, warme_overdracht_id: Id, caller: Aangemeld, keten: Keten
+) -> Response:
+    """One warme overdracht through the API's read (the casemanager's under COA's purpose);
+    another gemeente's is 'niet gevonden', as in the API."""
+    factory = (
+        CASEMANAGER_WARME_OVERDRACHT_LEZEN if _casemanager(caller) else api.WARME_OVERDRACHT_LEZEN
+    )
+    lezing = await _lezing(request, caller, factory)
+    view = served_json(await api.lees_warme_overdracht(keten, lezing, warme_overdracht_id))
+    return PORTAAL.pagina(
+        request,
+        "coa/warme_overdracht.html",
+        {"paginatitel": f"Warme overdracht {warme_overdracht_id}", "overdracht": view},
     )
 
 
@@ -147,25 +189,69 @@ async def _klantprofiel(
     return view
 
 
-def _klantprofielpagina(
+async def _overdrachten(
+    request: Request, caller: AuthenticatedCaller, keten: ServiceRuntime, statushouder_id: str
+) -> list[dict[str, Any]]:
+    """The casemanager's views of the person's warme overdrachten, earliest planned first."""
+    lezing = await _lezing(request, caller, CASEMANAGER_WARME_OVERDRACHT_LEZEN)
+    views = await api.zoek_warme_overdrachten(keten, lezing, statushouder_id=statushouder_id)
+    gelezen: list[dict[str, Any]] = served_json(views)
+    return gelezen
+
+
+async def _klantprofielpagina(
     request: Request,
     caller: AuthenticatedCaller,
-    profiel: Mapping[str, Any],
+    keten: ServiceRuntime,
+    klantprofiel_id: str,
     *,
     formulier: Mapping[str, str] | None = None,
-    fouten: list[str] | None = None,
+    fouten: Mapping[str, str] | None = None,
+    foutkop: str = "Het klantprofiel is niet opgeslagen",
+    invoer: Mapping[str, str] | None = None,
+    weigering: Callable[[Mapping[str, Any]], str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The klantprofiel page; for the casemanager with the warme overdrachten and, while the
+    person is in the AZC, the forms. ``fouten``: the refused form's fields (by the name after
+    ``veld-``) with a Dutch message or ""; ``weigering``: a rule's refusal (409) in Dutch, from
+    the profile as the page reads it after the refusal."""
+    profiel = await _klantprofiel(request, caller, keten, klantprofiel_id)
+    # The forms only while the person is in the AZC, and only for the casemanager.
+    bewerkbaar = _casemanager(caller) and not profiel.get("bevroren", True)
+    overdrachten: list[dict[str, Any]] = []
+    if _casemanager(caller):
+        statushouder_id = await api.statushouder_van_klantprofiel(keten, klantprofiel_id)
+        if statushouder_id is not None:
+            overdrachten = await _overdrachten(request, caller, keten, statushouder_id)
+    houdbaar = [
+        wo["warmeOverdrachtId"]
+        for wo in overdrachten
+        if bewerkbaar and "gehoudenOp" not in wo and wo["koppelingId"] == profiel["koppelingId"]
+    ]
+    vandaag = today().isoformat()
+    waarden = {
+        "geplandDatum": "",
+        "geplandTijd": "",
+        "locatie": "",
+        "vestigingsdatum": vandaag,
+        **{f"gehoudenOp-{wo}": vandaag for wo in houdbaar},
+        **(invoer or {}),
+    }
     return PORTAAL.pagina(
         request,
         "coa/klantprofiel.html",
         {
             "paginatitel": f"Klantprofiel {profiel['klantprofielId']}",
             "profiel": profiel,
-            # The form only while the person is in the AZC, and only for the casemanager.
-            "bewerkbaar": _casemanager(caller) and not profiel.get("bevroren", True),
+            "bewerkbaar": bewerkbaar,
             "formulier": formulier if formulier is not None else _formulierwaarden(profiel),
-            "fouten": fouten or [],
+            "fouten": dict(fouten or {}),
+            "foutkop": foutkop,
+            "weigering": weigering(profiel) if weigering else None,
+            "overdrachten": overdrachten,
+            "houdbaar": houdbaar,
+            "invoer": waarden,
             "velden": {
                 "tekst": TEKSTVELDEN,
                 "keuze": KEUZEVELDEN,
@@ -183,9 +269,8 @@ async def klantprofiel(
     request: Request, klantprofiel_id: Id, caller: Aangemeld, keten: Keten
 ) -> Response:
     """The klantprofiel in the caller's view: the gemeente's (with the PDF), or the
-    casemanager's with the edit form while the person is in the AZC."""
-    profiel = await _klantprofiel(request, caller, keten, klantprofiel_id)
-    return _klantprofielpagina(request, caller, profiel)
+    casemanager's with the warme overdrachten, and the forms while the person is in the AZC."""
+    return await _klantprofielpagina(request, caller, keten, klantprofiel_id)
 
 
 @pages.get("/klantprofielen/{klantprofiel_id}/pdf")
@@ -268,13 +353,13 @@ async def klantprofiel_bijwerken(
     try:
         wijziging = control.KlantprofielWijziging.model_validate(patch)
     except ValidationError as exc:
-        profiel = await _klantprofiel(request, caller, keten, klantprofiel_id)
-        return _klantprofielpagina(
+        return await _klantprofielpagina(
             request,
             caller,
-            profiel,
+            keten,
+            klantprofiel_id,
             formulier=formulier,
-            fouten=_veldnamen(exc, patch),
+            fouten=dict.fromkeys(_veldnamen(exc, patch), ""),
             status_code=422,
         )
     try:
@@ -290,6 +375,257 @@ async def klantprofiel_bijwerken(
         )
     PORTAAL.melding(request, f"Het klantprofiel is opgeslagen (versie {stand.versie}).")
     return RedirectResponse(PORTAAL.url(f"/klantprofielen/{klantprofiel_id}"), status_code=303)
+
+
+# --- the casemanager's warme overdracht and vertrek ---------------------------------------
+
+_DATUM: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIJD: Final = re.compile(r"\d{2}:\d{2}")
+ONGELDIGE_DATUM: Final = "vul een geldige datum in"
+
+
+def _datum(tekst: str) -> date | None:
+    """A date input's value (``jjjj-mm-dd``, what a browser sends), or None."""
+    tekst = tekst.strip()
+    if not _DATUM.fullmatch(tekst):
+        return None
+    try:
+        return date.fromisoformat(tekst)
+    except ValueError:
+        return None
+
+
+def _tijd(tekst: str) -> time | None:
+    """A time input's value (``uu:mm``), or None."""
+    tekst = tekst.strip()
+    if not _TIJD.fullmatch(tekst):
+        return None
+    try:
+        return time.fromisoformat(tekst)
+    except ValueError:
+        return None
+
+
+def _tekstvelden(request_form: Mapping[str, Any], *namen: str) -> dict[str, str]:
+    """The form's text values of ``namen`` ("" when not sent)."""
+    return {
+        naam: waarde if isinstance(waarde := request_form.get(naam), str) else "" for naam in namen
+    }
+
+
+def _planning(
+    invoer: Mapping[str, str],
+) -> tuple[control.WarmeOverdrachtPlanning | None, dict[str, str]]:
+    """The planning form as the control API's request, or the fields it got wrong. The date and
+    time are Dutch local time (Europe/Amsterdam), the control API takes an instant."""
+    fouten: dict[str, str] = {}
+    dag = _datum(invoer["geplandDatum"])
+    uur = _tijd(invoer["geplandTijd"])
+    locatie = invoer["locatie"].strip()
+    if dag is None:
+        fouten["geplandDatum"] = ONGELDIGE_DATUM
+    if uur is None:
+        fouten["geplandTijd"] = "vul een geldige tijd in (uu:mm)"
+    if not locatie:
+        fouten["locatie"] = "vul de locatie in"
+    if dag is None or uur is None:
+        return None, fouten
+    lokaal = datetime.combine(dag, uur)
+    moment = lokaal.replace(tzinfo=AMSTERDAM)
+    try:
+        # A local time the clock skips (the switch to summer time) does not exist.
+        bestaat = moment.astimezone(UTC).astimezone(AMSTERDAM).replace(tzinfo=None) == lokaal
+    except OverflowError:
+        fouten["geplandDatum"] = ONGELDIGE_DATUM
+        return None, fouten
+    if not bestaat:
+        fouten["geplandTijd"] = "deze tijd bestaat niet op die dag (de klok gaat een uur vooruit)"
+    if fouten:
+        return None, fouten
+    try:
+        return control.WarmeOverdrachtPlanning(gepland_op=moment, locatie=locatie), {}
+    except ValidationError as exc:
+        for fout in exc.errors():
+            loc = [deel for deel in fout["loc"] if isinstance(deel, str)]
+            if loc and loc[0] in ("gepland_op", "geplandOp"):
+                fouten["geplandDatum"] = ONGELDIGE_DATUM
+            elif loc and loc[0] == "locatie" and fout["type"] == "string_too_long":
+                fouten["locatie"] = "gebruik ten hoogste 200 tekens"
+            else:  # the only free text: the NUL character or a broken character
+                fouten["locatie"] = "deze tekst kan niet worden opgeslagen"
+        return None, fouten
+
+
+def _dag(datum: date) -> str:
+    return datum.strftime("%d-%m-%Y")
+
+
+def _weigering(actie: str, profiel: Mapping[str, Any], overdracht: Mapping[str, Any] | None) -> str:
+    """A rule's refusal (the control API's 409) in Dutch, from the state the page reads after
+    it (the rule's own text is English, for the API's clients)."""
+    if overdracht is not None and "gehoudenOp" in overdracht:
+        gehouden = date.fromisoformat(overdracht["gehoudenOp"])
+        return f"{actie}: deze warme overdracht is al gehouden, op {_dag(gehouden)}."
+    if profiel.get("bevroren"):
+        return f"{actie}: de persoon heeft het AZC al verlaten. Het klantprofiel is bevroren."
+    return f"{actie}: dat kan niet in de huidige stand van het dossier."
+
+
+async def _casemanager_van(
+    caller: AuthenticatedCaller, keten: ServiceRuntime, klantprofiel_id: str
+) -> str:
+    """The statushouder of the klantprofiel the casemanager acts on (403 for anyone else, as
+    the control API; 404 when there is no such klantprofiel)."""
+    if not _casemanager(caller):
+        raise Problem(403, detail="Alleen de casemanager van het COA.")
+    statushouder_id = await api.statushouder_van_klantprofiel(keten, klantprofiel_id)
+    if statushouder_id is None:
+        raise Problem(404, detail="Geen klantprofiel.")
+    return statushouder_id
+
+
+def _terug(klantprofiel_id: str) -> Response:
+    return RedirectResponse(PORTAAL.url(f"/klantprofielen/{klantprofiel_id}"), status_code=303)
+
+
+@pages.post(
+    "/klantprofielen/{klantprofiel_id}/warme-overdrachten", dependencies=[Depends(PORTAAL.csrf)]
+)
+async def warme_overdracht_plannen(
+    request: Request, klantprofiel_id: Id, caller: Aangemeld, keten: Keten
+) -> Response:
+    """Plan the warme overdracht through the control API's own function."""
+    statushouder_id = await _casemanager_van(caller, keten, klantprofiel_id)
+    invoer = _tekstvelden(await request.form(), "geplandDatum", "geplandTijd", "locatie")
+    planning, fouten = _planning(invoer)
+    if planning is None:
+        return await _klantprofielpagina(
+            request,
+            caller,
+            keten,
+            klantprofiel_id,
+            fouten=fouten,
+            foutkop="De warme overdracht is niet gepland",
+            invoer=invoer,
+            status_code=422,
+        )
+    actie = "De warme overdracht is niet gepland"
+    try:
+        stand = await control.warme_overdracht_plannen(statushouder_id, planning, keten)
+    except Problem as exc:
+        if exc.status != 409:
+            raise
+        return await _klantprofielpagina(
+            request,
+            caller,
+            keten,
+            klantprofiel_id,
+            weigering=lambda profiel: _weigering(actie, profiel, None),
+            status_code=409,
+        )
+    lokaal = planning.gepland_op.astimezone(AMSTERDAM)
+    PORTAAL.melding(
+        request,
+        f"De warme overdracht {stand.warme_overdracht_id} is gepland op "
+        f"{_dag(lokaal.date())} om {lokaal:%H:%M} ({planning.locatie}).",
+    )
+    return _terug(klantprofiel_id)
+
+
+@pages.post(
+    "/klantprofielen/{klantprofiel_id}/warme-overdrachten/{warme_overdracht_id}/gehouden",
+    dependencies=[Depends(PORTAAL.csrf)],
+)
+async def warme_overdracht_houden(
+    request: Request, klantprofiel_id: Id, warme_overdracht_id: Id, caller: Aangemeld, keten: Keten
+) -> Response:
+    """Record that the warme overdracht was held, through the control API's own function."""
+    statushouder_id = await _casemanager_van(caller, keten, klantprofiel_id)
+    # Only a warme overdracht of this person (read as the page reads them, logged).
+    overdrachten = await _overdrachten(request, caller, keten, statushouder_id)
+    overdracht = next(
+        (wo for wo in overdrachten if wo["warmeOverdrachtId"] == warme_overdracht_id), None
+    )
+    if overdracht is None:
+        raise Problem(404, detail="Geen warme overdracht van deze persoon.")
+    veld = f"gehoudenOp-{warme_overdracht_id}"
+    invoer = {veld: _tekstvelden(await request.form(), "gehoudenOp")["gehoudenOp"]}
+    gehouden_op = _datum(invoer[veld])
+    if gehouden_op is None:
+        return await _klantprofielpagina(
+            request,
+            caller,
+            keten,
+            klantprofiel_id,
+            fouten={veld: ONGELDIGE_DATUM},
+            foutkop="De warme overdracht is niet als gehouden vastgelegd",
+            invoer=invoer,
+            status_code=422,
+        )
+    verslag = control.WarmeOverdrachtVerslag(gehouden_op=gehouden_op)
+    try:
+        await control.warme_overdracht_houden(warme_overdracht_id, verslag, keten)
+    except Problem as exc:
+        if exc.status != 409:
+            raise
+        actie = "De warme overdracht is niet als gehouden vastgelegd"
+        return await _klantprofielpagina(
+            request,
+            caller,
+            keten,
+            klantprofiel_id,
+            weigering=lambda profiel: _weigering(actie, profiel, overdracht),
+            status_code=409,
+        )
+    PORTAAL.melding(
+        request,
+        f"De warme overdracht {warme_overdracht_id} is gehouden op {_dag(gehouden_op)}. "
+        "Het klantprofiel is opnieuw aangeboden aan de gemeente.",
+    )
+    return _terug(klantprofiel_id)
+
+
+@pages.post("/klantprofielen/{klantprofiel_id}/vertrek", dependencies=[Depends(PORTAAL.csrf)])
+async def vertrek_melden(
+    request: Request, klantprofiel_id: Id, caller: Aangemeld, keten: Keten
+) -> Response:
+    """Report the vertrek uit het AZC through the control API's own function: the klantprofiel
+    is frozen, the page read-only from then on."""
+    statushouder_id = await _casemanager_van(caller, keten, klantprofiel_id)
+    invoer = _tekstvelden(await request.form(), "vestigingsdatum")
+    vestigingsdatum = _datum(invoer["vestigingsdatum"])
+    if vestigingsdatum is None:
+        return await _klantprofielpagina(
+            request,
+            caller,
+            keten,
+            klantprofiel_id,
+            fouten={"vestigingsdatum": ONGELDIGE_DATUM},
+            foutkop="Het vertrek is niet gemeld",
+            invoer=invoer,
+            status_code=422,
+        )
+    try:
+        await control.vertrek_uit_azc(
+            statushouder_id, control.Vertrek(vestigingsdatum=vestigingsdatum), keten
+        )
+    except Problem as exc:
+        if exc.status != 409:
+            raise
+        return await _klantprofielpagina(
+            request,
+            caller,
+            keten,
+            klantprofiel_id,
+            weigering=lambda profiel: _weigering("Het vertrek is niet gemeld", profiel, None),
+            status_code=409,
+        )
+    PORTAAL.melding(
+        request,
+        f"Het vertrek uit het AZC is gemeld (vestigingsdatum {_dag(vestigingsdatum)}). "
+        "Het klantprofiel is nu bevroren en alleen nog te lezen.",
+    )
+    return _terug(klantprofiel_id)
 
 
 def router(settings: KetenSettings, portaal_settings: PortaalSettings | None = None) -> APIRouter:

@@ -4,7 +4,10 @@ through its control API. A gemeente user lists the koppelingen to its gemeente, 
 the klantprofiel in the gemeente's view, downloads the PDF (the API's own PDF), and cannot
 open another gemeente's koppeling or person. The COA casemanager edits a klantprofiel while
 the person is in the AZC (``klantprofiel.gewijzigd`` on Kafka); after vertrek the form is gone
-and a forged form is refused by the API's rule. Every page: no axe-core WCAG 2.1 A/AA
+and a forged form is refused by the API's rule. The casemanager plans a warme overdracht,
+marks it held and reports the vertrek (the control API's functions: events on Kafka), with
+Dutch refusals (409) and validation errors (422); the gemeente sees the warme overdracht on
+its koppeling, another gemeente gets "Niet gevonden". Every page: no axe-core WCAG 2.1 A/AA
 violation, and a screenshot in docs/screenshots/coa-*.png."""
 
 from __future__ import annotations
@@ -25,12 +28,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from coa_adapter import api, portaal
+from coa_adapter.main import build_service
 from keten_contracts.clients import Doel, Functie
 from keten_contracts.parties import Rol
-from keten_core.auth import Party, ZGWTokenAuth
+from keten_core.auth import AuthenticatedCaller, Party, PartyRegistry, ZGWTokenAuth
 from keten_core.envelope import decode_binary
+from keten_core.settings import KetenSettings
 from tests.browser import support
 from tests.browser.support import ControlClient, check_page, click_and_load, log_rows
+from tests.integration.test_service import free_port, serving
 from tests.schemathesis_support import service_process
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.browser]
@@ -332,3 +339,330 @@ def test_gemeente_and_casemanager_in_the_coa_portal(
         "geweigerd",
     ) in log
     assert ("coa-tvs", "klantprofiel lezen casemanager", "klantprofiel", kp, "geleverd") in log
+
+
+def events_on_kafka(bootstrap: str, topic: str, key: str, count: int) -> list[str]:
+    """The first ``count`` events of one statushouder (the partition key) on COA's topic, from
+    the start, as ``type`` or ``type(aanbiedmoment)``."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"browser-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(seen) < count and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None or message.error() or message.key() != key.encode():
+                continue
+            envelope, data = decode_binary(message.headers(), message.key(), message.value())
+            kind = envelope.type.removeprefix(T).removesuffix(".v1")
+            moment = data.get("aanbiedmoment")
+            seen.append(f"{kind}({moment})" if moment else kind)
+        return seen
+    finally:
+        consumer.close()
+
+
+def csrf_token(driver: webdriver.Chrome) -> str:
+    token = driver.find_element(By.CSS_SELECTOR, "input[name=csrf_token]").get_attribute("value")
+    assert token
+    return token
+
+
+def set_value(driver: webdriver.Chrome, element_id: str, value: str) -> None:
+    """Fill a date or time input as its picker does (typing into one depends on the locale)."""
+    driver.execute_script(
+        "const e = document.getElementById(arguments[0]); e.value = arguments[1];",
+        element_id,
+        value,
+    )
+
+
+def forms_in_main(driver: webdriver.Chrome) -> list[str]:
+    return [
+        f.get_attribute("action") or "" for f in driver.find_elements(By.CSS_SELECTOR, "main form")
+    ]
+
+
+def test_warme_overdracht_and_vertrek_in_the_coa_portal(
+    database: str, coa_adapter: str, kafka_bootstrap_servers: str, chromium: webdriver.Chrome
+):
+    control = Control(coa_adapter)
+    moved = control.http.put(
+        "/sandbox/clock", json={"now": "2026-03-02T09:30:00+01:00", "frozen": True}
+    )
+    assert moved.status_code == 200, moved.text
+    amal = control.gekoppeld("111222333", "Amal", "Haddad", "0363")
+    utrecht = control.gekoppeld("123456782", "Yonas", "Tesfaye", "0344")
+    kp, sh = amal["klantprofielId"], amal["statushouderId"]
+    portaal = coa_adapter + "/portaal"
+    pagina = f"{portaal}/klantprofielen/{kp}"
+    plannen = f"{pagina}/warme-overdrachten"
+    amsterdam_api = ZGWTokenAuth(AMSTERDAM.client_id, AMSTERDAM.secret, user_id="usr-1")
+
+    # --- the casemanager, while the person is in the AZC ---------------------------------
+    aanmelden(chromium, portaal, CASEMANAGER.client_id)
+    chromium.get(pagina)
+    assert "Er is nog geen warme overdracht gepland." in main_text(chromium)
+    assert chromium.find_element(By.ID, "plannen") and chromium.find_element(By.ID, "vertrek")
+
+    with as_browser(chromium) as browser:
+        velden = {"geplandDatum": "2026-03-12", "geplandTijd": "10:00", "locatie": "AZC Budel"}
+        # A forged form without the session's CSRF token (or with another): refused, no plan.
+        for token in ({}, {"csrf_token": "niet-van-dit-portaal"}):
+            forged = browser.post(plannen, data={**velden, **token}, follow_redirects=False)
+            assert forged.status_code == 403 and "Geen toegang" in forged.text
+        # Validation with the session's token: 422, the fields named (and linked), no plan.
+        token = {"csrf_token": csrf_token(chromium)}
+        leeg = browser.post(plannen, data={**velden, "locatie": " ", **token})
+        assert leeg.status_code == 422 and 'href="#veld-locatie"' in leeg.text
+        # 02:30 on the night the clocks go forward does not exist in Dutch time.
+        zomertijd = {**velden, "geplandDatum": "2026-03-29", "geplandTijd": "02:30", **token}
+        gat = browser.post(plannen, data=zomertijd)
+        assert gat.status_code == 422 and "bestaat niet" in gat.text
+        verkeerd = browser.post(
+            f"{pagina}/vertrek", data={"vestigingsdatum": "02-03-2026", **token}
+        )
+        assert verkeerd.status_code == 422 and 'href="#veld-vestigingsdatum"' in verkeerd.text
+    chromium.get(pagina)
+    assert "Er is nog geen warme overdracht gepland." in main_text(chromium)
+
+    # The form in the browser: an impossible date and no locatie, both named in the summary.
+    chromium.execute_script("document.getElementById('veld-locatie').removeAttribute('required')")
+    chromium.execute_script(
+        "const e = document.getElementById('veld-geplandDatum');"
+        "e.removeAttribute('required'); e.type = 'text'; e.value = '2026-02-30';"
+    )
+    set_value(chromium, "veld-geplandTijd", "10:00")
+    click_and_load(chromium, chromium.find_element(By.ID, "plannen-knop"))
+    fouten = chromium.find_element(By.ID, "fouten")
+    assert "De warme overdracht is niet gepland" in fouten.text
+    links = [a.get_dom_attribute("href") for a in fouten.find_elements(By.TAG_NAME, "a")]
+    assert links == ["#veld-geplandDatum", "#veld-locatie"], links
+    assert chromium.find_element(By.ID, "veld-locatie").get_attribute("aria-invalid") == "true"
+    check_page(chromium, "coa-warme-overdracht-fout")
+
+    # Planned in Dutch time: 10:00 in Amsterdam on 12 March is 09:00 UTC.
+    chromium.get(pagina)
+    set_value(chromium, "veld-geplandDatum", "2026-03-12")
+    set_value(chromium, "veld-geplandTijd", "10:00")
+    chromium.find_element(By.ID, "veld-locatie").send_keys("AZC Budel-Cranendonck, spreekkamer 2")
+    click_and_load(chromium, chromium.find_element(By.ID, "plannen-knop"))
+    status = chromium.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert "is gepland op 12-03-2026 om 10:00" in status, status
+    rows = chromium.find_elements(By.CSS_SELECTOR, "#overdrachten tbody tr")
+    assert len(rows) == 1
+    wo = rows[0].get_attribute("data-warme-overdracht")
+    assert wo and wo in status
+    assert "12-03-2026 10:00" in rows[0].text and "nog niet gehouden" in rows[0].text
+    served = httpx.get(f"{coa_adapter}/api/v1/warme-overdrachten/{wo}", auth=amsterdam_api)
+    assert served.status_code == 200, served.text
+    assert served.json()["geplandOp"].startswith("2026-03-12T09:00:00")
+    assert served.json()["locatie"] == "AZC Budel-Cranendonck, spreekkamer 2"
+    # Held: the date defaults to today on the sandbox clock.
+    gehouden = chromium.find_element(By.ID, f"veld-gehoudenOp-{wo}")
+    assert gehouden.get_attribute("value") == "2026-03-02"
+    check_page(chromium, "coa-klantprofiel-warme-overdracht")
+    click_and_load(chromium, chromium.find_element(By.ID, f"houden-{wo}"))
+    status = chromium.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert f"De warme overdracht {wo} is gehouden op 02-03-2026." in status, status
+    assert "02-03-2026" in chromium.find_element(By.CSS_SELECTOR, "#overdrachten tbody tr").text
+    assert not chromium.find_elements(By.ID, f"veld-gehoudenOp-{wo}")  # held once
+    # Held twice (a forged form with a valid token): the rule's 409, in Dutch on the page.
+    houden = f"{plannen}/{wo}/gehouden"
+    post_forged(chromium, houden, {"gehoudenOp": "2026-03-03"})
+    assert "al gehouden, op 02-03-2026" in chromium.find_element(By.ID, "weigering").text
+    assert chromium.find_element(By.ID, "weigering").get_attribute("role") == "alert"
+    check_page(chromium, "coa-warme-overdracht-geweigerd")
+    with as_browser(chromium) as browser:
+        twice = browser.post(houden, data={"gehoudenOp": "2026-03-03", **token})
+        assert twice.status_code == 409 and "al gehouden" in twice.text
+        assert "application/problem+json" not in twice.headers["content-type"]
+        # Another person's warme overdracht through this person's page: not found.
+        other = browser.post(
+            f"{portaal}/klantprofielen/{utrecht['klantprofielId']}/warme-overdrachten/{wo}/gehouden",
+            data={"gehoudenOp": "2026-03-03", **token},
+        )
+        assert other.status_code == 404
+
+    # Vertrek: the date defaults to today; afterwards the page has no form at all.
+    chromium.get(pagina)
+    assert (
+        chromium.find_element(By.ID, "veld-vestigingsdatum").get_attribute("value") == "2026-03-02"
+    )
+    click_and_load(chromium, chromium.find_element(By.ID, "vertrek-knop"))
+    status = chromium.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert "Het vertrek uit het AZC is gemeld (vestigingsdatum 02-03-2026)." in status, status
+    assert forms_in_main(chromium) == []
+    assert chromium.find_element(By.ID, "alleen-lezen")
+    assert "02-03-2026" in chromium.find_element(By.CSS_SELECTOR, "#overdrachten tbody tr").text
+    check_page(chromium, "coa-vertrek-gemeld")
+    # Forged forms after vertrek: the rules refuse them, the page stays read-only.
+    post_forged(chromium, f"{pagina}/vertrek", {"vestigingsdatum": "2026-03-05"})
+    assert "de persoon heeft het AZC al verlaten" in chromium.find_element(By.ID, "weigering").text
+    assert forms_in_main(chromium) == []
+    post_forged(
+        chromium,
+        plannen,
+        {"geplandDatum": "2026-03-20", "geplandTijd": "09:00", "locatie": "Gemeentehuis"},
+    )
+    assert "De warme overdracht is niet gepland" in chromium.find_element(By.ID, "weigering").text
+    assert forms_in_main(chromium) == []
+    with as_browser(chromium) as browser:
+        again = browser.post(f"{pagina}/vertrek", data={"vestigingsdatum": "2026-03-05", **token})
+        assert again.status_code == 409
+
+    # The control API's write path: the events through the outbox, in order, on Kafka.
+    topic = f"st{coa_adapter.rsplit(':', 1)[1]}.{T}coa"
+    assert events_on_kafka(kafka_bootstrap_servers, topic, sh, 7) == [
+        "koppeling.vastgesteld",
+        "klantprofiel.aangeboden(koppeling)",
+        "warme-overdracht.gepland",
+        "warme-overdracht.gehouden",
+        "klantprofiel.aangeboden(warme-overdracht)",
+        "vestiging.gemeld",
+        "klantprofiel.aangeboden(vestiging)",
+    ]
+    koppeling = httpx.get(
+        f"{coa_adapter}/api/v1/koppelingen/{amal['koppelingId']}", auth=amsterdam_api
+    ).json()
+    assert koppeling["status"] == "gevestigd" and koppeling["vestigingsdatum"] == "2026-03-02"
+    served = httpx.get(f"{coa_adapter}/api/v1/warme-overdrachten/{wo}", auth=amsterdam_api)
+    assert served.json()["gehoudenOp"] == "2026-03-02" and served.json()["klantprofielVersie"] == 1
+    click_and_load(chromium, chromium.find_element(By.CSS_SELECTOR, ".afmelden button"))
+
+    # --- the gemeente ---------------------------------------------------------------------
+    aanmelden(chromium, portaal, AMSTERDAM.client_id)
+    chromium.get(f"{portaal}/koppelingen/{amal['koppelingId']}")
+    rows = chromium.find_elements(By.CSS_SELECTOR, "#overdrachten tbody tr")
+    assert [r.get_attribute("data-warme-overdracht") for r in rows] == [wo]
+    assert "12-03-2026 10:00" in rows[0].text and "02-03-2026" in rows[0].text
+    assert "AZC Budel-Cranendonck, spreekkamer 2" in rows[0].text
+    check_page(chromium, "coa-koppeling-warme-overdracht")
+    chromium.find_element(By.LINK_TEXT, wo).click()
+    assert heading(chromium) == f"Warme overdracht {wo}"
+    text = main_text(chromium)
+    assert "Gehouden op 02-03-2026" in text and "Jannie de Vries" in text
+    check_page(chromium, "coa-warme-overdracht")
+    # A gemeente plans nothing, whatever it posts.
+    post_forged(chromium, plannen, velden)
+    assert heading(chromium) == "Geen toegang"
+    click_and_load(chromium, chromium.find_element(By.CSS_SELECTOR, ".afmelden button"))
+
+    # Another gemeente: "Niet gevonden", as the API answers; its own koppeling has none.
+    aanmelden(chromium, portaal, UTRECHT.client_id)
+    chromium.get(f"{portaal}/warme-overdrachten/{wo}")
+    assert heading(chromium) == "Niet gevonden"
+    assert "Budel" not in main_text(chromium) and "Jannie" not in main_text(chromium)
+    with as_browser(chromium) as browser:
+        assert browser.get(f"{portaal}/warme-overdrachten/{wo}").status_code == 404
+    api_answer = httpx.get(
+        f"{coa_adapter}/api/v1/warme-overdrachten/{wo}",
+        auth=ZGWTokenAuth(UTRECHT.client_id, UTRECHT.secret, user_id="usr-1"),
+    )
+    assert api_answer.status_code == 404
+    chromium.get(f"{portaal}/koppelingen/{utrecht['koppelingId']}")
+    assert "Het COA heeft nog geen warme overdracht gepland." in main_text(chromium)
+    assert not chromium.find_elements(By.ID, "overdrachten")
+
+    # The reads are the API's: each delivery and refusal is in the processing log.
+    log = log_rows(database)
+    resource = "warme-overdracht"
+    assert ("amsterdam-coa", "warme-overdracht lezen", resource, wo, "geleverd") in log
+    assert ("utrecht-coa", "warme-overdracht lezen", resource, wo, "geweigerd") in log
+    assert ("coa-tvs", "warme-overdracht lezen casemanager", resource, wo, "geleverd") in log
+    assert all(r[0] != "utrecht-coa" or r[4] != "geleverd" for r in log if r[2] == resource)
+
+
+async def test_the_warme_overdrachten_list_reads_through_the_api_kit(
+    database: str, kafka_bootstrap_servers: str
+):
+    """``api.zoek_warme_overdrachten`` (the portal's list; the API has no list route): the
+    caller's views through the API's BronLezing, earliest planned first; another gemeente gets
+    nothing, a re-link withdraws the old koppeling's; each row served is logged."""
+    port = free_port()
+    settings = KetenSettings(
+        database_url=database,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        oin=COA_OIN,
+        topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
+        http_port=port,
+        log_json=False,
+        verwerkingslog_sleutel=SLEUTEL,
+        control_api=True,
+    )
+    service = build_service(settings, parties=PartyRegistry([CASEMANAGER, AMSTERDAM, UTRECHT]))
+    app = service.app()
+    service.app = lambda: app  # type: ignore[method-assign]  # serving() runs this very app
+
+    async def lees(party: Party, **waar: str) -> list[str]:
+        caller = AuthenticatedCaller(party=party, user_id="usr-1", user_representation="test")
+        factory = (
+            portaal.CASEMANAGER_WARME_OVERDRACHT_LEZEN
+            if party is CASEMANAGER
+            else api.WARME_OVERDRACHT_LEZEN
+        )
+        lezing = await factory(caller=caller, verwerkingslog=app.state.verwerkingslog)
+        assert service.runtime is not None
+        views = await api.zoek_warme_overdrachten(service.runtime, lezing, **waar)
+        return [v.warme_overdracht_id for v in views]  # type: ignore[attr-defined]
+
+    async with serving(service, port) as client:
+        token = ZGWTokenAuth(CASEMANAGER.client_id, CASEMANAGER.secret, user_id="")
+
+        async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            answer = await client.post(f"/control/v1{path}", json=body, auth=token)
+            assert answer.status_code in (200, 201), answer.text
+            result: dict[str, Any] = answer.json()
+            return result
+
+        persoon = {
+            "bsn": "111222333",
+            "voornamen": "Amal",
+            "geslachtsnaam": "Haddad",
+            "geboortedatum": "1994-05-17",
+            "coaContactpersoon": CONTACTPERSOON,
+        }
+        sh = (await post("/statushouders", persoon))["statushouderId"]
+        koppeling = (
+            await post(
+                f"/statushouders/{sh}/koppeling",
+                {"gemeentecode": "0363", "azcLocatie": "AZC Budel"},
+            )
+        )["koppelingId"]
+        laat, vroeg = [
+            (
+                await post(
+                    f"/statushouders/{sh}/warme-overdrachten",
+                    {"geplandOp": moment, "locatie": "AZC Budel"},
+                )
+            )["warmeOverdrachtId"]
+            for moment in ("2026-03-20T10:00:00+01:00", "2026-03-12T10:00:00+01:00")
+        ]
+
+        assert await lees(AMSTERDAM, koppeling_id=koppeling) == [vroeg, laat]
+        assert await lees(UTRECHT, koppeling_id=koppeling) == []
+        assert await lees(CASEMANAGER, statushouder_id=sh) == [vroeg, laat]
+        with pytest.raises(ValueError, match="either"):
+            await lees(AMSTERDAM)
+        # Re-linked to Utrecht: the old koppeling's meetings are nobody's to read any more.
+        await post(
+            f"/statushouders/{sh}/koppeling", {"gemeentecode": "0344", "azcLocatie": "AZC Budel"}
+        )
+        assert await lees(AMSTERDAM, koppeling_id=koppeling) == []
+        assert await lees(UTRECHT, koppeling_id=koppeling) == []
+
+    log = log_rows(database)
+    rows = [(r[0], r[1], r[3], r[4]) for r in log if r[2] == "warme-overdracht"]
+    assert rows == [
+        ("amsterdam-coa", "warme-overdracht lezen", vroeg, "geleverd"),
+        ("amsterdam-coa", "warme-overdracht lezen", laat, "geleverd"),
+        ("coa-tvs", "warme-overdracht lezen casemanager", vroeg, "geleverd"),
+        ("coa-tvs", "warme-overdracht lezen casemanager", laat, "geleverd"),
+    ]
