@@ -4,6 +4,7 @@ each page against WCAG 2.1 A/AA, and each page is kept as a screenshot for the R
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 import time
@@ -21,6 +22,9 @@ from tests.browser.support import WIDTH
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# Debian's chromium-l10n: without it (or without LANGUAGE) Chromium's own controls, the date
+# fields among them, are en-US (mm/dd/yyyy) whatever --lang says.
+DUTCH = Path("/usr/lib/chromium/locales/nl.pak")
 
 
 @pytest.fixture
@@ -36,10 +40,10 @@ def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
     Chromium's own connections (updates, sync, QUIC) are refused on build machines and slow or
     break the page loads."""
     # The project's own tools (dev/setup installs them): missing is a failure, not a skip.
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists() and DUTCH.exists()):
         pytest.fail(
-            "chromium or chromedriver is missing: ./dev/setup installs them "
-            "(apt-get install chromium chromium-driver)"
+            "chromium, chromedriver or Chromium's Dutch is missing: ./dev/setup installs them "
+            "(apt-get install chromium chromium-driver chromium-l10n)"
         )
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
@@ -58,7 +62,8 @@ def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         f"--user-data-dir={tmp_path / 'chromium-profiel'}",
     ):
         options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    service = Service(str(CHROMEDRIVER), env={**os.environ, "LANGUAGE": "nl"})
+    driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(30)
     try:
         yield driver
