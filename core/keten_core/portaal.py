@@ -45,6 +45,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.websockets import WebSocketClose
@@ -385,7 +386,7 @@ class Portaal:
         inner.include_router(aanmelden)
         inner.include_router(self._afmelden_router())
         inner.include_router(pages)
-        inner.routes.append(Mount("/static", app=StaticFiles(directory=KIT_STATIC), name="static"))
+        inner.routes.append(Mount("/static", app=_Statisch(self), name="static"))
         app = SessionMiddleware(
             inner,
             secret_key=sessie_sleutel,
@@ -532,6 +533,24 @@ class _NaarAanmelden(Problem):
 
     def __init__(self, location: str) -> None:
         super().__init__(303, detail="Meld u eerst aan.", headers={"Location": location})
+
+
+class _Statisch(StaticFiles):
+    """The kit's static files; a missing one is the portal's "Niet gevonden" page, not the
+    API's problem+json."""
+
+    def __init__(self, portaal: Portaal) -> None:
+        super().__init__(directory=KIT_STATIC)
+        self.portaal = portaal
+
+    async def get_response(self, path: str, scope: Any) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code != 404:
+                raise
+            problem = Problem(404, detail="Dit bestand bestaat niet.")
+            return self.portaal.foutpagina(Request(scope), problem)
 
 
 def portaal_router(

@@ -158,6 +158,11 @@ def test_an_unknown_path_in_the_portal_is_the_dutch_not_found_page():
         assert "Niet gevonden" in missing.text
         assert missing.headers["content-type"].startswith("text/html")
         assert missing.headers["cache-control"] == "no-store"
+        # So is a missing file among the kit's static files, while the existing ones are served.
+        assert http.get("/portaal/static/portaal.css").status_code == 200
+        no_file = http.get("/portaal/static/bestaat-niet.css")
+        assert no_file.status_code == 404 and "Niet gevonden" in no_file.text
+        assert no_file.headers["content-type"].startswith("text/html")
         # A known path with another method stays a 405.
         assert http.put("/portaal/aanmelden").status_code == 405
         # Outside the mount the API's own 404 is unchanged.
