@@ -28,6 +28,7 @@ from dossier_bron.signalen import SignalenSettings
 from keten_core.auth import PartiesSettings, TokenSettings
 from keten_core.dataref import BronnenSettings
 from keten_core.health import health_router
+from keten_core.portaal import PortaalSettings
 from keten_core.run import load_service
 from keten_core.settings import SERVICES, KetenSettings
 from notificatie_router.settings import RouterSettings
@@ -45,6 +46,7 @@ SETTINGS: tuple[type[BaseSettings], ...] = (
     BronnenSettings,
     GemeentenSettings,
     SignalenSettings,
+    PortaalSettings,
 )
 
 # helm built from its module assumes Kubernetes 1.20: render for the oldest version validated.
@@ -62,7 +64,14 @@ FULL_VALUES = {
             "tls": {"secretName": "kafka-ca", "certKey": "tls.crt", "keyKey": "tls.key"},
         },
     },
-    "router": {"kafkaSinks": {"bootstrapServers": "kafka-sasl.kafka.svc:9094"}},
+    "router": {
+        "kafkaSinks": {"bootstrapServers": "kafka-sasl.kafka.svc:9094"},
+        "console": {
+            "oidcIssuer": "https://login.ssc.example/realms/keten",
+            "basisUrl": "https://router.ssc.example",
+            "oin": "00000001234567890000",
+        },
+    },
     "extraEnv": [
         {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://otel-collector.observability:4317"}
     ],
@@ -175,6 +184,11 @@ def test_helm_lint_passes_strictly(full_values: Path) -> None:
         ("services:\n  coa-adapter:\n    controlAPI: true\n", "controlAPI"),
         ("services:\n  dossier-bron:\n    config: {GEMEENTEN: x}\n", "GEMEENTEN"),
         ("kafka:\n  topicPrefix: 'a b'\n", "/kafka/topicPrefix"),
+        ("router:\n  console: {oin: '1234'}\n", "/router/console/oin"),
+        (
+            "router:\n  console: {oidcIssuer: 'https://login.example'}\n",
+            "router.console.basisUrl is required with oidcIssuer",
+        ),
     ],
 )
 def test_the_values_schema_refuses_mistakes(tmp_path, values, message):
@@ -310,6 +324,19 @@ def test_only_settings_the_services_read_and_every_secret_from_a_secret(full_doc
     assert configmaps["notificatie-router"]["data"]["KETEN_ROUTER_KAFKA_BOOTSTRAP"] == (
         "kafka-sasl.kafka.svc:9094"
     )
+    # The operations console: its settings in the ConfigMap, its two secrets from a Secret.
+    console = configmaps["notificatie-router"]["data"]
+    assert console["KETEN_ROUTER_CONSOLE_OIDC_ISSUER"] == "https://login.ssc.example/realms/keten"
+    assert console["KETEN_ROUTER_CONSOLE_BASIS_URL"] == "https://router.ssc.example"
+    assert console["KETEN_ROUTER_CONSOLE_OIN"] == "00000001234567890000"
+    for variable, key in (
+        ("KETEN_ROUTER_CONSOLE_OIDC_CLIENT_SECRET", "client-secret"),
+        ("KETEN_PORTAAL_SESSIE_SLEUTEL", "sessie-sleutel"),
+    ):
+        assert env[variable]["valueFrom"]["secretKeyRef"] == {
+            "name": "keten-router-console",
+            "key": key,
+        }
     for source in ("coa-adapter", "duo-adapter", "dossier-bron"):
         deployment = by_kind(full_docs, "Deployment")[source]
         names = {e["name"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
@@ -330,6 +357,9 @@ def test_defaults_are_production_safe(default_docs):
     router = by_kind(default_docs, "Deployment")["notificatie-router"]
     names = {e["name"] for e in router["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert "KETEN_ROUTER_KAFKA_WACHTWOORD" not in names
+    # Nor the console's: it is off until the SSC's provider is configured.
+    assert "KETEN_ROUTER_CONSOLE_OIDC_CLIENT_SECRET" not in names
+    assert not any("CONSOLE" in v for v in configmaps["notificatie-router"]["data"])
     # Plaintext Kafka by default (the chart cannot know the cluster): no credentials asked for.
     assert "KETEN_KAFKA_SASL_PASSWORD" not in names
     assert configmaps["notificatie-router"]["data"]["KETEN_KAFKA_SECURITY_PROTOCOL"] == "PLAINTEXT"

@@ -51,6 +51,14 @@ app.kubernetes.io/name: {{ .name }}
 {{- with $svc.publicUrl }}{{ $_ := set $c "KETEN_PUBLIC_URL" . }}{{ end -}}
 {{- if eq .name "notificatie-router" }}
 {{- with $root.Values.router.kafkaSinks.bootstrapServers }}{{ $_ := set $c "KETEN_ROUTER_KAFKA_BOOTSTRAP" . }}{{ end -}}
+{{- with $root.Values.router.console }}{{ if .oidcIssuer }}
+{{- $_ := set $c "KETEN_ROUTER_CONSOLE_OIDC_ISSUER" .oidcIssuer -}}
+{{- $_ := set $c "KETEN_ROUTER_CONSOLE_OIDC_CLIENT_ID" .clientId -}}
+{{- $_ := set $c "KETEN_ROUTER_CONSOLE_BASIS_URL" (required "router.console.basisUrl is required with oidcIssuer" .basisUrl) -}}
+{{- $_ := set $c "KETEN_ROUTER_CONSOLE_OIN" (required "router.console.oin is required with oidcIssuer" .oin | toString) -}}
+{{- $_ := set $c "KETEN_ROUTER_CONSOLE_CLAIM" .claim -}}
+{{- $_ := set $c "KETEN_ROUTER_CONSOLE_SCOPE" .scope -}}
+{{- end }}{{ end -}}
 {{- end -}}
 {{- range $key, $value := ($svc.config | default dict) }}
 {{- if ne (toString $value) "" }}{{ $_ := set $c $key (toString $value) }}{{ end -}}
