@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlencode, urlsplit
 
+import httpx
 import structlog
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.exceptions import RequestValidationError
@@ -162,6 +163,12 @@ class OidcAanmelding:
     @property
     def https(self) -> bool:
         return urlsplit(self.redirect_uri).scheme == "https"
+
+    @property
+    def afgemeld_uri(self) -> str:
+        """Where the provider sends the browser after its sign-out: the portal's sign-in page
+        (``/aanmelden`` beside ``/callback``); register it as a post-logout redirect URI."""
+        return self.redirect_uri.rsplit("/", 1)[0] + "/aanmelden"
 
 
 @dataclass(frozen=True)
@@ -347,6 +354,7 @@ class Portaal:
         static files and the session, as a router holding one ``Mount``."""
         return self._gemount(
             self._aanmelden_router(),
+            self._afmelden_router(),
             pages,
             sessie_sleutel=sessie_sleutel,
             same_site="strict",
@@ -361,8 +369,10 @@ class Portaal:
         to ``/callback`` is a top-level navigation from another site, which a Strict cookie
         (holding the state, nonce and PKCE verifier) would not come with. POSTs stay guarded by
         the CSRF token."""
+        client = _oidc_client(oidc)
         return self._gemount(
-            self._oidc_aanmelden_router(oidc),
+            self._oidc_aanmelden_router(oidc, client),
+            self._afmelden_router(_einde_bij_provider(oidc, client)),
             pages,
             sessie_sleutel=sessie_sleutel,
             same_site="lax",
@@ -372,6 +382,7 @@ class Portaal:
     def _gemount(
         self,
         aanmelden: APIRouter,
+        afmelden: APIRouter,
         pages: APIRouter,
         *,
         sessie_sleutel: str,
@@ -384,7 +395,7 @@ class Portaal:
         # answers). A path with a route for another method stays a 405.
         inner.default = self._niet_gevonden
         inner.include_router(aanmelden)
-        inner.include_router(self._afmelden_router())
+        inner.include_router(afmelden)
         inner.include_router(pages)
         inner.routes.append(Mount("/static", app=_Statisch(self), name="static"))
         app = SessionMiddleware(
@@ -442,33 +453,25 @@ class Portaal:
 
         return router
 
-    def _afmelden_router(self) -> APIRouter:
-        """Sign-out, the same for both sign-ins: the session (and with it the CSRF token)
-        ends here; a provider's own session is not ended."""
+    def _afmelden_router(self, bij_provider: _EindeBijProvider | None = None) -> APIRouter:
+        """Sign-out, the same for both sign-ins: the session (and with it the CSRF token) ends
+        here; after an OpenID Connect sign-in the provider's session too, where the provider
+        offers that (``bij_provider`` gives the address to send the browser to)."""
         router = APIRouter()
 
         @router.post("/afmelden", dependencies=[Depends(self.csrf)])
         async def afmelden(request: Request) -> Response:
+            gebruiker = request.session.get(_OIDC)
             request.session.clear()
-            return RedirectResponse(self.url("/aanmelden"), status_code=303)
+            self.melding(request, "U bent afgemeld.")
+            doel = await bij_provider(gebruiker) if bij_provider and gebruiker else None
+            return RedirectResponse(doel or self.url("/aanmelden"), status_code=303)
 
         return router
 
-    def _oidc_aanmelden_router(self, oidc: OidcAanmelding) -> APIRouter:
-        # Imported here: only a portal that signs in with OpenID Connect needs authlib.
+    def _oidc_aanmelden_router(self, oidc: OidcAanmelding, client: Any) -> APIRouter:
         from authlib.integrations.base_client import OAuthError
-        from authlib.integrations.starlette_client import OAuth
 
-        oauth = OAuth()
-        client: Any = oauth.register(
-            "keten",
-            client_id=oidc.client_id,
-            client_secret=oidc.client_secret.get_secret_value(),
-            server_metadata_url=oidc.issuer.rstrip("/") + "/.well-known/openid-configuration",
-            # authlib adds state, a nonce (openid scope) and the PKCE verifier to the session
-            # and checks them on the way back; the ID token against the provider's JWKS.
-            client_kwargs={"scope": oidc.scope, "code_challenge_method": "S256"},
-        )
         router = APIRouter()
 
         @router.get("/aanmelden", response_class=HTMLResponse)
@@ -498,6 +501,8 @@ class Portaal:
                 "sub": claims["sub"],
                 "naam": str(claims.get("name") or claims["sub"]),
                 "claims": {k: claims[k] for k in oidc.claims if k in claims},
+                # The hint that lets the provider end its session at sign-out.
+                "id_token": token.get("id_token"),
             }
             log.info("portaal_oidc_aangemeld", sub=claims["sub"])
             return RedirectResponse(self.url(self.start), status_code=303)
@@ -533,6 +538,51 @@ class _NaarAanmelden(Problem):
 
     def __init__(self, location: str) -> None:
         super().__init__(303, detail="Meld u eerst aan.", headers={"Location": location})
+
+
+_EindeBijProvider = Callable[[Mapping[str, Any]], Awaitable[str | None]]
+
+
+def _oidc_client(oidc: OidcAanmelding) -> Any:
+    # Imported here: only a portal that signs in with OpenID Connect needs authlib.
+    from authlib.integrations.starlette_client import OAuth
+
+    return OAuth().register(
+        "keten",
+        client_id=oidc.client_id,
+        client_secret=oidc.client_secret.get_secret_value(),
+        server_metadata_url=oidc.issuer.rstrip("/") + "/.well-known/openid-configuration",
+        # authlib adds state, a nonce (openid scope) and the PKCE verifier to the session and
+        # checks them on the way back; the ID token against the provider's JWKS.
+        client_kwargs={"scope": oidc.scope, "code_challenge_method": "S256"},
+    )
+
+
+def _einde_bij_provider(oidc: OidcAanmelding, client: Any) -> _EindeBijProvider:
+    """OpenID Connect RP-Initiated Logout 1.0: the provider's end-session address with the ID
+    token as hint and the sign-in page as the way back (registered at the provider). Without
+    one, or with the provider unreachable, the sign-out stays local (and is logged): the
+    console's own session has ended either way."""
+
+    async def adres(gebruiker: Mapping[str, Any]) -> str | None:
+        try:
+            metadata = await client.load_server_metadata()
+        except (httpx.HTTPError, ValueError) as exc:  # unreachable, or no JSON
+            log.warning("portaal_oidc_afmelden_lokaal", fout=repr(exc)[:200])
+            return None
+        endpoint = metadata.get("end_session_endpoint")
+        if not endpoint or not gebruiker.get("id_token"):
+            return None
+        query = urlencode(
+            {
+                "id_token_hint": gebruiker["id_token"],
+                "post_logout_redirect_uri": oidc.afgemeld_uri,
+                "client_id": oidc.client_id,
+            }
+        )
+        return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
+
+    return adres
 
 
 class _Statisch(StaticFiles):

@@ -25,6 +25,8 @@ const provider = new Provider(issuer, {
       client_id: 'router-console',
       client_secret: clientSecret,
       redirect_uris: [redirectUri],
+      // RP-initiated logout: back to the console's sign-in page.
+      post_logout_redirect_uris: [redirectUri.replace(/\/callback$/, '/aanmelden')],
       response_types: ['code'],
       grant_types: ['authorization_code'],
       token_endpoint_auth_method: 'client_secret_basic',

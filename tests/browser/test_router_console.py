@@ -225,6 +225,20 @@ async def test_operator_resends_a_dead_delivery_from_the_console(
     wait(driver, lambda d: "Geen toegang" in d.page_source)
     check_page(driver, "router-console-fout")
 
+    # Signing out ends the provider's session too (RP-Initiated Logout): after the provider's
+    # confirmation the browser is back at the sign-in page, and a new sign-in asks for the
+    # login again instead of passing straight through on the provider's session.
+    driver.get(router.url + "/console/")
+    driver.find_element(By.CSS_SELECTOR, "form.afmelden button").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "button[name=logout]"))
+    driver.find_element(By.CSS_SELECTOR, "button[name=logout]").click()
+    wait(driver, lambda d: d.current_url.endswith("/console/aanmelden"))
+    assert "U bent afgemeld." in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
+    driver.get(router.url + "/console/")
+    assert driver.current_url.endswith("/console/aanmelden")  # the console's session is gone
+    driver.find_element(By.XPATH, "//button[contains(., 'Aanmelden via')]").click()
+    wait(driver, lambda d: d.find_elements(By.NAME, "login"))
+
     # Utrecht's operator does not see Amsterdam's subscription, nor open it by its address.
     sign_in(driver, router, "beheerder-0344", screenshot=False)
     assert subscriber.hook_url not in driver.page_source
