@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 from axe_selenium_python import Axe
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -22,6 +25,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from keten_contracts.clients import Doel
 from keten_contracts.parties import Rol
 from keten_core.auth import Party, ZGWTokenAuth
+from tests.integration.test_reference_scenarios import process
+from tests.integration.test_service import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -118,9 +123,72 @@ def log_rows(database: str) -> list[tuple[str, str, str, str, str]]:
         return pool.submit(asyncio.run, read()).result(timeout=30)
 
 
+def gone(page: WebElement) -> Callable[[webdriver.Chrome], bool]:
+    """Wait condition: ``page`` (the old document's root) is gone. Chromium (134 and later)
+    sometimes answers "Node with given id does not belong to the document" for an element of a
+    document that was replaced, instead of a stale element (selenium's ``staleness_of`` then
+    raises, an occasional failure): both mean gone."""
+
+    def check(_driver: webdriver.Chrome) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def click_and_load(driver: webdriver.Chrome, element: WebElement) -> None:
     """Click what submits a form and wait for the next page (a click does not wait for a
     form's navigation)."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 15).until(staleness_of(page))
+    WebDriverWait(driver, 15).until(gone(page))
+
+
+@contextmanager
+def gemeente_standin(
+    logs: Path,
+    *,
+    kafka_bootstrap_servers: str,
+    topic_prefix: str,
+    oin: str,
+    clients: Sequence[Party],
+) -> Iterator[str]:
+    """The test stand-in of the gemeente's source (``tests/integration/gemeente_standin.py``)
+    as its own process, with the sandbox clock, on the topics of ``topic_prefix`` (the one the
+    services under test use): it plays the system of the gemeente with OIN ``oin``, and
+    ``clients`` may call it in their rol (gemeente: its control operations; duo: its source).
+    Yields its base URL; its source is below ``/api/v1`` (the ``base_url`` of DUO's
+    ``KETEN_BRONNEN`` entry). Its output goes to ``logs/gemeente-standin.log``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        "KETEN_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+        "KETEN_TOPIC_PREFIX": topic_prefix,
+        "KETEN_DEAD_LETTER_TOPIC": f"{topic_prefix}deadletter",
+        "KETEN_SANDBOX": "true",
+        "KETEN_LOG_JSON": "false",
+        "KETEN_OIN": oin,
+        "KETEN_HTTP_HOST": "127.0.0.1",
+        "KETEN_HTTP_PORT": str(port),
+        "KETEN_PUBLIC_URL": url,
+        "GEMEENTE_STANDIN_CLIENTS": json.dumps(
+            [
+                {
+                    "client_id": c.client_id,
+                    "secret": c.secret.get_secret_value(),
+                    "rol": c.rol.value,
+                }
+                for c in clients
+            ]
+        ),
+    }
+    argv = [sys.executable, "-m", "tests.integration.gemeente_standin"]
+    with process("gemeente-standin", argv, env, logs, url + "/health/ready"):
+        yield url
