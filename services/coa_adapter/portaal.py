@@ -13,6 +13,11 @@ log are the API's. The casemanager's actions are the control API's
 (``control.werk_klantprofiel_bij``, ``control.warme_overdracht_plannen``,
 ``control.warme_overdracht_houden``, ``control.vertrek_uit_azc``): the same validation, the
 same rules (a refusal is 409: shown on the page in Dutch) and events through the outbox.
+
+The klantprofiel's nested data is edited too (``portaal_formulieren``, derived from the
+contract's models): each nested object is a fieldset of the edit form, each list of objects a
+table with "Verwijderen" per entry and a "toevoegen" sub-form, each its own POST with the whole
+new list (a merge patch replaces arrays).
 """
 
 # No "from __future__ import annotations": FastAPI must see the routes' annotations as objects.
@@ -40,6 +45,9 @@ from keten_core.settings import KetenSettings
 from keten_core.source_read import BronLezing, bron_lezing, get_verwerkingslog, served_json
 
 from . import api, control
+from . import portaal_formulieren as formulieren
+from .portaal_formulieren import ONGELDIGE_DATUM
+from .portaal_formulieren import lees_datum as _datum
 
 __all__ = ["PORTAAL", "router"]
 
@@ -71,12 +79,19 @@ CASEMANAGER_WARME_OVERDRACHT_LEZEN: Final = bron_lezing(
     activiteit="warme-overdracht lezen casemanager",
 )
 
-# The fields the edit form offers: the klantprofiel's plain fields the casemanager's view
-# holds. Nested data (family, status, voorinburgering, education, work, contact person) is
-# shown read-only; the control API changes it.
-TEKSTVELDEN: Final = ("voornamen", "geslachtsnaam", "nationaliteit", "computervaardigheden")
+# The plain fields the edit form offers. The nested data (contact person, status,
+# voorinburgering, ...: fieldsets of the same form; family, education, work: tables with their
+# own forms) is derived from the contract's models in ``portaal_formulieren``.
+TEKSTVELDEN: Final = (
+    "voornamen",
+    "geslachtsnaam",
+    "nationaliteit",
+    "computervaardigheden",
+    "telefoonnummer",
+    "mailadres",
+)
 LIJSTVELDEN: Final = ("trainingen", "competenties")  # one entry per line
-JANEEVELDEN: Final = ("contactUaf", "cvGemaakt")
+JANEEVELDEN: Final = ("contactUaf", "cvGemaakt", "zelfwerkzaamheidCoaLocatie")
 KEUZEVELDEN: Final[Mapping[str, list[str]]] = {"taalvaardigheid": [t.value for t in Taalniveau]}
 LANGE_TEKSTVELDEN: Final = ("ambities",)
 FORMULIERVELDEN: Final = (
@@ -86,6 +101,9 @@ FORMULIERVELDEN: Final = (
     *LIJSTVELDEN,
     *JANEEVELDEN,
 )
+
+# The error summary's label of each nested input (by its id after ``veld-``).
+FOUTLABELS: Final = formulieren.foutlabels(PORTAAL.templates.env.filters["label"])
 
 Lezer = Callable[..., Awaitable[BronLezing]]
 
@@ -247,6 +265,7 @@ async def _klantprofielpagina(
             "bewerkbaar": bewerkbaar,
             "formulier": formulier if formulier is not None else _formulierwaarden(profiel),
             "fouten": dict(fouten or {}),
+            "foutlabels": FOUTLABELS,
             "foutkop": foutkop,
             "weigering": weigering(profiel) if weigering else None,
             "overdrachten": overdrachten,
@@ -258,6 +277,12 @@ async def _klantprofielpagina(
                 "lang": LANGE_TEKSTVELDEN,
                 "lijst": LIJSTVELDEN,
                 "janee": JANEEVELDEN,
+            },
+            "groepen": formulieren.GROEPEN,
+            "lijsten": formulieren.LIJSTEN,
+            # Each list's entries; None: the object that holds it is still empty.
+            "regels": {
+                lijst.id: formulieren.huidige_lijst(lijst, profiel) for lijst in formulieren.LIJSTEN
             },
         },
         status_code=status_code,
@@ -284,8 +309,9 @@ async def klantprofiel_pdf(
 
 
 def _formulierwaarden(profiel: Mapping[str, Any]) -> dict[str, str]:
-    """The profile's values as the form's text (lists one per line, booleans ja/nee)."""
-    waarden: dict[str, str] = {}
+    """The profile's values as the form's text (lists one per line, booleans ja/nee), the
+    nested objects' fields by their form names (``coaContactpersoon.naam``)."""
+    waarden = formulieren.groepwaarden(profiel)
     for naam in FORMULIERVELDEN:
         waarde = profiel.get(naam)
         if waarde is None:
@@ -317,20 +343,26 @@ def _wijziging(formulier: Mapping[str, str]) -> dict[str, Any]:
     return patch
 
 
-def _veldnamen(exc: ValidationError, patch: Mapping[str, Any]) -> list[str]:
-    """The fields a refused form got wrong, by wire name (the page labels them). The rule on
-    the whole change (a required field may not be emptied) names the fields it found empty."""
-    namen: list[str] = []
+def _veldfouten(exc: ValidationError, patch: Mapping[str, Any]) -> dict[str, str]:
+    """The fields a refused form got wrong, by the id after ``veld-`` (the wire name; a nested
+    object's field: ``coaContactpersoon-naam``), with a Dutch message (the page labels them).
+    The rule on the whole change (a required field may not be emptied) names the fields it
+    found empty."""
+    fouten: dict[str, str] = {}
     for fout in exc.errors():
         loc = [deel for deel in fout["loc"] if isinstance(deel, str)]
         if loc:
-            gevonden = [to_camel(loc[0])]
+            genest = formulieren.groepveld(loc)
+            gevonden = [genest or to_camel(loc[0])]
+            melding = formulieren.foutmelding(fout)
         else:
             gevonden = [
                 n for n, w in patch.items() if w is None and to_snake(n) in control.VERPLICHT
             ]
-        namen.extend(n for n in gevonden or ["formulier"] if n not in namen)
-    return namen
+            melding = ""
+        for naam in gevonden or ["formulier"]:
+            fouten.setdefault(naam, melding)
+    return fouten
 
 
 @pages.post("/klantprofielen/{klantprofiel_id}", dependencies=[Depends(PORTAAL.csrf)])
@@ -349,50 +381,60 @@ async def klantprofiel_bijwerken(
         for naam, waarde in (await request.form()).items()
         if isinstance(waarde, str) and naam != CSRF_FIELD
     }
-    patch = _wijziging(formulier)
-    try:
-        wijziging = control.KlantprofielWijziging.model_validate(patch)
-    except ValidationError as exc:
+
+    async def geweigerd(fouten: Mapping[str, str]) -> Response:
         return await _klantprofielpagina(
             request,
             caller,
             keten,
             klantprofiel_id,
             formulier=formulier,
-            fouten=dict.fromkeys(_veldnamen(exc, patch), ""),
+            fouten=fouten,
             status_code=422,
         )
+
+    # A nested object is sent whole: its lists (edited in their own tables) as they are now.
+    profiel = await _klantprofiel(request, caller, keten, klantprofiel_id)
     try:
-        stand = await control.werk_klantprofiel_bij(keten, statushouder_id, wijziging)
-    except Problem as exc:
-        if exc.status != 409:
-            raise
-        return PORTAAL.pagina(
-            request,
-            "coa/niet_wijzigbaar.html",
-            {"paginatitel": "Niet meer te wijzigen", "klantprofiel_id": klantprofiel_id},
-            status_code=409,
-        )
+        patch = {**_wijziging(formulier), **formulieren.groepwijziging(formulier, profiel)}
+    except formulieren.Invoerfout as exc:
+        return await geweigerd(exc.fouten)
+    try:
+        wijziging = control.KlantprofielWijziging.model_validate(patch)
+    except ValidationError as exc:
+        return await geweigerd(_veldfouten(exc, patch))
+    stand = await _bijwerken(keten, statushouder_id, wijziging)
+    if stand is None:
+        return _niet_wijzigbaar(request, klantprofiel_id)
     PORTAAL.melding(request, f"Het klantprofiel is opgeslagen (versie {stand.versie}).")
     return RedirectResponse(PORTAAL.url(f"/klantprofielen/{klantprofiel_id}"), status_code=303)
 
 
+async def _bijwerken(
+    keten: ServiceRuntime, statushouder_id: str, wijziging: Any
+) -> control.Stand | None:
+    """The change through the control API's own write path; None when its rule refuses it
+    (409: the person has left the AZC, the profile is frozen)."""
+    try:
+        return await control.werk_klantprofiel_bij(keten, statushouder_id, wijziging)
+    except Problem as exc:
+        if exc.status != 409:
+            raise
+        return None
+
+
+def _niet_wijzigbaar(request: Request, klantprofiel_id: str) -> Response:
+    return PORTAAL.pagina(
+        request,
+        "coa/niet_wijzigbaar.html",
+        {"paginatitel": "Niet meer te wijzigen", "klantprofiel_id": klantprofiel_id},
+        status_code=409,
+    )
+
+
 # --- the casemanager's warme overdracht and vertrek ---------------------------------------
 
-_DATUM: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIJD: Final = re.compile(r"\d{2}:\d{2}")
-ONGELDIGE_DATUM: Final = "vul een geldige datum in"
-
-
-def _datum(tekst: str) -> date | None:
-    """A date input's value (``jjjj-mm-dd``, what a browser sends), or None."""
-    tekst = tekst.strip()
-    if not _DATUM.fullmatch(tekst):
-        return None
-    try:
-        return date.fromisoformat(tekst)
-    except ValueError:
-        return None
 
 
 def _tijd(tekst: str) -> time | None:
@@ -626,6 +668,143 @@ async def vertrek_melden(
         "Het klantprofiel is nu bevroren en alleen nog te lezen.",
     )
     return _terug(klantprofiel_id)
+
+
+# --- the casemanager's lists of objects (family, education, work, introduction modules) ------
+
+LijstId = Annotated[str, PathParam(max_length=100, pattern=r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")]
+
+
+def _lijst(lijst_id: str) -> formulieren.Lijst:
+    lijst = formulieren.lijst_van(lijst_id)
+    if lijst is None:
+        raise Problem(404, detail="Deze lijst heeft het klantprofiel niet.")
+    return lijst
+
+
+async def _lijst_opslaan(
+    request: Request,
+    caller: AuthenticatedCaller,
+    keten: ServiceRuntime,
+    klantprofiel_id: str,
+    statushouder_id: str,
+    patch: dict[str, Any],
+    *,
+    foutkop: str,
+    gedaan: str,
+) -> Response:
+    """The whole new list through the control API's write path (a merge patch replaces the
+    array), then back to the page with ``gedaan``; after vertrek the rule's 409."""
+    try:
+        wijziging = control.KlantprofielWijziging.model_validate(patch)
+    except ValidationError as exc:  # the entries kept are the stored ones: not expected
+        return await _klantprofielpagina(
+            request,
+            caller,
+            keten,
+            klantprofiel_id,
+            fouten=_veldfouten(exc, patch),
+            foutkop=foutkop,
+            status_code=422,
+        )
+    stand = await _bijwerken(keten, statushouder_id, wijziging)
+    if stand is None:
+        return _niet_wijzigbaar(request, klantprofiel_id)
+    PORTAAL.melding(request, f"{gedaan} (versie {stand.versie}).")
+    return _terug(klantprofiel_id)
+
+
+@pages.post(
+    "/klantprofielen/{klantprofiel_id}/lijsten/{lijst_id}", dependencies=[Depends(PORTAAL.csrf)]
+)
+async def regel_toevoegen(
+    request: Request, klantprofiel_id: Id, lijst_id: LijstId, caller: Aangemeld, keten: Keten
+) -> Response:
+    """Add one entry to a list: the entry checked by the contract's model, then the list with
+    it through the control API's write path."""
+    statushouder_id = await _casemanager_van(caller, keten, klantprofiel_id)
+    lijst = _lijst(lijst_id)
+    formulier = _tekstvelden(await request.form(), *(veld.naam for veld in lijst.velden))
+    invoer = {lijst.veldid(naam): waarde for naam, waarde in formulier.items()}
+    foutkop = f"{lijst.met_lidwoord.capitalize()} is niet toegevoegd"
+    profiel = await _klantprofiel(request, caller, keten, klantprofiel_id)
+    regels = formulieren.huidige_lijst(lijst, profiel)
+    fouten: dict[str, str] = {}
+    try:
+        regel = formulieren.nieuwe_regel(lijst, formulier)
+    except formulieren.Invoerfout as exc:
+        fouten = exc.fouten
+    except ValidationError as exc:
+        fouten = formulieren.regelfouten(lijst, exc)
+    if not fouten and regels is None:  # the object that holds the list is still empty
+        houder = formulieren.LABELS.get(lijst.pad[0], lijst.pad[0]).lower()
+        fouten = {f"{lijst.id}-nieuw": f"vul eerst de {houder} in en sla die op"}
+    if fouten or regels is None:
+        return await _klantprofielpagina(
+            request,
+            caller,
+            keten,
+            klantprofiel_id,
+            fouten=fouten,
+            foutkop=foutkop,
+            invoer=invoer,
+            status_code=422,
+        )
+    return await _lijst_opslaan(
+        request,
+        caller,
+        keten,
+        klantprofiel_id,
+        statushouder_id,
+        formulieren.lijstwijziging(lijst, profiel, [*regels, regel]),
+        foutkop=foutkop,
+        gedaan=f"{lijst.met_lidwoord.capitalize()} is toegevoegd",
+    )
+
+
+@pages.post(
+    "/klantprofielen/{klantprofiel_id}/lijsten/{lijst_id}/verwijderen",
+    dependencies=[Depends(PORTAAL.csrf)],
+)
+async def regel_verwijderen(
+    request: Request, klantprofiel_id: Id, lijst_id: LijstId, caller: Aangemeld, keten: Keten
+) -> Response:
+    """Remove one entry (by its place in the list the page showed) from a list, through the
+    control API's write path. The form carries the version it was made from: after another
+    change the place may hold another entry, so a stale form is refused."""
+    statushouder_id = await _casemanager_van(caller, keten, klantprofiel_id)
+    lijst = _lijst(lijst_id)
+    formulier = _tekstvelden(await request.form(), "index", "versie")
+    profiel = await _klantprofiel(request, caller, keten, klantprofiel_id)
+    regels = formulieren.huidige_lijst(lijst, profiel) or []
+    actie = f"{lijst.met_lidwoord.capitalize()} is niet verwijderd"
+    # After vertrek the control API's rule answers (409), whatever the form's version.
+    if formulier["versie"] != str(profiel["versie"]) and not profiel.get("bevroren"):
+        return await _klantprofielpagina(
+            request,
+            caller,
+            keten,
+            klantprofiel_id,
+            weigering=lambda nu: (
+                f"{actie}: het klantprofiel is intussen gewijzigd (nu versie {nu['versie']}). "
+                "Controleer de gegevens en probeer het opnieuw."
+            ),
+            status_code=409,
+        )
+    index = formulier["index"]
+    plaats = int(index) if index.isascii() and index.isdigit() and len(index) <= 6 else -1
+    if not 0 <= plaats < len(regels):
+        raise Problem(404, detail="Deze regel staat niet (meer) in de lijst.")
+    return await _lijst_opslaan(
+        request,
+        caller,
+        keten,
+        klantprofiel_id,
+        statushouder_id,
+        formulieren.lijstwijziging(lijst, profiel, regels[:plaats] + regels[plaats + 1 :]),
+        foutkop=actie,
+        gedaan=f"{lijst.met_lidwoord.capitalize()} is verwijderd",
+    )
 
 
 def router(settings: KetenSettings, portaal_settings: PortaalSettings | None = None) -> APIRouter:

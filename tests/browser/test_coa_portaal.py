@@ -3,12 +3,14 @@
 through its control API. A gemeente user lists the koppelingen to its gemeente, opens one and
 the klantprofiel in the gemeente's view, downloads the PDF (the API's own PDF), and cannot
 open another gemeente's koppeling or person. The COA casemanager edits a klantprofiel while
-the person is in the AZC (``klantprofiel.gewijzigd`` on Kafka); after vertrek the form is gone
-and a forged form is refused by the API's rule. The casemanager plans a warme overdracht,
-marks it held and reports the vertrek (the control API's functions: events on Kafka), with
-Dutch refusals (409) and validation errors (422); the gemeente sees the warme overdracht on
-its koppeling, another gemeente gets "Niet gevonden". Every page: no axe-core WCAG 2.1 A/AA
-violation, and a screenshot in docs/screenshots/coa-*.png."""
+the person is in the AZC (``klantprofiel.gewijzigd`` on Kafka), the nested data too (fieldsets
+for the nested objects, tables with "Verwijderen" and "toevoegen" for the lists of objects);
+after vertrek the forms are gone and a forged form is refused by the API's rule. The
+casemanager plans a warme overdracht, marks it held and reports the vertrek (the control API's
+functions: events on Kafka), with Dutch refusals (409) and validation errors (422); the
+gemeente sees the warme overdracht on its koppeling, another gemeente gets "Niet gevonden".
+Every page: no axe-core WCAG 2.1 A/AA violation, and a screenshot in
+docs/screenshots/coa-*.png."""
 
 from __future__ import annotations
 
@@ -25,7 +27,6 @@ from confluent_kafka import Consumer
 from pypdf import PdfReader
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from coa_adapter import api, portaal
@@ -187,7 +188,7 @@ def post_forged(driver: webdriver.Chrome, action: str, fields: dict[str, str]) -
     form = driver.execute_script(script, action, fields)
     page = driver.find_element(By.TAG_NAME, "html")
     driver.execute_script("arguments[0].submit()", form)
-    WebDriverWait(driver, 15).until(staleness_of(page))
+    WebDriverWait(driver, 15).until(support.gone(page))
 
 
 def test_gemeente_and_casemanager_in_the_coa_portal(
@@ -666,3 +667,239 @@ async def test_the_warme_overdrachten_list_reads_through_the_api_kit(
         ("coa-tvs", "warme-overdracht lezen casemanager", vroeg, "geleverd"),
         ("coa-tvs", "warme-overdracht lezen casemanager", laat, "geleverd"),
     ]
+
+
+def served_klantprofiel(coa_adapter: str, klantprofiel_id: str) -> dict[str, Any]:
+    """The klantprofiel as the API serves it to the linked gemeente (Amsterdam)."""
+    answer = httpx.get(
+        f"{coa_adapter}/api/v1/klantprofielen/{klantprofiel_id}",
+        auth=ZGWTokenAuth(AMSTERDAM.client_id, AMSTERDAM.secret, user_id="usr-1"),
+    )
+    assert answer.status_code == 200, answer.text
+    served: dict[str, Any] = answer.json()
+    return served
+
+
+def fill(driver: webdriver.Chrome, element_id: str, value: str) -> None:
+    element = driver.find_element(By.ID, element_id)
+    element.clear()
+    element.send_keys(value)
+
+
+def choose(driver: webdriver.Chrome, element_id: str, value: str) -> None:
+    Select(driver.find_element(By.ID, element_id)).select_by_value(value)
+
+
+def table_rows(driver: webdriver.Chrome, lijst: str) -> list[list[str]]:
+    """The entries of a list's table, as their cells' text (without "Verwijderen")."""
+    return [
+        [cell.text for cell in row.find_elements(By.TAG_NAME, "td")][:-1]
+        for row in driver.find_elements(By.CSS_SELECTOR, f"#tabel-{lijst} tbody tr")
+    ]
+
+
+def submit(driver: webdriver.Chrome, element_id: str) -> None:
+    """Click the submit button ``element_id`` and wait for the next page."""
+    click_and_load(driver, driver.find_element(By.ID, element_id))
+
+
+def test_nested_klantprofiel_data_in_the_coa_portal(
+    database: str, coa_adapter: str, kafka_bootstrap_servers: str, chromium: webdriver.Chrome
+):
+    """The casemanager edits the klantprofiel's nested data: the nested objects (contact
+    person, voorinburgering, ...) as fieldsets of the edit form, the lists of objects
+    (opleidingen, werkervaring, ...) as tables with "Verwijderen" and a "toevoegen" sub-form,
+    each action its own POST through the control API's write path."""
+    control = Control(coa_adapter)
+    moved = control.http.put(
+        "/sandbox/clock", json={"now": "2026-03-02T09:30:00+01:00", "frozen": True}
+    )
+    assert moved.status_code == 200, moved.text
+    amal = control.gekoppeld("111222333", "Amal", "Haddad", "0363")
+    kp, sh = amal["klantprofielId"], amal["statushouderId"]
+    portaal = coa_adapter + "/portaal"
+    pagina = f"{portaal}/klantprofielen/{kp}"
+    werkervaring = f"{pagina}/lijsten/werkervaring"
+
+    aanmelden(chromium, portaal, CASEMANAGER.client_id)
+    chromium.get(pagina)
+    # Derived from the contract: every nested object a fieldset, every list a table section.
+    for groep in ("coaContactpersoon", "statusgegevens", "voorinburgering", "diplomawaardering"):
+        assert chromium.find_element(By.ID, f"groep-{groep}")
+    for lijst in ("gezinssamenstelling", "gevolgdeOpleidingen", "werkervaring"):
+        assert chromium.find_element(By.ID, f"toevoegen-{lijst}")
+    # A list inside an empty object: nothing to add to yet.
+    assert not chromium.find_elements(By.ID, "toevoegen-voorinburgering-introductiemodules")
+    # Required subfields are marked: in a form of their own the browser enforces them.
+    assert chromium.find_element(By.ID, "veld-werkervaring-nieuw-beroep").get_attribute("required")
+    assert chromium.find_element(By.ID, "veld-coaContactpersoon-naam").get_attribute("required")
+    instemming = chromium.find_element(By.ID, "veld-voorinburgering-instemming")
+    assert instemming.get_attribute("aria-required") == "true"
+
+    # An opleiding and two werkervaringen, each its own POST.
+    fill(chromium, "veld-gevolgdeOpleidingen-nieuw-niveau", "hbo")
+    fill(chromium, "veld-gevolgdeOpleidingen-nieuw-richting", "Bedrijfseconomie")
+    fill(chromium, "veld-gevolgdeOpleidingen-nieuw-land", "SY")
+    choose(chromium, "veld-gevolgdeOpleidingen-nieuw-afgerond", "ja")
+    submit(chromium, "toevoegen-gevolgdeOpleidingen-knop")
+    status = chromium.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert "De opleiding is toegevoegd (versie 2)." in status, status
+    assert table_rows(chromium, "gevolgdeOpleidingen") == [["hbo", "Bedrijfseconomie", "SY", "ja"]]
+    for beroep, jaren in (("Boekhouder", "6"), ("Kassamedewerker", "2")):
+        fill(chromium, "veld-werkervaring-nieuw-beroep", beroep)
+        fill(chromium, "veld-werkervaring-nieuw-jaren", jaren)
+        submit(chromium, "toevoegen-werkervaring-knop")
+    assert (
+        "De werkervaring is toegevoegd (versie 4)."
+        in chromium.find_element(By.CSS_SELECTOR, "[role=status]").text
+    )
+    assert table_rows(chromium, "werkervaring") == [["Boekhouder", "6"], ["Kassamedewerker", "2"]]
+
+    # A forged form without the session's CSRF token: refused, nothing changed.
+    with as_browser(chromium) as browser:
+        for pad, velden in (
+            (werkervaring, {"beroep": "Piloot", "jaren": "1"}),
+            (f"{werkervaring}/verwijderen", {"index": "0", "versie": "4"}),
+        ):
+            forged = browser.post(pad, data=velden, follow_redirects=False)
+            assert forged.status_code == 403 and "Geen toegang" in forged.text
+        # A removal from a page made before the last change: refused (the place may hold
+        # another entry by now), nothing removed.
+        token = {"csrf_token": csrf_token(chromium)}
+        stale = browser.post(
+            f"{werkervaring}/verwijderen", data={"index": "0", "versie": "3", **token}
+        )
+        assert stale.status_code == 409 and "intussen gewijzigd" in stale.text
+    assert served_klantprofiel(coa_adapter, kp)["versie"] == 4
+
+    # The second werkervaring removed.
+    submit(chromium, "verwijderen-werkervaring-1")
+    status = chromium.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert "De werkervaring is verwijderd (versie 5)." in status, status
+    assert table_rows(chromium, "werkervaring") == [["Boekhouder", "6"]]
+    button = chromium.find_element(By.ID, "verwijderen-werkervaring-0")
+    assert button.accessible_name == "Verwijderen werkervaring 1 (Boekhouder)"
+
+    # The nested objects, in the edit form: another contact person (e-mail emptied), the
+    # voorinburgering and the diploma valuation filled in.
+    fill(chromium, "veld-coaContactpersoon-naam", "Pieter Bakker")
+    fill(chromium, "veld-coaContactpersoon-telefoon", "088-7157001")
+    chromium.find_element(By.ID, "veld-coaContactpersoon-email").clear()
+    choose(chromium, "veld-voorinburgering-instemming", "ja")
+    choose(chromium, "veld-voorinburgering-spreekvaardigheidNt2", "A2")
+    choose(chromium, "veld-voorinburgering-deelnameTaalactiviteiten", "ja")
+    choose(chromium, "veld-voorinburgering-afgerond", "nee")
+    choose(chromium, "veld-diplomawaardering-aangevraagd", "ja")
+    set_value(chromium, "veld-diplomawaardering-startdatum", "2026-02-16")
+    submit(chromium, "opslaan")
+    status = chromium.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert "Het klantprofiel is opgeslagen (versie 6)." in status, status
+    # Now the voorinburgering holds its list: an introductiemodule added to it.
+    choose(
+        chromium,
+        "veld-voorinburgering-introductiemodules-nieuw-module",
+        "kennis-nederlandse-maatschappij",
+    )
+    choose(chromium, "veld-voorinburgering-introductiemodules-nieuw-afgerond", "ja")
+    submit(chromium, "toevoegen-voorinburgering-introductiemodules-knop")
+    assert "De introductiemodule is toegevoegd (versie 7)." in main_text(chromium)
+    # Saving the form again keeps the list (the fieldset sends the object whole).
+    fill(chromium, "veld-voorinburgering-toetsresultaat", "Voldoende")
+    submit(chromium, "opslaan")
+    assert "Het klantprofiel is opgeslagen (versie 8)." in main_text(chromium)
+
+    # The API serves exactly the new data.
+    served = served_klantprofiel(coa_adapter, kp)
+    assert served["versie"] == 8
+    assert served["gevolgdeOpleidingen"] == [
+        {"niveau": "hbo", "richting": "Bedrijfseconomie", "land": "SY", "afgerond": True}
+    ]
+    assert served["werkervaring"] == [{"beroep": "Boekhouder", "jaren": 6}]
+    assert served["coaContactpersoon"] == {"naam": "Pieter Bakker", "telefoon": "088-7157001"}
+    assert served["voorinburgering"] == {
+        "instemming": True,
+        "toetsresultaat": "Voldoende",
+        "spreekvaardigheidNt2": "A2",
+        "introductiemodules": [{"module": "kennis-nederlandse-maatschappij", "afgerond": True}],
+        "deelnameTaalactiviteiten": True,
+        "afgerond": False,
+    }
+    assert served["diplomawaardering"] == {"aangevraagd": True, "startdatum": "2026-02-16"}
+    assert served["gezinssamenstelling"] == []
+    assert "statusgegevens" not in served and "adres" not in served  # left empty
+    assert served["trainingen"] == ["Werken in de financiele administratie"]  # untouched
+    # The screenshot from the nested forms on (the page is longer than one screenshot).
+    chromium.execute_script("document.getElementById('groep-voorinburgering').scrollIntoView()")
+    check_page(chromium, "coa-klantprofiel-genest")
+
+    # Invalid entries: the error summary names (and links) the fields, nothing is saved.
+    chromium.execute_script(
+        "document.getElementById('veld-werkervaring-nieuw-beroep').removeAttribute('required')"
+    )
+    fill(chromium, "veld-werkervaring-nieuw-jaren", "3")
+    submit(chromium, "toevoegen-werkervaring-knop")
+    fouten = chromium.find_element(By.ID, "fouten")
+    assert fouten.get_attribute("role") == "alert"
+    assert "De werkervaring is niet toegevoegd" in fouten.text
+    links = [a.get_dom_attribute("href") for a in fouten.find_elements(By.TAG_NAME, "a")]
+    assert links == ["#veld-werkervaring-nieuw-beroep"], links
+    assert "Werkervaring toevoegen: Beroep: vul dit veld in" in fouten.text
+    beroep = chromium.find_element(By.ID, "veld-werkervaring-nieuw-beroep")
+    assert beroep.get_attribute("aria-invalid") == "true"
+    assert (
+        chromium.find_element(By.ID, "veld-werkervaring-nieuw-jaren").get_attribute("value") == "3"
+    )
+    check_page(chromium, "coa-klantprofiel-genest-fout")
+    with as_browser(chromium) as browser:
+        token = {"csrf_token": csrf_token(chromium)}
+        te_veel = browser.post(werkervaring, data={"beroep": "Piloot", "jaren": "99", **token})
+        assert (
+            te_veel.status_code == 422 and 'href="#veld-werkervaring-nieuw-jaren"' in te_veel.text
+        )
+        assert "ten hoogste 80" in te_veel.text
+    chromium.get(pagina)
+    chromium.execute_script(
+        "document.getElementById('veld-coaContactpersoon-naam').removeAttribute('required')"
+    )
+    chromium.find_element(By.ID, "veld-coaContactpersoon-naam").clear()
+    submit(chromium, "opslaan")
+    links = [
+        a.get_dom_attribute("href")
+        for a in chromium.find_element(By.ID, "fouten").find_elements(By.TAG_NAME, "a")
+    ]
+    assert links == ["#veld-coaContactpersoon-naam"], links
+    assert served_klantprofiel(coa_adapter, kp) == served
+
+    # Each change: a new version and its klantprofiel.gewijzigd through the outbox, on Kafka.
+    topic = f"st{coa_adapter.rsplit(':', 1)[1]}.{T}coa"
+    assert events_on_kafka(kafka_bootstrap_servers, topic, sh, 9) == [
+        "koppeling.vastgesteld",
+        "klantprofiel.aangeboden(koppeling)",
+        *["klantprofiel.gewijzigd"] * 7,
+    ]
+
+    # After vertrek: no form at all; forged forms (with the CSRF token) get the rule's 409.
+    control.post(f"/statushouders/{sh}/vertrek", {})
+    chromium.get(pagina)
+    assert forms_in_main(chromium) == []
+    assert "Boekhouder" in main_text(chromium)
+    post_forged(chromium, werkervaring, {"beroep": "Piloot", "jaren": "1"})
+    assert heading(chromium) == "Niet meer te wijzigen"
+    chromium.get(pagina)
+    post_forged(chromium, f"{werkervaring}/verwijderen", {"index": "0", "versie": "8"})
+    assert heading(chromium) == "Niet meer te wijzigen"
+    chromium.get(pagina)
+    post_forged(chromium, pagina, {"coaContactpersoon.naam": "Piloot"})
+    assert heading(chromium) == "Niet meer te wijzigen"
+    assert served_klantprofiel(coa_adapter, kp) == {
+        **served,
+        "aanbiedmoment": "vestiging",
+        "bevroren": True,
+    }
+    click_and_load(chromium, chromium.find_element(By.CSS_SELECTOR, ".afmelden button"))
+
+    # A gemeente changes nothing, whatever it posts.
+    aanmelden(chromium, portaal, AMSTERDAM.client_id)
+    chromium.get(pagina)
+    post_forged(chromium, f"{werkervaring}/verwijderen", {"index": "0", "versie": "8"})
+    assert heading(chromium) == "Geen toegang"
