@@ -502,6 +502,47 @@ def _dag(datum: date) -> str:
     return datum.strftime("%d-%m-%Y")
 
 
+async def _ongeldig(
+    request: Request,
+    caller: AuthenticatedCaller,
+    keten: ServiceRuntime,
+    klantprofiel_id: str,
+    actie: str,
+    fouten: Mapping[str, str],
+    invoer: Mapping[str, str],
+) -> Response:
+    """The page again with the error summary of a refused form (422), its input kept."""
+    return await _klantprofielpagina(
+        request,
+        caller,
+        keten,
+        klantprofiel_id,
+        fouten=fouten,
+        foutkop=actie,
+        invoer=invoer,
+        status_code=422,
+    )
+
+
+async def _geweigerd(
+    request: Request,
+    caller: AuthenticatedCaller,
+    keten: ServiceRuntime,
+    klantprofiel_id: str,
+    actie: str,
+    overdracht: Mapping[str, Any] | None,
+) -> Response:
+    """The page again with a rule's refusal (the control API's 409) in Dutch."""
+    return await _klantprofielpagina(
+        request,
+        caller,
+        keten,
+        klantprofiel_id,
+        weigering=lambda profiel: _weigering(actie, profiel, overdracht),
+        status_code=409,
+    )
+
+
 def _weigering(actie: str, profiel: Mapping[str, Any], overdracht: Mapping[str, Any] | None) -> str:
     """A rule's refusal (the control API's 409) in Dutch, from the state the page reads after
     it (the rule's own text is English, for the API's clients)."""
@@ -540,31 +581,15 @@ async def warme_overdracht_plannen(
     statushouder_id = await _casemanager_van(caller, keten, klantprofiel_id)
     invoer = _tekstvelden(await request.form(), "geplandDatum", "geplandTijd", "locatie")
     planning, fouten = _planning(invoer)
-    if planning is None:
-        return await _klantprofielpagina(
-            request,
-            caller,
-            keten,
-            klantprofiel_id,
-            fouten=fouten,
-            foutkop="De warme overdracht is niet gepland",
-            invoer=invoer,
-            status_code=422,
-        )
     actie = "De warme overdracht is niet gepland"
+    if planning is None:
+        return await _ongeldig(request, caller, keten, klantprofiel_id, actie, fouten, invoer)
     try:
         stand = await control.warme_overdracht_plannen(statushouder_id, planning, keten)
     except Problem as exc:
         if exc.status != 409:
             raise
-        return await _klantprofielpagina(
-            request,
-            caller,
-            keten,
-            klantprofiel_id,
-            weigering=lambda profiel: _weigering(actie, profiel, None),
-            status_code=409,
-        )
+        return await _geweigerd(request, caller, keten, klantprofiel_id, actie, None)
     lokaal = planning.gepland_op.astimezone(AMSTERDAM)
     PORTAAL.melding(
         request,
@@ -594,15 +619,14 @@ async def warme_overdracht_houden(
     invoer = {veld: _tekstvelden(await request.form(), "gehoudenOp")["gehoudenOp"]}
     gehouden_op = _datum(invoer[veld])
     if gehouden_op is None:
-        return await _klantprofielpagina(
+        return await _ongeldig(
             request,
             caller,
             keten,
             klantprofiel_id,
-            fouten={veld: ONGELDIGE_DATUM},
-            foutkop="De warme overdracht is niet als gehouden vastgelegd",
-            invoer=invoer,
-            status_code=422,
+            "De warme overdracht is niet als gehouden vastgelegd",
+            {veld: ONGELDIGE_DATUM},
+            invoer,
         )
     verslag = control.WarmeOverdrachtVerslag(gehouden_op=gehouden_op)
     try:
@@ -611,14 +635,7 @@ async def warme_overdracht_houden(
         if exc.status != 409:
             raise
         actie = "De warme overdracht is niet als gehouden vastgelegd"
-        return await _klantprofielpagina(
-            request,
-            caller,
-            keten,
-            klantprofiel_id,
-            weigering=lambda profiel: _weigering(actie, profiel, overdracht),
-            status_code=409,
-        )
+        return await _geweigerd(request, caller, keten, klantprofiel_id, actie, overdracht)
     PORTAAL.melding(
         request,
         f"De warme overdracht {warme_overdracht_id} is gehouden op {_dag(gehouden_op)}. "
@@ -637,15 +654,14 @@ async def vertrek_melden(
     invoer = _tekstvelden(await request.form(), "vestigingsdatum")
     vestigingsdatum = _datum(invoer["vestigingsdatum"])
     if vestigingsdatum is None:
-        return await _klantprofielpagina(
+        return await _ongeldig(
             request,
             caller,
             keten,
             klantprofiel_id,
-            fouten={"vestigingsdatum": ONGELDIGE_DATUM},
-            foutkop="Het vertrek is niet gemeld",
-            invoer=invoer,
-            status_code=422,
+            "Het vertrek is niet gemeld",
+            {"vestigingsdatum": ONGELDIGE_DATUM},
+            invoer,
         )
     try:
         await control.vertrek_uit_azc(
@@ -654,13 +670,8 @@ async def vertrek_melden(
     except Problem as exc:
         if exc.status != 409:
             raise
-        return await _klantprofielpagina(
-            request,
-            caller,
-            keten,
-            klantprofiel_id,
-            weigering=lambda profiel: _weigering("Het vertrek is niet gemeld", profiel, None),
-            status_code=409,
+        return await _geweigerd(
+            request, caller, keten, klantprofiel_id, "Het vertrek is niet gemeld", None
         )
     PORTAAL.melding(
         request,
@@ -740,16 +751,7 @@ async def regel_toevoegen(
         houder = formulieren.LABELS.get(lijst.pad[0], lijst.pad[0]).lower()
         fouten = {f"{lijst.id}-nieuw": f"vul eerst de {houder} in en sla die op"}
     if fouten or regels is None:
-        return await _klantprofielpagina(
-            request,
-            caller,
-            keten,
-            klantprofiel_id,
-            fouten=fouten,
-            foutkop=foutkop,
-            invoer=invoer,
-            status_code=422,
-        )
+        return await _ongeldig(request, caller, keten, klantprofiel_id, foutkop, fouten, invoer)
     return await _lijst_opslaan(
         request,
         caller,
