@@ -113,6 +113,18 @@ class Control(ControlClient):
             {"gemeentecode": gemeentecode, "azcLocatie": "AZC Budel-Cranendonck"},
         )
 
+    def twee_personen(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Amal, linked to Amsterdam, and Yonas, linked to Utrecht, at a fixed sandbox time (the
+        same dates in every run's screenshots)."""
+        moved = self.http.put(
+            "/sandbox/clock", json={"now": "2026-03-02T09:30:00+01:00", "frozen": True}
+        )
+        assert moved.status_code == 200, moved.text
+        return (
+            self.gekoppeld("111222333", "Amal", "Haddad", "0363"),
+            self.gekoppeld("123456782", "Yonas", "Tesfaye", "0344"),
+        )
+
 
 def gewijzigd_on_kafka(bootstrap: str, topic: str, klantprofiel_id: str) -> dict[str, Any]:
     """Waits for COA's ``klantprofiel.gewijzigd`` of ``klantprofiel_id`` (from the start)."""
@@ -195,13 +207,7 @@ def test_gemeente_and_casemanager_in_the_coa_portal(
     database: str, coa_adapter: str, kafka_bootstrap_servers: str, chromium: webdriver.Chrome
 ):
     control = Control(coa_adapter)
-    # A fixed sandbox time: the same dates in every run's screenshots.
-    moved = control.http.put(
-        "/sandbox/clock", json={"now": "2026-03-02T09:30:00+01:00", "frozen": True}
-    )
-    assert moved.status_code == 200, moved.text
-    amal = control.gekoppeld("111222333", "Amal", "Haddad", "0363")
-    utrecht = control.gekoppeld("123456782", "Yonas", "Tesfaye", "0344")
+    amal, utrecht = control.twee_personen()
     kp = amal["klantprofielId"]
     portaal = coa_adapter + "/portaal"
 
@@ -395,12 +401,7 @@ def test_warme_overdracht_and_vertrek_in_the_coa_portal(
     database: str, coa_adapter: str, kafka_bootstrap_servers: str, chromium: webdriver.Chrome
 ):
     control = Control(coa_adapter)
-    moved = control.http.put(
-        "/sandbox/clock", json={"now": "2026-03-02T09:30:00+01:00", "frozen": True}
-    )
-    assert moved.status_code == 200, moved.text
-    amal = control.gekoppeld("111222333", "Amal", "Haddad", "0363")
-    utrecht = control.gekoppeld("123456782", "Yonas", "Tesfaye", "0344")
+    amal, utrecht = control.twee_personen()
     kp, sh = amal["klantprofielId"], amal["statushouderId"]
     portaal = coa_adapter + "/portaal"
     pagina = f"{portaal}/klantprofielen/{kp}"
@@ -711,11 +712,7 @@ def test_nested_klantprofiel_data_in_the_coa_portal(
     (opleidingen, werkervaring, ...) as tables with "Verwijderen" and a "toevoegen" sub-form,
     each action its own POST through the control API's write path."""
     control = Control(coa_adapter)
-    moved = control.http.put(
-        "/sandbox/clock", json={"now": "2026-03-02T09:30:00+01:00", "frozen": True}
-    )
-    assert moved.status_code == 200, moved.text
-    amal = control.gekoppeld("111222333", "Amal", "Haddad", "0363")
+    amal, _ = control.twee_personen()
     kp, sh = amal["klantprofielId"], amal["statushouderId"]
     portaal = coa_adapter + "/portaal"
     pagina = f"{portaal}/klantprofielen/{kp}"
