@@ -15,6 +15,7 @@ claim without such a credential gives nothing.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final
 
+import structlog
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -35,6 +38,9 @@ from keten_core.service import ServiceRuntime, runtime
 from notificatie_router import api
 from notificatie_router.herhaling import transactie
 from notificatie_router.settings import RouterSettings
+from notificatie_router.stroom import groepsachterstand
+
+log = structlog.get_logger(__name__)
 
 __all__ = ["CONSOLE_PREFIX", "console_router"]
 
@@ -235,8 +241,21 @@ async def overzicht(request: Request, rechten: Rechten, keten: Runtime) -> Respo
             "uitgeschakeld": [a for lijst in per_partij.values() for a in lijst if not a["actief"]],
             "gezondheid": await _gezondheid(keten, ids),
             "grafiek": await _grafiek(keten, ids),
+            "achterstand": await _router_achterstand(request),
         },
     )
+
+
+async def _router_achterstand(request: Request) -> int | None:
+    """The router's backlog on the domain topics (all replicas, from the cluster), or None when
+    Kafka does not answer in time: the page shows the subscriptions anyway."""
+    ctx: api.RouterContext = request.app.state.router
+    try:
+        async with asyncio.timeout(5):
+            return await groepsachterstand(ctx.settings)
+    except (KafkaError, TimeoutError, OSError) as exc:
+        log.warning("console_achterstand_onbekend", fout=repr(exc)[:200])
+        return None
 
 
 @pages.get("/abonnementen/{abonnement_id}", response_class=HTMLResponse)

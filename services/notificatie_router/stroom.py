@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
@@ -82,6 +83,48 @@ class _Geparkeerd:
         self.open = 1
 
 
+def groep(settings: RouterSettings) -> str:
+    """The router's consumer group: every replica shares it."""
+    return settings.topic_prefix + settings.service_name
+
+
+def domeintopics(settings: RouterSettings) -> list[str]:
+    return sorted(settings.topic_prefix + topic for topic in TOPICS.values())
+
+
+async def groepsachterstand(settings: RouterSettings) -> int:
+    """Records on the domain topics that the router's consumer group has not committed yet, all
+    replicas together, as the cluster knows it (a replica's own lag gauge covers only the
+    partitions assigned to it). A partition without a commit counts from its beginning, where
+    the group would start (``auto_offset_reset="earliest"``)."""
+    options = settings.kafka_client_options()
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, **options)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False, **options
+    )
+    await admin.start()
+    try:
+        await consumer.start()
+        try:
+            committed = await admin.list_consumer_group_offsets(groep(settings))
+            partities = [
+                TopicPartition(t["topic"], p["partition"])
+                for t in await admin.describe_topics(domeintopics(settings))
+                if t["error_code"] == 0  # a domain topic nobody created yet holds nothing
+                for p in t["partitions"]
+            ]
+            einde = await consumer.end_offsets(partities)
+            begin = await consumer.beginning_offsets(partities)
+        finally:
+            await consumer.stop()
+    finally:
+        await admin.close()
+    return sum(
+        max(0, einde[tp] - (committed[tp].offset if tp in committed else begin[tp]))
+        for tp in partities
+    )
+
+
 class Stroom:
     """The ``ServiceWorker`` that delivers (see the module docstring)."""
 
@@ -102,13 +145,12 @@ class Stroom:
 
     @property
     def group_id(self) -> str:
-        return self.settings.topic_prefix + self.settings.service_name
+        return groep(self.settings)
 
     def topics(self) -> list[str]:
         """The domain topics, and this group's retry topic: ``keten dlq replay --group`` puts
         parked records there (an unknown type, after a contracts upgrade)."""
-        domain = sorted(self.settings.topic_prefix + topic for topic in TOPICS.values())
-        return [*domain, retry_topic_for(self.group_id)]
+        return [*domeintopics(self.settings), retry_topic_for(self.group_id)]
 
     async def stop(self) -> None:
         self._stopping.set()

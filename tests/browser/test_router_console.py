@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -173,6 +174,11 @@ async def test_operator_resends_a_dead_delivery_from_the_console(
     body = driver.find_element(By.TAG_NAME, "main").text
     assert subscriber.hook_url in body and "Ans Beheerder" in driver.page_source
     assert AMSTERDAM_GEMEENTE.client_id in body  # grouped per owning party
+    # The router's backlog from the cluster (all replicas), beside each subscription's lag.
+    assert re.search(
+        r"\d+ gebeurtenis\(sen\) op de domeintopics nog niet verwerkt",
+        driver.find_element(By.ID, "achterstand").text,
+    )
     # The chart: two bars an hour for a day, the dead delivery in the last hour's failures.
     assert len(driver.find_elements(By.CSS_SELECTOR, "figure.grafiek rect")) == 48
     assert ": 1 mislukt</title>" in driver.page_source
