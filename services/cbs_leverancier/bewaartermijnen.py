@@ -5,8 +5,8 @@ quarter; the BSN's 50 years are the dossier's at the source, not this copy's).
 - A delivery version (its snapshot, file and manifest) goes on its ``bewaren_tot``.
 - A fetched view goes 5 years after the first day of the quarter it was registered in, once a
   newer version of the same resource exists. The latest view of a resource stays: it is the
-  state later quarters are built from, and the CBS view does not say when the person's plicht
-  ended.
+  state later quarters are built from. (The dossier's CBS view now carries the end of the plicht,
+  ``eindePlicht``; deleting a dossier's whole history 5 years after that end is not built yet.)
 
 A dry run unless ``--uitvoeren``; it prints counts only (never an id or a value), so a CronJob
 can run it daily::

@@ -27,17 +27,33 @@ history, byte for byte):
 A delivered version is never rewritten: a correction is a new version of the quarter
 (``CbsLevering``: "never a rewrite of a delivered one").
 
-**The record** (``bouw_records``): one per dossier of the gemeente with a chosen ``dossier``
-version, mapped with ``keten_contracts.swi.bron``; anything dated after the peildatum is left
-out (a planned end date becomes "still running", a later start "planned"), because a record is
-the state at the peildatum and ``keten_contracts.swi.check_records`` refuses later dates.
+**Who is in a quarter** (``in_levering``). Seed 004 (section 3.2.7) leaves the population to
+the protocol: "De precieze definities van de gegevens en de wijze en frequentie van aanlevering
+worden nog verder uitgewerkt in een leverings- en gegevensprotocol." The chain's rule: a dossier
+is in quarter Q's delivery of gemeente G when its chosen ``dossier`` version is G's and, at Q's
+first day (``kwartaal_begin``), its inburgeringsplicht had not ended (``eindePlicht`` empty or
+on or after that day) and it had not been handed over away from G (``overgedragenOp`` empty or
+on or after that day). A plicht that ends within Q, and a dossier handed over within Q, still
+have their record in Q (the layout has no field for either date); from the next quarter on they
+are left out, and the new gemeente delivers the person from its own dossier. Both dates are
+dated facts of the source, so ``kies_versies`` treats them like any other date: an end of the
+plicht registered after the cut-off but dated in the quarter (or before it) is a late correction
+of that quarter, one dated after the peildatum is the next quarter's.
+
+**The record** (``bouw_records``): one per dossier in the quarter (``in_levering``) with a
+chosen ``dossier`` version, mapped with ``keten_contracts.swi.bron``; anything dated after the
+peildatum is left out (a planned end date becomes "still running", a later start "planned"),
+because a record is the state at the peildatum and ``keten_contracts.swi.check_records`` refuses
+later dates.
 
 **Retention** (``bewaren_tot``): art. 9.9 Besluit, seed 001 ("Alle andere gegevens worden 5 jaar
 na beëindiging inburgeringsplicht [...] verwijderd"); the BSN's 50 years are kept by the dossier
-at the source, not by this copy (``keten_contracts.resources.cbs``). The end of each person's
-plicht is not in the CBS view, so a snapshot and its file are deleted 5 years after the first day
-of their quarter: everyone in them still had a plicht on that day, so none is kept longer than
-art. 9.9 allows.
+at the source, not by this copy (``keten_contracts.resources.cbs``). A snapshot and its file are
+deleted 5 years after the first day of their quarter: by ``in_levering`` everyone in them still
+had a plicht on that day (as far as the source had registered its end when the version was
+frozen), so none is kept longer than art. 9.9 allows. An end registered only after the freeze
+is left out by the quarter's next version; the version before it keeps that person's record
+at most as much longer as the end was registered late.
 """
 
 from __future__ import annotations
@@ -96,6 +112,7 @@ __all__ = [
     "bewaren_tot",
     "bouw_records",
     "datums",
+    "in_levering",
     "kies_versies",
     "kwartaal_begin",
     "kwartaal_van",
@@ -385,11 +402,28 @@ def _handhaving(maatregelen: Sequence[Any], peil: date) -> Handhaving | None:
     return Handhaving(waarschuwingen=waarschuwingen, boetes=boetes)
 
 
+def in_levering(dossier: Any, *, gemeentecode: str, kwartaal: str) -> bool:
+    """Whether a dossier (its chosen CBS view) is in ``gemeentecode``'s delivery of
+    ``kwartaal`` (see the module docstring): the gemeente's, and at the quarter's first day
+    neither its plicht ended nor the dossier handed over to another gemeente."""
+    if getattr(dossier, "gemeentecode", None) != gemeentecode:
+        return False
+    begin = kwartaal_begin(kwartaal)
+    for einde in (
+        getattr(dossier, "einde_plicht", None),
+        getattr(dossier, "overgedragen_op", None),
+    ):
+        if einde is not None and einde < begin:
+            return False
+    return True
+
+
 def bouw_records(
     gekozen: Iterable[Bronversie], *, gemeentecode: str, kwartaal: str
 ) -> list[SwiRecord]:
     """The SWI records of ``gemeentecode`` at the quarter's peildatum from the chosen versions,
-    in the layout's stated order (BSN, then dossier id)."""
+    one per dossier in the quarter (``in_levering``), in the layout's stated order (BSN, then
+    dossier id)."""
     peil = peildatum(kwartaal)
     per_dossier: dict[str, dict[str, list[Bronversie]]] = defaultdict(lambda: defaultdict(list))
     for v in gekozen:
@@ -397,7 +431,9 @@ def bouw_records(
     records: list[SwiRecord] = []
     for dossier_id, bronnen in per_dossier.items():
         dossier = _laatste(bronnen.get("dossier", ()))
-        if dossier is None or getattr(dossier.view, "gemeentecode", None) != gemeentecode:
+        if dossier is None or not in_levering(
+            dossier.view, gemeentecode=gemeentecode, kwartaal=kwartaal
+        ):
             continue
         persoon = _persoon(dossier.view, peil)
         if persoon is None:

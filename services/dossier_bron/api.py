@@ -28,7 +28,8 @@ from typing import Annotated, Any, Final, TypeVar
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from keten_contracts.access import Rij, mag_wijzigen
 from keten_contracts.clients import Doel
@@ -38,7 +39,7 @@ from keten_contracts.events.catalogue import TYPE_PREFIX
 from keten_contracts.parties import Rol
 from keten_contracts.policy import view_model
 from keten_contracts.resources import get_resource
-from keten_contracts.resources.gemeente import Adres, Dossierstatus
+from keten_contracts.resources.gemeente import Adres, Dossier, Dossierstatus
 from keten_core import clock
 from keten_core.problems import Problem, problem_responses
 from keten_core.service import ServiceRuntime, runtime
@@ -48,7 +49,7 @@ from keten_core.verwerkingslog import Betrokkene
 
 from . import domain
 from .domain import Gemeenten
-from .models import DossierRij
+from .models import BewaartermijnRij, DossierRij, OverdrachtRij
 
 # A table of dossier-bron whose rows belong to one dossier (``dossier_id``).
 R = TypeVar("R")
@@ -215,11 +216,50 @@ def _betrokkene(dossier: DossierRij) -> Betrokkene:
     return Betrokkene("bsn", dossier.bsn)
 
 
+async def dossier_contracten(session: AsyncSession, dossiers: list[DossierRij]) -> list[Dossier]:
+    """The contract's dossiers, with what dossier-bron records beside the dossier row: the
+    end of the plicht (``BewaartermijnRij``, from DUO's ``inburgeringsplicht.beeindigd``) and
+    the date of the latest hand-over to another gemeente (``OverdrachtRij``)."""
+    ids = [d.dossier_id for d in dossiers]
+    einde: dict[str, date] = {}
+    overgedragen: dict[str, date] = {}
+    if ids:
+        einde = {
+            r.dossier_id: r.einde_plicht
+            for r in await session.execute(
+                select(BewaartermijnRij.dossier_id, BewaartermijnRij.einde_plicht).where(
+                    BewaartermijnRij.dossier_id.in_(ids)
+                )
+            )
+        }
+        overgedragen = {
+            r.dossier_id: r.datum
+            for r in await session.execute(
+                select(OverdrachtRij.dossier_id, func.max(OverdrachtRij.datum).label("datum"))
+                .where(OverdrachtRij.dossier_id.in_(ids))
+                .group_by(OverdrachtRij.dossier_id)
+            )
+        }
+    return [
+        d.als_contract(
+            einde_plicht=einde.get(d.dossier_id), overgedragen_op=overgedragen.get(d.dossier_id)
+        )
+        for d in dossiers
+    ]
+
+
+async def dossier_contract(session: AsyncSession, dossier: DossierRij) -> Dossier:
+    """One dossier as the contract's (``dossier_contracten``)."""
+    [contract] = await dossier_contracten(session, [dossier])
+    return contract
+
+
 async def _lijst(keten: ServiceRuntime, lezing: BronLezing, *where: Any) -> list[Any]:
     """The complete dossiers of the caller's gemeente matching ``where``, as the caller's
     views (the gemeente is in the query; the kit checks each row again)."""
     gemeentecode = lezing.caller.gemeentecode
     rows: list[DossierRij] = []
+    contracten: list[Dossier] = []
     if gemeentecode is not None:
         async with keten.unit_of_work() as uow:
             result = await uow.session.execute(
@@ -229,7 +269,10 @@ async def _lijst(keten: ServiceRuntime, lezing: BronLezing, *where: Any) -> list
                 .limit(500)
             )
             rows = [d for d in result.scalars() if d.volledig]
-    views = await lezing.lever_alle((d.als_contract(), _rij(d), _betrokkene(d)) for d in rows)
+            contracten = await dossier_contracten(uow.session, rows)
+    views = await lezing.lever_alle(
+        (c, _rij(d), _betrokkene(d)) for d, c in zip(rows, contracten, strict=True)
+    )
     return served_json(views)
 
 
@@ -285,11 +328,14 @@ async def dossier_lezen(
 ) -> Response:
     async with keten.unit_of_work() as uow:
         dossier = await uow.session.get(DossierRij, dossier_id)
-    if dossier is None or not dossier.volledig:
+        contract = (
+            None
+            if dossier is None or not dossier.volledig
+            else await dossier_contract(uow.session, dossier)
+        )
+    if dossier is None or contract is None:
         await lezing.niet_gevonden(dossier_id)
-    view = await lezing.lever(
-        dossier.als_contract(), rij=_rij(dossier), betrokkene=_betrokkene(dossier)
-    )
+    view = await lezing.lever(contract, rij=_rij(dossier), betrokkene=_betrokkene(dossier))
     return JSONResponse(served_json(view))
 
 
@@ -349,6 +395,8 @@ async def persoonsgegevens_vastleggen(
         await uow.session.flush()
         # Served (and logged) before the commit: a failing log write undoes the change.
         view = await lezing.lever(
-            dossier.als_contract(), rij=_rij(dossier), betrokkene=_betrokkene(dossier)
+            await dossier_contract(uow.session, dossier),
+            rij=_rij(dossier),
+            betrokkene=_betrokkene(dossier),
         )
     return JSONResponse(served_json(view))

@@ -65,6 +65,7 @@ from .api import (
     Bron,
     _betrokkene,
     _rij,
+    dossier_contract,
     eigen_dossier,
     mag_schrijven,
     met_dossier,
@@ -461,7 +462,9 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             )
             await uow.session.flush()
             view = await lezing.lever(
-                dossier.als_contract(), rij=_rij(dossier), betrokkene=_betrokkene(dossier)
+                await dossier_contract(uow.session, dossier),
+                rij=_rij(dossier),
+                betrokkene=_betrokkene(dossier),
             )
         return JSONResponse(served_json(view), status_code=201)
 

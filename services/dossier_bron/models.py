@@ -120,7 +120,12 @@ class DossierRij(Base):
             self.doelgroep,
         )
 
-    def als_contract(self) -> Dossier:
+    def als_contract(
+        self, *, einde_plicht: date | None = None, overgedragen_op: date | None = None
+    ) -> Dossier:
+        """The contract's dossier. ``einde_plicht`` (``BewaartermijnRij``) and
+        ``overgedragen_op`` (``OverdrachtRij``) live in their own tables:
+        ``api.dossier_contracten`` reads them."""
         if not self.volledig:
             raise ValueError(f"dossier {self.dossier_id} is not complete yet")
         return Dossier(
@@ -139,6 +144,8 @@ class DossierRij(Base):
             status=Dossierstatus(self.status),
             koppeling_id=self.koppeling_id,
             inburgeringsplicht_id=self.inburgeringsplicht_id,
+            einde_plicht=einde_plicht,
+            overgedragen_op=overgedragen_op,
         )
 
 

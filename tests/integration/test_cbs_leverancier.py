@@ -3,8 +3,11 @@
 become thin events; the leverancier fetches dossier-bron's CBS view (purpose statistiek-swi)
 and freezes Q1 version 1 after the cut-off; after Q2 changes, including a late correction of a
 Q1 fact, Q1 version 1 still rebuilds byte-identical and the correction appears only in Q1
-version 2; every file validates against the XSD, the manifest's counts match the dossiers, and
-the history, snapshots and files are encrypted at rest.
+version 2; a plicht that ends in Q2 (DUO's diploma) keeps its record in Q2 and is gone from Q3;
+every file validates against the XSD, the manifest's counts match the dossiers in the quarter,
+and the history, snapshots and files are encrypted at rest. After a move, dossier-bron's CBS
+view of the old gemeente's dossier carries the hand-over date, which ends that gemeente's
+deliveries after the quarter of the move.
 
 The chain's clock is dossier-bron's sandbox clock (the process's clock): the leverancier reads it
 too, so moving it puts registrations, receipts and freezes in a quarter."""
@@ -25,6 +28,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from cbs_leverancier import domain
 from cbs_leverancier.bewaartermijnen import opschonen
 from cbs_leverancier.main import MIGRATIONS
 from cbs_leverancier.main import build_service as build_leverancier
@@ -45,8 +49,10 @@ from tests.integration.test_dossier_bron import (
     AMSTERDAM_OIN,
     BSN,
     BSN_GEZIN,
+    DUO_TESTER,
     MEDEWERKER,
     UTRECHT,
+    UTRECHT_OIN,
     Keten,
     auth,
     party,
@@ -56,6 +62,9 @@ from tests.integration.test_dossier_bron import (
 from tests.integration.test_dossier_bron import keten as basis_keten
 from tests.integration.test_dossier_bron_begeleiding import asiel_dossier, gezins_dossier
 from tests.integration.test_dossier_bron_intake_pip import DUO_BIJ_BRON, PIP, _afgeronde_intake
+from tests.integration.test_dossier_bron_intake_pip import keten as pip_keten
+from tests.integration.test_dossier_bron_opdrachten import _met_pip
+from tests.integration.test_dossier_bron_verhuizing import BRP, NIEUW, OUD
 from tests.integration.test_service import free_port, serving
 from tests.support import migration_differences, read_all
 
@@ -126,6 +135,15 @@ class Opstelling:
             "SELECT inhoud FROM swi_bronversie WHERE resource = :r ORDER BY volgnummer DESC "
             "LIMIT 1",
             r=resource,
+        )
+        return json.loads(self.ring.ontsleutel(bytes(rows[0]["inhoud"]))) if rows else {}
+
+    async def dossier(self, dossier_id: str) -> dict[str, Any]:
+        """The latest CBS view of one dossier the leverancier holds (decrypted)."""
+        rows = await self.query(
+            "SELECT inhoud FROM swi_bronversie WHERE resource = 'dossier' AND resource_id = :d "
+            "ORDER BY volgnummer DESC LIMIT 1",
+            d=dossier_id,
         )
         return json.loads(self.ring.ontsleutel(bytes(rows[0]["inhoud"]))) if rows else {}
 
@@ -266,7 +284,7 @@ async def test_q1_version_1_rebuilds_byte_identical_and_a_late_correction_is_onl
         )
     ).status_code == 201
     await o.chain.statushouder(BSN_NIEUW, "0363")
-    await o.chain.plicht(BSN_NIEUW, "asielstatushouder")
+    nieuw_persoon = await o.chain.plicht(BSN_NIEUW, "asielstatushouder")
     [nieuw] = await until(lambda: o.chain.zoek(BSN_NIEUW))
     await until(
         lambda: o.chain.query(
@@ -275,12 +293,11 @@ async def test_q1_version_1_rebuilds_byte_identical_and_a_late_correction_is_onl
             b=BSN_NIEUW,
         )
     )
-    assert (
-        await o.post(
-            f"/dossiers/{nieuw['dossierId']}/begeleidingen",
-            {"soort": "maatschappelijke-begeleiding", "startdatum": "2026-04-09"},
-        )
-    ).status_code == 201
+    nieuw_mb = await o.post(
+        f"/dossiers/{nieuw['dossierId']}/begeleidingen",
+        {"soort": "maatschappelijke-begeleiding", "startdatum": "2026-04-09"},
+    )
+    assert nieuw_mb.status_code == 201, nieuw_mb.text
     await until(lambda: _at_least(o, "begeleiding", 6))
 
     # Q1 version 1 rebuilds byte-identical: from its snapshot and from the history.
@@ -308,14 +325,44 @@ async def test_q1_version_1_rebuilds_byte_identical_and_a_late_correction_is_onl
         await o.leverancier.get(f"/api/v1/leveringen/{v1_id}/controle", auth=auth(GEMEENTE))
     ).json()["identiek"] is True
 
+    # --- Q2: the new person's plicht ends (DUO: the inburgeringsdiploma of 20 May) ---------
+    o.op("2026-05-20T10:00:00+02:00")
+    await o.chain.control(
+        o.chain.duo,
+        DUO_TESTER,
+        f"/control/inburgeringsplichtigen/{nieuw_persoon}/diplomas",
+        {"soort": "inburgeringsdiploma", "datum": "2026-05-20"},
+    )
+    await until(
+        lambda: o.chain.query(
+            "bron", "SELECT 1 FROM bewaartermijn WHERE dossier_id = :d", d=nieuw["dossierId"]
+        )
+    )
+    # dossier-bron announces no change of the dossier itself when it records the end (known
+    # gap, cbs-leverancier README): the leverancier reads the dossier's CBS view again with the
+    # next event about the dossier, here the end of the maatschappelijke begeleiding.
+    mb_einde = await o.post(
+        f"/begeleidingen/{nieuw_mb.json()['begeleidingId']}/beeindigen",
+        {"einddatum": "2026-05-20"},
+    )
+    assert mb_einde.status_code == 200, mb_einde.text
+    await until(lambda: _met(o.dossier(nieuw["dossierId"]), "eindePlicht"))
+    assert (await o.dossier(nieuw["dossierId"]))["eindePlicht"] == "2026-05-20"
+    # The end is dated in Q2: it is no correction of Q1.
+    o.op("2026-05-21T10:00:00+02:00")
+    geen = await o.bevries("2026-Q1")
+    assert geen.status_code == 409 and geen.json()["reden"] == "geen-correctie"
+
     # --- Q2 version 1: Q2's changes ------------------------------------------------------
     o.op("2026-07-01T08:00:00+02:00")
     q2 = await o.bevries("2026-Q2")
     assert q2.status_code == 201, q2.text
     q2_xml = await o.bestand(q2.json()["leveringId"])
     assert validate_levering(q2_xml) == []
+    # The plicht that ended within Q2 still has its record in Q2.
     assert bsns(q2_xml) == sorted([BSN, BSN_GEZIN, BSN_NIEUW])
     assert q2.json()["aantallen"]["voortgangsgesprekken"] == 2
+    assert q2.json()["aantalRecords"] == await _in_kwartaal(o, "2026-04-01") == 3
 
     # --- who reads what -------------------------------------------------------------------
     lijst = await o.leverancier.get(
@@ -379,13 +426,162 @@ async def test_q1_version_1_rebuilds_byte_identical_and_a_late_correction_is_onl
     )
     assert {dict(r.headers)["ce_gemeentecode"] for r in events} == {b"0363"}
 
+    # --- Q3: the plicht that ended in Q2 is no longer delivered ---------------------------
+    o.op("2026-10-01T08:00:00+02:00")
+    q3 = await o.bevries("2026-Q3")
+    assert q3.status_code == 201, q3.text
+    q3_xml = await o.bestand(q3.json()["leveringId"])
+    assert validate_levering(q3_xml) == []
+    assert bsns(q3_xml) == sorted([BSN, BSN_GEZIN])
+    # The manifest's counts match the dossiers at the source whose plicht had not ended by
+    # Q3's first day.
+    q3_manifest = (
+        await o.leverancier.get(
+            f"/api/v1/leveringen/{q3.json()['leveringId']}/manifest", auth=auth(GEMEENTE)
+        )
+    ).json()
+    assert q3_manifest["sha256"] == hashlib.sha256(q3_xml).hexdigest()
+    assert q3.json()["aantalRecords"] == q3_manifest["aantallen"]["records"]
+    assert q3_manifest["aantallen"]["records"] == await _in_kwartaal(o, "2026-07-01") == 2
+    # Q2's version still rebuilds byte-identical, with the ended plicht in it.
+    controle_q2 = await o.leverancier.get(
+        f"/api/v1/leveringen/{q2.json()['leveringId']}/controle", auth=auth(GEMEENTE)
+    )
+    assert controle_q2.json()["identiek"] is True
+
 
 async def _met(view: Any, veld: str) -> bool:
     return veld in await view
 
 
+async def _in_kwartaal(o: Opstelling, begin: str) -> int:
+    """Amsterdam's dossiers at the source in a quarter: the plicht had not ended by its first
+    day (``bewaartermijn`` holds DUO's end) and the dossier was not handed over before it."""
+    rows = await o.chain.query(
+        "bron",
+        "SELECT count(*) AS n FROM dossier d"
+        " LEFT JOIN bewaartermijn b ON b.dossier_id = d.dossier_id"
+        " WHERE d.gemeentecode = '0363' AND (b.einde_plicht IS NULL OR b.einde_plicht >= :q)"
+        " AND NOT EXISTS (SELECT 1 FROM overdracht o"
+        " WHERE o.dossier_id = d.dossier_id AND o.datum < :q)",
+        q=date.fromisoformat(begin),
+    )
+    return int(rows[0]["n"])
+
+
 async def _at_least(o: Opstelling, resource: str, n: int) -> bool:
     return await o.versies(resource) >= n
+
+
+async def test_after_a_move_only_the_hand_over_date_ends_the_old_gemeentes_deliveries(
+    postgres_server_url: str, kafka_bootstrap_servers: str
+):
+    """The old gemeente keeps its dossier after the hand-over, and its gemeentecode: the CBS
+    view's gemeentecode alone would keep the person in the old gemeente's deliveries for
+    ever. dossier-bron serves the hand-over date (``overgedragenOp``) in the CBS view, and
+    ``domain.in_levering`` ends the old gemeente's deliveries after the quarter of the
+    hand-over, while the new gemeente delivers the person from its own dossier."""
+    async with pip_keten(
+        postgres_server_url,
+        kafka_bootstrap_servers,
+        extra=[OUD, NIEUW, LEVERANCIER_BIJ_BRON],
+        gemeenten={"0363": AMSTERDAM_OIN, "0344": UTRECHT_OIN},
+    ) as chain:
+        lezer = DatarefLezer(
+            [
+                BronCredential(
+                    base_url=f"{chain.bron.base_url}/api/v1",
+                    client_id=LEVERANCIER_BIJ_BRON.client_id,
+                    secret=LEVERANCIER_BIJ_BRON.secret,
+                )
+            ],
+            rol=Rol.CBS,
+        )
+        try:
+
+            async def cbs_view(dossier_id: str) -> Any:
+                return await lezer.haal(
+                    f"{chain.bron.base_url}/api/v1/dossiers/{dossier_id}", "dossier"
+                )
+
+            oud_id = await _met_pip(chain)
+            await chain.plicht(BSN, "asielstatushouder")
+            await until(
+                lambda: chain.query(
+                    "bron", "SELECT 1 FROM dossier WHERE inburgeringsplicht_id IS NOT NULL"
+                )
+            )
+            voor = await cbs_view(oud_id)
+            assert voor.gemeentecode == "0363" and voor.overgedragen_op is None
+            plicht = (await chain.bron.get(f"/api/v1/dossiers/{oud_id}", auth=auth(OUD))).json()[
+                "inburgeringsplichtId"
+            ]
+            verzoek = await chain.bron.post(
+                "/api/v1/overdrachtsverzoeken",
+                json={
+                    "vorigeGemeentecode": "0363",
+                    "inburgeringsplichtId": plicht,
+                    "datum": "2026-09-01",
+                },
+                auth=auth(NIEUW),
+            )
+            assert verzoek.status_code == 201, verzoek.text
+            pakket = await chain.bron.post(
+                f"/api/v1/overdrachtsverzoeken/{verzoek.json()['overdrachtsverzoekId']}/overdracht",
+                json={"datum": "2026-09-08"},
+                auth=auth(OUD),
+            )
+            assert pakket.status_code == 201, pakket.text
+            overname = await chain.bron.post(
+                f"/api/v1/overdrachten/{pakket.json()['overdrachtId']}/overname",
+                json=BRP,
+                auth=auth(NIEUW),
+            )
+            assert overname.status_code == 201, overname.text
+            nieuw_id = overname.json()["dossierId"]
+
+            na = await cbs_view(oud_id)
+            nieuw = await cbs_view(nieuw_id)
+            # The old dossier is still Amsterdam's: its gemeentecode does not end anything.
+            assert na.gemeentecode == "0363" and na.overgedragen_op == date(2026, 9, 8)
+            assert nieuw.gemeentecode == "0344" and nieuw.overgedragen_op is None
+            assert nieuw.bsn == na.bsn == BSN
+        finally:
+            await lezer.aclose()
+
+    teller = iter(range(1, 100))
+
+    def bron(view: Any, geregistreerd: str) -> domain.Bronversie:
+        moment = datetime.fromisoformat(geregistreerd)
+        return domain.Bronversie(
+            volgnummer=next(teller),
+            resource="dossier",
+            resource_id=view.dossier_id,
+            dossier_id=view.dossier_id,
+            geregistreerd_op=moment,
+            ontvangen_op=moment,
+            view=view,
+        )
+
+    historie = [
+        bron(voor, "2026-06-01T10:00:00+02:00"),
+        bron(na, "2026-09-08T10:00:00+02:00"),
+        bron(nieuw, "2026-09-10T10:00:00+02:00"),
+    ]
+
+    def levering(kwartaal: str, gemeentecode: str) -> list[str]:
+        moment = domain.afsluitmoment(kwartaal) + timedelta(hours=9)
+        keuze = domain.kies_versies(historie, kwartaal, moment=moment, correctie=False)
+        return [
+            r.dossier_id
+            for r in domain.bouw_records(keuze, gemeentecode=gemeentecode, kwartaal=kwartaal)
+        ]
+
+    assert (levering("2026-Q2", "0363"), levering("2026-Q2", "0344")) == ([oud_id], [])
+    # The quarter of the move: each gemeente had the person in it.
+    assert (levering("2026-Q3", "0363"), levering("2026-Q3", "0344")) == ([oud_id], [nieuw_id])
+    # From then on only the new gemeente.
+    assert (levering("2026-Q4", "0363"), levering("2026-Q4", "0344")) == ([], [nieuw_id])
 
 
 async def test_retention_deletes_expired_deliveries_and_superseded_views_and_keys_rotate(

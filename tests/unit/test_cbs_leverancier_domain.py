@@ -302,3 +302,97 @@ def test_the_pip_is_the_first_version_s_date_the_current_route_and_each_change()
     assert record.pip.vaststellingsdatum == date(2026, 1, 10)
     assert record.pip.leerroute.name == "B1_ROUTE"
     assert [w.datum for w in record.pip.wijzigingen] == [date(2026, 2, 10)]
+
+
+# --- who is in a quarter: the end of the plicht and the hand-over after a move ---------------
+
+
+def _dossiers_in(versies: list[Bronversie], kwartaal: str, gemeentecode: str = "0363") -> list[str]:
+    return [
+        r.dossier_id
+        for r in domain.bouw_records(versies, gemeentecode=gemeentecode, kwartaal=kwartaal)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("veld", "datum", "in_q1", "in_q2"),
+    [
+        # Ended within Q1: still in Q1 (the end is a fact of Q1), gone from Q2 on.
+        ("eindePlicht", "2026-02-15", True, False),
+        # Ended on Q2's first day: it had not ended at that day's start, so Q2 still has it.
+        ("eindePlicht", "2026-04-01", True, True),
+        # Ended on Q1's peildatum: in Q1, not in Q2.
+        ("eindePlicht", "2026-03-31", True, False),
+        # Ended before Q1: in neither.
+        ("eindePlicht", "2025-12-31", False, False),
+        # The same for the hand-over to the new gemeente after a move.
+        ("overgedragenOp", "2026-02-15", True, False),
+        ("overgedragenOp", "2026-04-01", True, True),
+        ("overgedragenOp", "2025-11-30", False, False),
+    ],
+)
+def test_a_dossier_is_in_a_quarter_until_its_plicht_ended_or_it_was_handed_over(
+    veld: str, datum: str, in_q1: bool, in_q2: bool
+):
+    d = dossier("dos-a", BSN_A, at("2025-10-01"), **{veld: datum})
+    assert domain.in_levering(d.view, gemeentecode="0363", kwartaal="2026-Q1") is in_q1
+    assert domain.in_levering(d.view, gemeentecode="0363", kwartaal="2026-Q2") is in_q2
+    assert _dossiers_in([d], "2026-Q1") == (["dos-a"] if in_q1 else [])
+    assert _dossiers_in([d], "2026-Q2") == (["dos-a"] if in_q2 else [])
+    # Still never another gemeente's.
+    assert not domain.in_levering(d.view, gemeentecode="0344", kwartaal="2026-Q1")
+
+
+def test_without_an_end_or_a_hand_over_a_dossier_stays_in_every_quarter():
+    d = dossier("dos-a", BSN_A, at("2025-10-01"))
+    for kwartaal in ("2026-Q1", "2026-Q4", "2031-Q2"):
+        assert _dossiers_in([d], kwartaal) == ["dos-a"]
+
+
+def test_after_a_move_the_old_gemeente_delivers_until_the_quarter_of_the_hand_over():
+    # The old gemeente's dossier, handed over on 20 May; the new gemeente's own dossier of the
+    # same person (another dossier id) opened from the package on 25 May.
+    oud = dossier("dos-oud", BSN_A, at("2026-01-10"))
+    oud_overgedragen = dossier("dos-oud", BSN_A, at("2026-05-20"), overgedragenOp="2026-05-20")
+    nieuw = dossier("dos-nieuw", BSN_A, at("2026-05-25"), gemeentecode="0344")
+    versies = [oud, oud_overgedragen, nieuw]
+
+    def levering(kwartaal: str, gemeentecode: str) -> list[str]:
+        moment = domain.afsluitmoment(kwartaal) + timedelta(hours=9)
+        keuze = domain.kies_versies(versies, kwartaal, moment=moment, correctie=False)
+        return _dossiers_in(keuze, kwartaal, gemeentecode)
+
+    assert levering("2026-Q1", "0363") == ["dos-oud"] and levering("2026-Q1", "0344") == []
+    # The quarter of the move: both (each gemeente had the person in that quarter).
+    assert levering("2026-Q2", "0363") == ["dos-oud"]
+    assert levering("2026-Q2", "0344") == ["dos-nieuw"]
+    # From the next quarter on only the new gemeente.
+    assert levering("2026-Q3", "0363") == []
+    assert levering("2026-Q3", "0344") == ["dos-nieuw"]
+
+
+def test_the_end_of_the_plicht_is_a_dated_fact_for_versions_and_corrections():
+    d1 = dossier("dos-a", BSN_A, at("2025-10-01"))
+    # The plicht ended on 20 March; dossier-bron registered it only on 10 April (after Q1's
+    # cut-off): a late fact of Q1, the record stays in Q1 (it ended within Q1) ...
+    d2 = dossier("dos-a", BSN_A, at("2026-04-10"), eindePlicht="2026-03-20")
+    assert gekozen([d1, d2], moment=at("2026-05-01"), correctie=True) == {d2.volgnummer}
+    assert gekozen([d1, d2], moment=at("2026-05-01"), correctie=False) == {d1.volgnummer}
+    for correctie in (False, True):
+        keuze = domain.kies_versies(
+            [d1, d2], "2026-Q1", moment=at("2026-05-01"), correctie=correctie
+        )
+        assert _dossiers_in(keuze, "2026-Q1") == ["dos-a"]
+    # ... and Q2's version 1 (built after Q2's cut-off) leaves it out.
+    q2 = domain.kies_versies([d1, d2], "2026-Q2", moment=at("2026-07-01"), correctie=False)
+    assert _dossiers_in(q2, "2026-Q2") == []
+    # An end before the quarter registered late: Q1's version 1 could not know it; its
+    # correction (the end dated before the peildatum) leaves the person out.
+    d3 = dossier("dos-a", BSN_A, at("2026-04-10"), eindePlicht="2025-12-15")
+    v1 = domain.kies_versies([d1, d3], "2026-Q1", moment=at("2026-04-01", 8), correctie=False)
+    v2 = domain.kies_versies([d1, d3], "2026-Q1", moment=at("2026-05-01"), correctie=True)
+    assert _dossiers_in(v1, "2026-Q1") == ["dos-a"]
+    assert _dossiers_in(v2, "2026-Q1") == []
+    # An end dated after Q1's peildatum is Q2's fact: no Q1 correction takes it.
+    d4 = dossier("dos-a", BSN_A, at("2026-04-10"), eindePlicht="2026-04-05")
+    assert gekozen([d1, d4], moment=at("2026-05-01"), correctie=True) == {d1.volgnummer}

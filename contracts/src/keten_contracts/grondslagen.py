@@ -1473,8 +1473,13 @@ SEED_RIJEN: Final[tuple[SeedRij, ...]] = (
                 "dossier.bsn",
                 "dossier.doelgroep",
                 "dossier.vestigingsdatum",
+                "dossier.einde_plicht",
+                "dossier.overgedragen_op",
                 toelichting="The two columns of bijlage B differ per doelgroep, so CBS gets it; "
-                "the vestigingsdatum dates the person's start in the gemeente.",
+                "the vestigingsdatum dates the person's start in the gemeente, the end of the "
+                "plicht and the hand-over after a move its end there: who is in a quarter's "
+                'delivery (seed 004 section 3.2.7: the definitions are set "in een leverings- en '
+                'gegevensprotocol").',
             ),
             _g(
                 "Deelname aan trajectonderdelen zoals: maatschappelijke begeleiding, ontzorgen, "

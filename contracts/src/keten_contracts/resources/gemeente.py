@@ -135,6 +135,23 @@ class Dossier(ContractModel):
         lezers=_r(G),
         default=None,
     )
+    # The end of the plicht and the hand-over after a move bound who is in a quarter's SWI
+    # delivery (seed 004 section 3.2.7 leaves that to "een leverings- en gegevensprotocol";
+    # the rule is cbs_leverancier.domain.in_levering). Both are dated facts of the source.
+    einde_plicht: date | None = veld(
+        "Date the inburgeringsplicht ended, as DUO registered it (inburgeringsplicht.beeindigd: "
+        "met, ontheffing, death, ...); empty while it has not ended.",
+        PERS,
+        lezers=_r(G, CBS),
+        default=None,
+    )
+    overgedragen_op: date | None = veld(
+        "Date this gemeente handed the dossier over to the new gemeente after a move "
+        "(verhuizing); empty while it was not handed over.",
+        PERS,
+        lezers=_r(G, CBS),
+        default=None,
+    )
     # rules 3, 4 -- links to the parts (intake, every PIP version, opdrachten, maatregelen,
     # voortgang); only the linked gemeente reads them.
     onderdelen: list[Onderdeellink] = veld(
