@@ -135,16 +135,46 @@ class Bron:
         data: dict[str, Any],
         **routing: Any,
     ) -> None:
+        self.emit_vanaf(
+            keten.settings.base_url, uow, soort, dossier, resource, resource_id, data, **routing
+        )
+
+    def emit_vanaf(
+        self,
+        base_url: str,
+        uow: UnitOfWork,
+        soort: str,
+        dossier: DossierRij,
+        resource: str,
+        resource_id: str,
+        data: dict[str, Any],
+        **routing: Any,
+    ) -> None:
+        """``emit`` for code without the runtime at hand (an event handler): this source's
+        public ``base_url`` given."""
         uow.emit(
             f"{TYPE_PREFIX}{soort}.v1",
             subject=resource_id,
             # One partition per dossier: its events keep their order.
             partitionkey=dossier.dossier_id,
-            dataref=dataref(keten.settings.base_url, resource, resource_id),
+            dataref=dataref(base_url, resource, resource_id),
             data=data,
             gemeentecode=dossier.gemeentecode,
             source=source_urn(self.gemeenten.oin(dossier.gemeentecode), SERVICE_NAAM),
             **routing,
+        )
+
+    def dossier_gewijzigd(self, base_url: str, uow: UnitOfWork, dossier: DossierRij) -> None:
+        """``dossier.gewijzigd``: the end of the plicht or the hand-over changed the dossier's
+        CBS view, and no other event says so; the SWI supplier fetches it again."""
+        self.emit_vanaf(
+            base_url,
+            uow,
+            "dossier.gewijzigd",
+            dossier,
+            "dossier",
+            dossier.dossier_id,
+            {"dossierId": dossier.dossier_id},
         )
 
 

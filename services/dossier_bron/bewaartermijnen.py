@@ -168,10 +168,11 @@ def te_wissen_tabellen(tabellen: Sequence[Table]) -> list[Table]:
 
 async def plicht_beeindigd(
     uow: UnitOfWork, gemeentecode: str, plicht: Any, envelope: EnvelopeAttributes
-) -> None:
+) -> DossierRij | None:
     """DUO ended the plicht (``inburgeringsplicht.beeindigd``, ``plicht`` as the gemeente read
     it): the retention clock of the person's dossier in this gemeente starts at its end date.
-    No dossier here: nothing to keep, nothing to do."""
+    Returns that dossier (its view's ``eindePlicht`` changed). No dossier here: nothing to keep,
+    nothing to do."""
     dossier = (
         await uow.session.execute(
             select(DossierRij).where(
@@ -182,7 +183,7 @@ async def plicht_beeindigd(
     einde = getattr(plicht, "beeindigd_op", None)
     if dossier is None or einde is None:
         log.info("plicht_beeindigd_zonder_dossier", event_id=str(envelope.id))
-        return
+        return None
     waarden = {
         "inburgeringsplicht_id": plicht.inburgeringsplicht_id,
         "einde_plicht": einde,
@@ -197,6 +198,7 @@ async def plicht_beeindigd(
         # A later end (the plicht ended again after a correction at DUO) replaces the earlier.
         .on_conflict_do_update(index_elements=["dossier_id"], set_=waarden)
     )
+    return dossier
 
 
 def _code(value: Any) -> str | None:

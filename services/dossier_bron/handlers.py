@@ -41,6 +41,7 @@ from keten_core.routing import EventRouter
 from keten_core.uow import UnitOfWork
 
 from . import bewaartermijnen, domain
+from .api import Bron
 from .domain import BRONSYSTEEM_COA, BRONSYSTEEM_DUO, Feit, Gemeenten, Herkomst
 from .models import DossierFeit, DossierRij
 
@@ -142,7 +143,7 @@ def feiten_vastleggen(uow: UnitOfWork, dossier: DossierRij, feiten: list[Feit]) 
     return added
 
 
-def build_events(gemeenten: Gemeenten, bron: DatarefLezer) -> EventRouter:
+def build_events(gemeenten: Gemeenten, bron: DatarefLezer, base_url: str) -> EventRouter:
     """The event router of dossier-bron; ``bron`` fetches what COA's and DUO's events point
     at with the gemeente's credential at that source."""
     events = EventRouter()
@@ -243,6 +244,8 @@ def build_events(gemeenten: Gemeenten, bron: DatarefLezer) -> EventRouter:
         gelezen = await bron.haal(_dataref(envelope), "inburgeringsplicht")
         gemeentecode = gelezen.gemeentecode or envelope.gemeentecode
         if gemeenten.bedient(gemeentecode):
-            await bewaartermijnen.plicht_beeindigd(uow, gemeentecode, gelezen, envelope)
+            dossier = await bewaartermijnen.plicht_beeindigd(uow, gemeentecode, gelezen, envelope)
+            if dossier is not None:  # its CBS view changed: the SWI supplier reads it again
+                Bron(gemeenten).dossier_gewijzigd(base_url, uow, dossier)
 
     return events

@@ -89,7 +89,9 @@ def build_service(
             inzage.router,
             verhuizing.build_router(bediend),
         ],
-        events=maatregelen.met_handhavingsverzoeken(build_events(bediend, lezer), bediend, lezer),
+        events=maatregelen.met_handhavingsverzoeken(
+            build_events(bediend, lezer, settings.base_url), bediend, lezer
+        ),
         migrations=[MIGRATIONS],
         title=SERVICE,
         parties=parties,

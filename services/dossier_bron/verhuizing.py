@@ -69,7 +69,15 @@ from keten_core.uow import UnitOfWork
 from keten_core.verwerkingslog import Betrokkene
 
 from . import domain
-from .api import API_PREFIX, PROBLEM_RESPONSES, SERVICE_NAAM, _rij, dataref, weigering
+from .api import (
+    API_PREFIX,
+    PROBLEM_RESPONSES,
+    SERVICE_NAAM,
+    Bron,
+    _rij,
+    dataref,
+    weigering,
+)
 from .domain import BRONSYSTEEM_DUO, Gemeenten, Herkomst
 from .models import (
     DossierRij,
@@ -400,6 +408,9 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
                     "overdrachtsverzoekId": rij.overdrachtsverzoek_id,
                 },
             )
+            # The old dossier's CBS view now has its hand-over date (``overgedragenOp``): the
+            # SWI supplier of the old gemeente leaves the person out from the next quarter.
+            Bron(gemeenten).dossier_gewijzigd(keten.settings.base_url, uow, dossier)
             view = await lezing.lever(pakket, rij=_rij(dossier), betrokkene=_betrokkene(dossier))
         return JSONResponse(served_json(view), status_code=201)
 

@@ -196,7 +196,12 @@ COVERAGE: list[tuple[str, str, frozenset[Rol], frozenset[Rol], list[str]]] = [
         "monitoring",
         frozenset({G, CBS}),
         frozenset({CBS, G}),
-        [T + "intake.afgerond.v1", T + "swi-levering.aangemaakt.v1"],
+        [
+            T + "intake.afgerond.v1",
+            T + "swi-levering.aangemaakt.v1",
+            # The end of the plicht and the hand-over bound who is in a quarter.
+            T + "dossier.gewijzigd.v1",
+        ],
     ),
     # --- section 2: group change, opt-out --------------------------------------------------
     (

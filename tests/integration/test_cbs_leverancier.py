@@ -338,14 +338,8 @@ async def test_q1_version_1_rebuilds_byte_identical_and_a_late_correction_is_onl
             "bron", "SELECT 1 FROM bewaartermijn WHERE dossier_id = :d", d=nieuw["dossierId"]
         )
     )
-    # dossier-bron announces no change of the dossier itself when it records the end (known
-    # gap, cbs-leverancier README): the leverancier reads the dossier's CBS view again with the
-    # next event about the dossier, here the end of the maatschappelijke begeleiding.
-    mb_einde = await o.post(
-        f"/begeleidingen/{nieuw_mb.json()['begeleidingId']}/beeindigen",
-        {"einddatum": "2026-05-20"},
-    )
-    assert mb_einde.status_code == 200, mb_einde.text
+    # dossier-bron announces it (``dossier.gewijzigd``): the leverancier reads the dossier's
+    # CBS view again and has the end, with no other event about the dossier.
     await until(lambda: _met(o.dossier(nieuw["dossierId"]), "eindePlicht"))
     assert (await o.dossier(nieuw["dossierId"]))["eindePlicht"] == "2026-05-20"
     # The end is dated in Q2: it is no correction of Q1.

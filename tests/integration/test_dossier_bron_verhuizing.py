@@ -177,6 +177,12 @@ async def test_a_move_hands_over_the_package_and_each_gemeente_keeps_its_own_dos
     assert AMSTERDAM_OIN in dict(overgedragen.headers)["ce_source"].decode()
     assert overgedragen.key.decode() == oud_id
     assert json.loads(overgedragen.value) == {"overdrachtId": ovd, "overdrachtsverzoekId": ovz}
+    # The old dossier's CBS view gained its hand-over date: Amsterdam's SWI supplier is told,
+    # keyed and routed by the old dossier, with nothing but its id.
+    gewijzigd = events["dossier.gewijzigd"]
+    assert dict(gewijzigd.headers)["ce_gemeentecode"] == b"0363"
+    assert gewijzigd.key.decode() == oud_id
+    assert json.loads(gewijzigd.value) == {"dossierId": oud_id}
     assert BSN.encode() not in b"".join(r.value for r in records)
 
     # Utrecht reads the package and the parts it links, never the old dossier.

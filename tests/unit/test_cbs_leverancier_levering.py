@@ -106,6 +106,7 @@ def test_the_handlers_follow_every_gemeente_event_about_a_resource_of_the_record
         "voortgangsgesprek.gehouden",
         "inspanningsverplichting.boete.opgelegd",
         "doelgroepkeuze.vastgelegd",
+        "dossier.gewijzigd",  # the end of the plicht, the hand-over
     } <= gevolgd
     # Not about the record: deadlines, offers, hand-overs, and its own event.
     assert not gevolgd & {

@@ -796,6 +796,17 @@ _TYPES: list[EventType] = [
         {"urenverantwoordingId": "uv-6d21", "dossierId": "dos-2e4f6a"},
     ),
     _gem(
+        "dossier.gewijzigd",
+        "A fact of the dossier that its CBS view shows changed without an event of its own: "
+        "the end of the inburgeringsplicht recorded from DUO (`eindePlicht`), or the hand-over "
+        "to another gemeente after a move (`overgedragenOp`). The SWI supplier fetches the "
+        "dossier again; `gemeentecode` is the dossier's own gemeente.",
+        _r(CBS),
+        "dossier",
+        d.DossierData,
+        {"dossierId": "dos-2e4f6a"},
+    ),
+    _gem(
         "doelgroepkeuze.vastgelegd",
         "The person opted out (once) of the asielstatushouder rights; the gemeente tells DUO.",
         _r(DUO),
