@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from axe_selenium_python import Axe
+from confluent_kafka import Consumer
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
@@ -25,6 +29,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from keten_contracts.clients import Doel
 from keten_contracts.parties import Rol
 from keten_core.auth import Party, ZGWTokenAuth
+from keten_core.envelope import decode_binary
 from tests.integration.test_reference_scenarios import process
 from tests.integration.test_service import free_port
 
@@ -192,3 +197,55 @@ def gemeente_standin(
     argv = [sys.executable, "-m", "tests.integration.gemeente_standin"]
     with process("gemeente-standin", argv, env, logs, url + "/health/ready"):
         yield url
+
+
+@dataclass(frozen=True)
+class Gebeurtenis:
+    """An event as a test reads it back from Kafka: type, data and partition key."""
+
+    type: str
+    data: dict[str, Any]
+    key: str | None
+
+
+def kafka_events(
+    bootstrap: str,
+    topic: str,
+    klaar: Callable[[list[Gebeurtenis]], bool],
+    timeout_s: float = 30,
+) -> list[Gebeurtenis]:
+    """The events on ``topic`` from its start, read until ``klaar`` holds for those read (or
+    the time is up: the caller's assertion then says what is missing)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"browser-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    gelezen: list[Gebeurtenis] = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not klaar(gelezen) and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            envelope, data = decode_binary(message.headers(), message.key(), message.value())
+            key = message.key()
+            gelezen.append(Gebeurtenis(envelope.type, dict(data), key.decode() if key else None))
+        return gelezen
+    finally:
+        consumer.close()
+
+
+def wait_for_event(bootstrap: str, topic: str, type_: str, **velden: str) -> dict[str, Any]:
+    """The data of the first ``type_`` event on ``topic`` whose data has ``velden``."""
+
+    def past(e: Gebeurtenis) -> bool:
+        return e.type == type_ and all(e.data.get(k) == v for k, v in velden.items())
+
+    gevonden = [e for e in kafka_events(bootstrap, topic, lambda es: any(map(past, es))) if past(e)]
+    assert gevonden, f"no {type_} with {velden} on {topic}"
+    return gevonden[0].data

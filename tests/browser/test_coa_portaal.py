@@ -15,7 +15,6 @@ docs/screenshots/coa-*.png."""
 from __future__ import annotations
 
 import io
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,6 @@ from typing import Any
 
 import httpx
 import pytest
-from confluent_kafka import Consumer
 from pypdf import PdfReader
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -34,7 +32,6 @@ from coa_adapter.main import build_service
 from keten_contracts.clients import Doel, Functie
 from keten_contracts.parties import Rol
 from keten_core.auth import AuthenticatedCaller, Party, PartyRegistry, ZGWTokenAuth
-from keten_core.envelope import decode_binary
 from keten_core.settings import KetenSettings
 from tests.browser import support
 from tests.browser.support import ControlClient, check_page, click_and_load, log_rows
@@ -124,34 +121,6 @@ class Control(ControlClient):
             self.gekoppeld("111222333", "Amal", "Haddad", "0363"),
             self.gekoppeld("123456782", "Yonas", "Tesfaye", "0344"),
         )
-
-
-def gewijzigd_on_kafka(bootstrap: str, topic: str, klantprofiel_id: str) -> dict[str, Any]:
-    """Waits for COA's ``klantprofiel.gewijzigd`` of ``klantprofiel_id`` (from the start)."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"browser-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            envelope, data = decode_binary(message.headers(), message.key(), message.value())
-            if (
-                envelope.type == T + "klantprofiel.gewijzigd.v1"
-                and data["klantprofielId"] == klantprofiel_id
-            ):
-                return dict(data)
-        raise AssertionError(f"no klantprofiel.gewijzigd for {klantprofiel_id} on {topic}")
-    finally:
-        consumer.close()
 
 
 def pdf_text(content: bytes) -> str:
@@ -304,8 +273,11 @@ def test_gemeente_and_casemanager_in_the_coa_portal(
     status = chromium.find_element(By.CSS_SELECTOR, "[role=status]").text
     assert "Het klantprofiel is opgeslagen (versie 2)." in status
     # The control API's write path: a new version and its event through the outbox.
-    data = gewijzigd_on_kafka(
-        kafka_bootstrap_servers, f"st{coa_adapter.rsplit(':', 1)[1]}.{T}coa", kp
+    data = support.wait_for_event(
+        kafka_bootstrap_servers,
+        f"st{coa_adapter.rsplit(':', 1)[1]}.{T}coa",
+        T + "klantprofiel.gewijzigd.v1",
+        klantprofielId=kp,
     )
     assert data["versie"] == 2 and data["koppelingId"] == amal["koppelingId"]
     served = httpx.get(
@@ -351,29 +323,17 @@ def test_gemeente_and_casemanager_in_the_coa_portal(
 def events_on_kafka(bootstrap: str, topic: str, key: str, count: int) -> list[str]:
     """The first ``count`` events of one statushouder (the partition key) on COA's topic, from
     the start, as ``type`` or ``type(aanbiedmoment)``."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"browser-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    seen: list[str] = []
-    try:
-        deadline = time.monotonic() + 30
-        while len(seen) < count and time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is None or message.error() or message.key() != key.encode():
-                continue
-            envelope, data = decode_binary(message.headers(), message.key(), message.value())
-            kind = envelope.type.removeprefix(T).removesuffix(".v1")
-            moment = data.get("aanbiedmoment")
-            seen.append(f"{kind}({moment})" if moment else kind)
-        return seen
-    finally:
-        consumer.close()
+
+    def van_persoon(events: list[support.Gebeurtenis]) -> list[support.Gebeurtenis]:
+        return [e for e in events if e.key == key]
+
+    gelezen = support.kafka_events(bootstrap, topic, lambda es: len(van_persoon(es)) >= count)
+    seen = []
+    for e in van_persoon(gelezen)[:count]:
+        kind = e.type.removeprefix(T).removesuffix(".v1")
+        moment = e.data.get("aanbiedmoment")
+        seen.append(f"{kind}({moment})" if moment else kind)
+    return seen
 
 
 def csrf_token(driver: webdriver.Chrome) -> str:

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from confluent_kafka import Consumer
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -28,7 +26,6 @@ from selenium.webdriver.support.ui import Select
 from keten_contracts.clients import Doel, Functie
 from keten_contracts.parties import Rol
 from keten_core.auth import Party, ZGWTokenAuth
-from keten_core.envelope import decode_binary
 from tests.browser import support
 from tests.browser.support import ControlClient, check_page, click_and_load, log_rows
 from tests.integration.test_service import free_port
@@ -235,31 +232,6 @@ def termijn_rows(driver: webdriver.Chrome) -> list[dict[str, str]]:
     ]
 
 
-def afgehandeld_on_kafka(bootstrap: str, topic: str, signaal_id: str) -> dict[str, Any]:
-    """Waits for DUO's ``signaal.afgehandeld`` of ``signaal_id`` on its topic (from the start)."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"browser-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            envelope, data = decode_binary(message.headers(), message.key(), message.value())
-            if envelope.type == T + "signaal.afgehandeld.v1" and data["signaalId"] == signaal_id:
-                return dict(data)
-        raise AssertionError(f"no signaal.afgehandeld for {signaal_id} on {topic}")
-    finally:
-        consumer.close()
-
-
 def open_signalen(driver: webdriver.Chrome) -> list[str]:
     rows = driver.find_elements(By.CSS_SELECTOR, "#signalen tbody tr")
     return [row.get_attribute("data-signaal") or "" for row in rows]
@@ -345,7 +317,12 @@ def test_a_gemeente_ticks_off_a_signaal_in_the_portal(
         in chromium.find_element(By.CSS_SELECTOR, "[role=status]").text
     )
     assert signaal_id not in open_signalen(chromium)
-    data = afgehandeld_on_kafka(kafka_bootstrap_servers, f"{topic_prefix}{T}duo", signaal_id)
+    data = support.wait_for_event(
+        kafka_bootstrap_servers,
+        f"{topic_prefix}{T}duo",
+        T + "signaal.afgehandeld.v1",
+        signaalId=signaal_id,
+    )
     assert data["inburgeringsplichtId"] == plicht
     # Read back through the API: the user reference of the portal's party did it.
     api = httpx.get(
