@@ -249,7 +249,8 @@ def _betrokkene(dossier: DossierRij) -> Betrokkene:
 async def dossier_contracten(session: AsyncSession, dossiers: list[DossierRij]) -> list[Dossier]:
     """The contract's dossiers, with what dossier-bron records beside the dossier row: the
     end of the plicht (``BewaartermijnRij``, from DUO's ``inburgeringsplicht.beeindigd``) and
-    the date of the latest hand-over to another gemeente (``OverdrachtRij``)."""
+    the date of the latest hand-over to another gemeente (``OverdrachtRij``) while the dossier
+    is handed over."""
     ids = [d.dossier_id for d in dossiers]
     einde: dict[str, date] = {}
     overgedragen: dict[str, date] = {}
@@ -272,7 +273,13 @@ async def dossier_contracten(session: AsyncSession, dossiers: list[DossierRij]) 
         }
     return [
         d.als_contract(
-            einde_plicht=einde.get(d.dossier_id), overgedragen_op=overgedragen.get(d.dossier_id)
+            einde_plicht=einde.get(d.dossier_id),
+            # Only while it is handed over: a person who came back reopened it.
+            overgedragen_op=(
+                overgedragen.get(d.dossier_id)
+                if d.status == Dossierstatus.OVERGEDRAGEN.value
+                else None
+            ),
         )
         for d in dossiers
     ]

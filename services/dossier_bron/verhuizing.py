@@ -28,7 +28,12 @@ voortgang and the handhaving done. Each gemeente keeps its own dossier.
    (``POST /overdrachten/{id}/overname``): the person's data from its own BRP (BSN in the body,
    checked against the old dossier's, neither repeated in the answer), DUO's plicht id from
    the package. Its id is the one the request's event was keyed by (unless the gemeente
-   already had a dossier of the person: then that one is used).
+   already had a dossier of the person: then that one is used; one the gemeente handed over
+   itself, when the person comes back, is its regie again, ``actief``).
+
+The old dossier's CBS view carries the hand-over date (``overgedragenOp``) while it is handed
+over; ``dossier.gewijzigd`` tells the gemeente's SWI supplier at the hand-over and at a return,
+so the person leaves and rejoins that gemeente's quarterly deliveries.
 
 One dossier-bron serving both gemeenten (a shared-service centre) is the case tested; the
 contracts place the request at the new gemeente's source and the package at the old one's,
@@ -540,6 +545,12 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             dossier = await open_dossier(
                 uow, nieuw, body.bsn, uit_pakket, dossier_id=verzoek.sleutel
             )
+            # The person came back to a gemeente that handed them over before: its own dossier
+            # (one per person per gemeente) is its regie again, and no longer handed over.
+            terug = dossier.status == Dossierstatus.OVERGEDRAGEN.value
+            if terug:
+                dossier.status = Dossierstatus.ACTIEF.value
+                dossier.gewijzigd_op = nu
             brp = Herkomst(BRONSYSTEEM_BRP, "persoonslijst", dossier.dossier_id, nu)
             # The doelgroep is DUO's (its plicht), the rest the new gemeente's BRP.
             duo = Herkomst(BRONSYSTEEM_DUO, "inburgeringsplicht", pakket.inburgeringsplicht_id, nu)
@@ -555,6 +566,8 @@ def build_router(gemeenten: Gemeenten) -> APIRouter:
             feiten_vastleggen(uow, dossier, feiten)
             verzoek.dossier_id = dossier.dossier_id
             await uow.session.flush()
+            if terug:  # its CBS view lost the hand-over date: the person is delivered again
+                Bron(gemeenten).dossier_gewijzigd(keten.settings.base_url, uow, dossier)
             view = await lezing.lever(
                 dossier.als_contract(), rij=_rij(dossier), betrokkene=_betrokkene(dossier)
             )

@@ -243,3 +243,69 @@ async def test_a_move_hands_over_the_package_and_each_gemeente_keeps_its_own_dos
     assert ("utrecht-verhuizing", "uitvoering-inburgering", nieuw_id) in regels_u
     assert all(rid != nieuw_id for _, _, rid in regels_a)
     assert all(rid not in (oud_id, pip_v1, b1, intake) for _, _, rid in regels_u)
+
+
+async def test_a_person_who_moves_back_reopens_the_first_gemeentes_dossier(
+    chain: Keten, kafka_bootstrap_servers: str
+):
+    """Amsterdam -> Utrecht -> Amsterdam: one dossier per person per gemeente, so Amsterdam
+    takes the person over into its own dossier of before, which is its regie again (no longer
+    closed, and no hand-over date in its view: the SWI delivers the person again)."""
+    oud_id = await _met_pip(chain)
+    await chain.plicht(BSN, "asielstatushouder")
+    await until(
+        lambda: chain.query("bron", "SELECT 1 FROM dossier WHERE inburgeringsplicht_id IS NOT NULL")
+    )
+    plicht = (await _get(chain, f"/dossiers/{oud_id}", OUD)).json()["inburgeringsplichtId"]
+
+    async def verhuis(van: Party, naar: Party, code_van: str, datum: str, brp: Any) -> str:
+        verzoek = await _post(
+            chain,
+            "/overdrachtsverzoeken",
+            {"vorigeGemeentecode": code_van, "inburgeringsplichtId": plicht, "datum": datum},
+            naar,
+        )
+        assert verzoek.status_code == 201, verzoek.text
+        pakket = await _post(
+            chain,
+            f"/overdrachtsverzoeken/{verzoek.json()['overdrachtsverzoekId']}/overdracht",
+            {"datum": datum},
+            van,
+        )
+        assert pakket.status_code == 201, pakket.text
+        overname = await _post(
+            chain, f"/overdrachten/{pakket.json()['overdrachtId']}/overname", brp, naar
+        )
+        assert overname.status_code == 201, overname.text
+        return str(overname.json()["dossierId"])
+
+    utrecht_id = await verhuis(OUD, NIEUW, "0363", "2026-09-08", BRP)
+    assert (await _get(chain, f"/dossiers/{oud_id}", OUD)).json()["overgedragenOp"] == "2026-09-08"
+    # Utrecht's own part, so it has something to hand back.
+    uitnodiging = await _post(
+        chain, f"/dossiers/{utrecht_id}/intake/uitnodigingen", {"datum": "2026-09-20"}, NIEUW
+    )
+    assert uitnodiging.status_code == 201, uitnodiging.text
+
+    terug_id = await verhuis(NIEUW, OUD, "0344", "2026-11-02", {**BRP, "adres": ADRES})
+    assert terug_id == oud_id
+    terug = (await _get(chain, f"/dossiers/{oud_id}", OUD)).json()
+    assert terug["status"] == "actief" and "overgedragenOp" not in terug
+    assert terug["adres"] == ADRES
+    utrecht = (await _get(chain, f"/dossiers/{utrecht_id}", NIEUW)).json()
+    assert utrecht["status"] == "overgedragen" and utrecht["overgedragenOp"] == "2026-11-02"
+    # Amsterdam's regie again: its writes are no longer refused as on a closed dossier.
+    weer = await _post(
+        chain, f"/dossiers/{oud_id}/intake/uitnodigingen", {"datum": "2026-11-10"}, OUD
+    )
+    assert weer.status_code != 409, weer.text
+
+    # The SWI supplier is told each time the dossier's CBS view changed: at the hand-over and
+    # at the return.
+    records = await read_to_end(kafka_bootstrap_servers, chain.prefix + TOPICS["gemeente"])
+    gewijzigd = [
+        r.key.decode()
+        for r in records
+        if dict(r.headers)["ce_type"] == f"{T}dossier.gewijzigd.v1".encode()
+    ]
+    assert gewijzigd.count(oud_id) == 2 and gewijzigd.count(utrecht_id) == 1
