@@ -80,6 +80,7 @@ Per type (``nl.inburgering.`` left off the type)
 | diploma.uitgereikt.v1 | inburgering-duo | diploma | uitgereikt |
 | doelgroep.gewijzigd.v1 | inburgering-duo | inburgeringsplicht | doelgroep.gewijzigd |
 | doelgroepkeuze.vastgelegd.v1 | inburgering-gemeente | dossier | doelgroepkeuze.vastgelegd |
+| dossier.gewijzigd.v1 | inburgering-gemeente | dossier | update |
 | examenresultaat.vastgesteld.v1 | inburgering-duo | examenresultaat | vastgesteld |
 | handhavingsverzoek.ingediend.v1 | inburgering-duo | handhavingsverzoek | ingediend |
 | inburgeringsaanbod.gedaan.v1 | inburgering-gemeente | inburgeringsaanbod | gedaan |
