@@ -272,9 +272,11 @@ class LocalKafka(ServerProcess):
     # -- topics --------------------------------------------------------------------------
 
     def idle_topics(self, idle_s: float, now: float | None = None) -> list[str]:
-        """Topics none of whose partitions changed in the last ``idle_s`` seconds, read from the
-        data directory (partition ``n`` of topic ``T`` is the directory ``T-n``; a write touches
-        its segment files). Kafka's internal topics are never idle."""
+        """Topics none of whose partitions was written in the last ``idle_s`` seconds, read from
+        the data directory (partition ``n`` of topic ``T`` is the directory ``T-n``). Only the
+        segments' data (``*.log``) counts: a broker's start rewrites every partition's indexes
+        and checkpoints, which would make all topics look written just now. Kafka's internal
+        topics are never idle."""
         now = time.time() if now is None else now
         newest: dict[str, float] = {}
         try:
@@ -287,11 +289,12 @@ class LocalKafka(ServerProcess):
             if not (dash and partition.isdigit() and entry.is_dir()) or topic.startswith("__"):
                 continue
             try:
-                changed = max(
-                    [entry.stat().st_mtime, *(f.stat().st_mtime for f in os.scandir(entry.path))]
-                )
+                segmenten = [f for f in os.scandir(entry.path) if f.name.endswith(".log")]
+                changed = max((f.stat().st_mtime for f in segmenten), default=None)
             except FileNotFoundError:  # deleted meanwhile
                 continue
+            if changed is None:  # no segment yet: just created
+                changed = now
             newest[topic] = max(newest.get(topic, 0.0), changed)
         return sorted(topic for topic, changed in newest.items() if now - changed > idle_s)
 
