@@ -263,6 +263,8 @@ async def test_keten_infra_up_deletes_idle_topics_but_not_a_chains(tmp_path: Pat
         "KETEN_KAFKA_BOOTSTRAP_SERVERS": address,
         "KETEN_KAFKA_CONTROLLER_PORT": str(free_port()),
         "KETEN_KAFKA_SASL_PORT": str(free_port()),
+        # The default, whatever the caller's (.ci/run prunes its own broker at 0.01 h).
+        "KETEN_KAFKA_PRUNE_IDLE_HOURS": "3",
     }
     broker = LocalKafka.from_settings(
         InfraSettings(state_dir=state_dir, kafka_bootstrap_servers=address)
