@@ -26,10 +26,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from keten_contracts.clients import Doel
-from keten_contracts.parties import Rol
 from keten_core.auth import Party, ZGWTokenAuth
 from keten_core.envelope import decode_binary
+
+# A client of a service's registry with one purpose: the integration tests' own helper.
+from tests.integration.test_dossier_bron import party as party
 from tests.integration.test_reference_scenarios import process
 from tests.integration.test_service import free_port
 
@@ -75,19 +76,6 @@ def check_page(driver: webdriver.Chrome, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
     driver.set_window_size(WIDTH, 900)
-
-
-def party(service: str, client_id: str, oin: str, rol: Rol, doel: Doel, **extra: Any) -> Party:
-    """A client of ``service``'s registry with one purpose (and a secret of the right length)."""
-    return Party(
-        client_id=client_id,
-        service=service,
-        oin=oin,
-        rol=rol,
-        doelen=frozenset({doel}),
-        secret=f"{client_id}-secret-0123456789abcdef-0123456789",
-        **extra,
-    )
 
 
 class ControlClient:

@@ -28,6 +28,7 @@ from keten_contracts.clients import Doel, Functie
 from keten_contracts.parties import Rol
 from keten_core.auth import Party, ZGWTokenAuth
 from keten_core.testing import fresh_database
+from tests.integration.test_dossier_bron import party
 from tests.integration.test_service import free_port
 from tests.router_support import MAP, MAP_OIN, router_process
 from tests.schemathesis_support import ServiceProcess
@@ -41,18 +42,6 @@ AMSTERDAM_OIN = "00000001002564440000"
 SLEUTEL = "verwerkingslog-sleutel-voorbeeld-0123456789abcdef-01"
 ADRES = {"straat": "Dam", "huisnummer": "1", "postcode": "1012JS", "woonplaats": "Amsterdam"}
 CONTACTPERSOON = {"naam": "Jannie de Vries", "telefoon": "088-7157000"}
-
-
-def party(service: str, client_id: str, oin: str, rol: Rol, doel: Doel, **extra: Any) -> Party:
-    return Party(
-        client_id=client_id,
-        service=service,
-        oin=oin,
-        rol=rol,
-        doelen=frozenset({doel}),
-        secret=f"{client_id}-secret-0123456789abcdef-0123456789",
-        **extra,
-    )
 
 
 G = {"functie": Functie.MEDEWERKER_INBURGERING, "namens": "0363"}
