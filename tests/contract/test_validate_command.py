@@ -63,7 +63,7 @@ def test_each_kind_of_mistake_names_its_field():
     bad["subject"] = "pip-anders"
     errors = "\n".join(validate_structured(bad).errors)
     assert "attribute gemeentecode: required for " + PIP in errors
-    assert "attribute time: Value error, time must carry a time zone" in errors
+    assert "attribute time: Input should have timezone info" in errors
     assert "data.leerroute: Extra inputs are not permitted" in errors
     assert "attribute subject: must equal data.pipId" in errors
 

@@ -9,11 +9,20 @@ routing extensions are checked for anything that looks like a BSN.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any, Final, Literal, Self
 from uuid import UUID
 
-from pydantic import AnyUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import CoreSchema, Url, core_schema
 
 from keten_contracts.parties import GEMEENTECODE_PATTERN, OIN_PATTERN, Rol
 
@@ -93,6 +102,19 @@ def type_major_version(event_type: str) -> int:
     return int(event_type.rsplit(".v", 1)[1])
 
 
+class _CoreUrl:
+    """pydantic's ``AnyUrl`` rules, checked by pydantic-core alone. ``AnyUrl`` wraps the same
+    core URL in a Python class with a Python validator: two URLs were a third of the time a
+    consumer spent on an envelope. The JSON schema is the same (``string``, ``format: uri``)."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.url_schema()
+
+
+CoreUrl = Annotated[Url, _CoreUrl]
+
+
 class EnvelopeAttributes(BaseModel):
     """All context attributes of one event. Required here means required by this chain."""
 
@@ -102,13 +124,15 @@ class EnvelopeAttributes(BaseModel):
     id: UUID
     source: Annotated[str, Field(pattern=SOURCE_PATTERN)]
     type: Annotated[str, Field(pattern=TYPE_PATTERN)]
-    time: datetime
+    # A time zone is required (RFC 3339); checked in pydantic-core, as every rule that can be:
+    # this model runs on every event every consumer reads.
+    time: AwareDatetime
     datacontenttype: Literal["application/json"] = DATACONTENTTYPE
-    dataschema: AnyUrl
+    dataschema: CoreUrl
     subject: Annotated[str, Field(min_length=1, max_length=200)] = Field(
         description="The source's opaque resource id; never a BSN or other personal data."
     )
-    dataref: AnyUrl = Field(description="Where an authorised party fetches the resource.")
+    dataref: CoreUrl = Field(description="Where an authorised party fetches the resource.")
     gemeentecode: Annotated[str, Field(pattern=GEMEENTECODE_PATTERN)] | None = Field(
         default=None, description="CBS code of the gemeente the event concerns, for routing."
     )
@@ -138,21 +162,17 @@ class EnvelopeAttributes(BaseModel):
     traceparent: Annotated[str, Field(pattern=TRACEPARENT_PATTERN)] | None = None
     tracestate: str | None = None
 
-    @field_validator("time")
-    @classmethod
-    def _time_has_zone(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("time must carry a time zone (RFC 3339)")
-        try:
-            value.astimezone(UTC)
-        except OverflowError:
-            # 9999-12-31T23:59:59-01:00 is valid RFC 3339 but no instant a database, a log or
-            # a consumer in UTC can hold: one such event stalled the router's delivery log.
-            raise ValueError("time is outside the range of UTC timestamps") from None
-        return value
-
     @model_validator(mode="after")
-    def _integer_sequence(self) -> Self:
+    def _rules(self) -> Self:
+        """The rules pydantic-core cannot state, in one call (one Python call per event)."""
+        if self.time.year in (1, 9999):
+            try:
+                self.time.astimezone(UTC)
+            except OverflowError:
+                # 9999-12-31T23:59:59-01:00 is valid RFC 3339 but no instant a database, a log
+                # or a consumer in UTC can hold: one such event stalled the router's delivery
+                # log.
+                raise ValueError("time is outside the range of UTC timestamps") from None
         if self.sequencetype == "Integer" and self.sequence is not None:
             try:
                 value = int(self.sequence)
