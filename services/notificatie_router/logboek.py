@@ -24,12 +24,12 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import structlog
+from asyncpg import UniqueViolationError
 from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -66,6 +66,19 @@ class _KafkaGroep:
     ms: list[float]
 
 
+_GEBEURTENIS_KOLOMMEN = (
+    "id",
+    "bron",
+    "type",
+    "partitionkey",
+    "tijd",
+    "ontvangen_op",
+    "topic",
+    "partitie",
+    "positie",
+    "attributen",
+    "inhoud",
+)
 _INSERT_GEBEURTENISSEN = """
 INSERT INTO router_gebeurtenis
     (id, bron, type, partitionkey, tijd, ontvangen_op, topic, partitie, positie, attributen,
@@ -252,7 +265,7 @@ async def _schrijf(
     kafka: dict[uuid.UUID, _KafkaGroep],
 ) -> None:
     if gebeurtenissen:
-        await driver.execute(_INSERT_GEBEURTENISSEN, *_kolommen_gebeurtenissen(gebeurtenissen))
+        await _schrijf_gebeurtenissen(driver, gebeurtenissen)
     if not rijen and not kafka:
         return
     per_abonnement: dict[uuid.UUID, list[_Rij]] = {a: [] for a in kafka}
@@ -312,25 +325,30 @@ async def _schrijf(
         await driver.executemany(_INSERT_KAFKA, groepen)
 
 
-def _kolommen_gebeurtenissen(gebeurtenissen: Iterable[Gebeurtenis]) -> list[list[Any]]:
-    kolommen: list[list[Any]] = [[] for _ in range(11)]
-    for g in gebeurtenissen:
-        for kolom, waarde in zip(
-            kolommen,
-            (
-                g.id,
-                g.attributes["source"],
-                g.attributes["type"],
-                g.partitionkey,
-                g.tijd,
-                g.ontvangen_op,
-                g.topic,
-                g.partitie,
-                g.positie,
-                to_json(g.attributes).decode(),  # a fifth of json.dumps's time
-                g.value,
-            ),
-            strict=True,
-        ):
-            kolom.append(waarde)
-    return kolommen
+async def _schrijf_gebeurtenissen(driver: Any, gebeurtenissen: list[Gebeurtenis]) -> None:
+    """By COPY: half the router's CPU per row of the array insert (measured on a Kafka sink's
+    drain, where this row is most of the log). An event read again (after a restart or a
+    rebalance) is in the table already, which COPY cannot skip: then the insert that does."""
+    rijen = [
+        (
+            g.id,
+            g.attributes["source"],
+            g.attributes["type"],
+            g.partitionkey,
+            g.tijd,
+            g.ontvangen_op,
+            g.topic,
+            g.partitie,
+            g.positie,
+            to_json(g.attributes).decode(),  # a fifth of json.dumps's time
+            g.value,
+        )
+        for g in gebeurtenissen
+    ]
+    try:
+        async with driver.transaction():  # a savepoint: the fallback runs in the same flush
+            await driver.copy_records_to_table(
+                "router_gebeurtenis", records=rijen, columns=_GEBEURTENIS_KOLOMMEN
+            )
+    except UniqueViolationError:
+        await driver.execute(_INSERT_GEBEURTENISSEN, *(list(k) for k in zip(*rijen, strict=True)))
