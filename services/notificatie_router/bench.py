@@ -514,32 +514,81 @@ class RouterBench:
         """POSTs/s of signed bodies of the router's size through one pool, at the concurrency
         the router may use for ``subscribers``."""
         concurrency = min(WORKERS, PER_SUBSCRIBER * subscribers)
-        body = json.dumps({"id": str(uuid.uuid4()), "data": "x" * 600})
-        signer = Ondertekenaar([nieuw_geheim()])
-        connector = aiohttp.TCPConnector(limit=WORKERS * 2)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for n in range(total):
             queue.put_nowait(n)
-        async with aiohttp.ClientSession(connector=connector) as session:
+        async with _RawPoster(self.receiver_url) as poster:
 
             async def worker() -> None:
                 while not queue.empty():
-                    n = queue.get_nowait()
-                    now = datetime.now(UTC)
-                    webhook_id = str(uuid.uuid4())
-                    headers = {
-                        "content-type": "application/cloudevents+json; charset=utf-8",
-                        "webhook-id": webhook_id,
-                        "webhook-timestamp": str(int(now.timestamp())),
-                        "webhook-signature": signer.handtekening(webhook_id, now, body),
-                    }
-                    url = f"{self.receiver_url}/hook/{n % subscribers}"
-                    async with session.post(url, data=body.encode(), headers=headers) as r:
-                        await r.read()
+                    await poster.post(queue.get_nowait() % subscribers)
 
             start = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
             return total / (time.perf_counter() - start)
+
+    async def raw_half_load(
+        self, subscribers: int, event_rate: float, seconds: float
+    ) -> list[float]:
+        """Latencies (ms) of raw aiohttp at the router's half-load pattern: per event, a burst
+        of one signed POST per subscriber, ``event_rate`` events a second, through one pool at
+        the router's concurrency; from the event's due time to the response. A second of the
+        same load first warms the pool, as the router's maximum run warmed its own."""
+        concurrency = min(WORKERS, PER_SUBSCRIBER * subscribers)
+        queue: asyncio.Queue[tuple[float, int, bool]] = asyncio.Queue()
+        latencies: list[float] = []
+        async with _RawPoster(self.receiver_url) as poster:
+
+            async def worker() -> None:
+                while True:
+                    due, n, measured = await queue.get()
+                    await poster.post(n)
+                    if measured:
+                        latencies.append(1000 * (time.perf_counter() - due))
+                    queue.task_done()
+
+            workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+            warm = max(1, int(event_rate))
+            start = time.perf_counter()
+            for event in range(warm + max(1, int(event_rate * seconds))):
+                due = start + event / event_rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                for n in range(subscribers):
+                    queue.put_nowait((due, n, event >= warm))
+            await queue.join()
+            for task in workers:
+                task.cancel()
+        return latencies
+
+
+class _RawPoster:
+    """The raw baseline's client: signed POSTs of a body of the router's size, as the router
+    sends them, through one aiohttp pool."""
+
+    def __init__(self, receiver_url: str) -> None:
+        self.receiver_url = receiver_url
+        self.body = json.dumps({"id": str(uuid.uuid4()), "data": "x" * 600})
+        self.signer = Ondertekenaar([nieuw_geheim()])
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=WORKERS * 2))
+
+    async def __aenter__(self) -> _RawPoster:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.close()
+
+    async def post(self, path: int) -> None:
+        now = datetime.now(UTC)
+        webhook_id = str(uuid.uuid4())
+        headers = {
+            "content-type": "application/cloudevents+json; charset=utf-8",
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": self.signer.handtekening(webhook_id, now, self.body),
+        }
+        url = f"{self.receiver_url}/hook/{path}"
+        async with self.session.post(url, data=self.body.encode(), headers=headers) as r:
+            await r.read()
 
 
 async def _receive(
@@ -715,7 +764,17 @@ async def bench(
                         len(latencies) / seconds,
                         p50_ms=statistics.median(latencies),
                         p99_ms=_pct(latencies, 0.99),
-                        note=f"{event_rate:,.0f} events/s; append -> receipt",
+                        note=f"{event_rate:,.1f} events a second; append -> receipt",
+                    )
+                )
+                raw_latencies = await run.raw_half_load(count, event_rate, seconds)
+                figures.append(
+                    Figure(
+                        f"raw aiohttp POST, {count} path(s): at half load",
+                        len(raw_latencies) / seconds,
+                        p50_ms=statistics.median(raw_latencies),
+                        p99_ms=_pct(raw_latencies, 0.99),
+                        note="the same bursts; due time -> response",
                     )
                 )
                 run.clear()
