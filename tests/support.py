@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy.engine import make_url
 
 from keten_core.consumer import BatchHandler, ConsumedEvent, EventConsumer
+from keten_core.kafka import topic_partitions
 
 
 def each(handle: Callable[[ConsumedEvent], Awaitable[None]]) -> BatchHandler:
@@ -48,13 +48,7 @@ async def read_all(
 async def read_to_end(bootstrap: str, topic: str, timeout_s: float = 20.0) -> list[ConsumerRecord]:
     """Every record on ``topic`` up to its end at the time of the call, in partition order
     (an empty list when the topic does not exist yet)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        [described] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    tps = [TopicPartition(topic, p["partition"]) for p in described.get("partitions", [])]
+    tps = await topic_partitions(bootstrap, topic)
     records: list[ConsumerRecord] = []
     if not tps:
         return records

@@ -14,7 +14,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
-from aiokafka.structs import RecordMetadata
+from aiokafka.structs import RecordMetadata, TopicPartition
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
@@ -32,6 +32,7 @@ __all__ = [
     "TopicSpec",
     "client_options",
     "ensure_topics",
+    "topic_partitions",
 ]
 
 
@@ -95,6 +96,20 @@ async def ensure_topics(
         return [s.name for s in missing]
     finally:
         await admin.close()
+
+
+async def topic_partitions(
+    bootstrap_servers: str, topic: str, *, security: Mapping[str, Any] | None = None
+) -> list[TopicPartition]:
+    """The partitions of ``topic`` as the cluster describes them now (none when it does not
+    exist): a consumer's own metadata knows only the topics it was asked about before."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_options(security))
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return [TopicPartition(topic, p["partition"]) for p in described.get("partitions", [])]
 
 
 class EventProducer:
