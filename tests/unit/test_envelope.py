@@ -80,6 +80,9 @@ def test_fixed_id_and_time_survive_the_round_trip():
         ("gemeentecode", "363", "gemeentecode"),
         ("partitionkey", "111222333", "partitionkey"),
         ("partitionkey", "", "partitionkey"),
+        ("dataref", "niet een url", "dataref"),
+        ("dataref", "/api/v1/pips/pip-7f3c2a", "dataref"),  # relative: no host to fetch from
+        ("time", datetime(2026, 11, 23, 9, 30), "time"),  # no time zone
     ],
 )
 def test_profile_violations_are_refused_naming_the_attribute(field, value, named):
