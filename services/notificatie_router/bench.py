@@ -697,6 +697,16 @@ def _medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
     return statistics.median(r for r, _ in runs), statistics.median(c for _, c in runs)
 
 
+def _latencies(name: str, latencies: list[float], seconds: float, note: str) -> Figure:
+    return Figure(
+        name,
+        len(latencies) / seconds,
+        p50_ms=statistics.median(latencies),
+        p99_ms=_pct(latencies, 0.99),
+        note=note,
+    )
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -757,22 +767,19 @@ async def bench(
                 )
                 latencies = [1000 * (t - appended[i]) for i, t in run.received() if i in appended]
                 figures.append(
-                    Figure(
+                    _latencies(
                         f"router, {count} subscriber(s): at half load",
-                        len(latencies) / seconds,
-                        p50_ms=statistics.median(latencies),
-                        p99_ms=_pct(latencies, 0.99),
-                        note=f"{event_rate:,.1f} events a second; append -> receipt",
+                        latencies,
+                        seconds,
+                        f"{event_rate:,.1f} events a second; append -> receipt",
                     )
                 )
-                raw_latencies = await run.raw_half_load(count, event_rate, seconds)
                 figures.append(
-                    Figure(
+                    _latencies(
                         f"raw aiohttp POST, {count} path(s): at half load",
-                        len(raw_latencies) / seconds,
-                        p50_ms=statistics.median(raw_latencies),
-                        p99_ms=_pct(raw_latencies, 0.99),
-                        note="the same bursts; due time -> response",
+                        await run.raw_half_load(count, event_rate, seconds),
+                        seconds,
+                        "the same bursts; due time -> response",
                     )
                 )
                 run.clear()
