@@ -83,6 +83,8 @@ SINK_PRODUCER: Final = PRODUCER_OPTIES
 WORKERS: Final = 256
 PER_SUBSCRIBER: Final = 64
 KEYS: Final = 500
+# Every topic the bench times: the broker stamps a record when it appends it.
+APPEND_TIME: Final = (("message.timestamp.type", "LogAppendTime"),)
 
 
 # -- the receiver (its own process) -----------------------------------------------------------
@@ -377,9 +379,8 @@ class RouterBench:
         Returns (records/s, the relay process's CPU per record in us)."""
         bron = f"{self.prefix}relay-in-{uuid.uuid4().hex[:6]}"
         doel = f"{self.prefix}relay-out-{uuid.uuid4().hex[:6]}"
-        append_time = (("message.timestamp.type", "LogAppendTime"),)
         await ensure_topics(
-            self.bootstrap, [TopicSpec(bron, 3, 1, append_time), TopicSpec(doel, 3, 1, append_time)]
+            self.bootstrap, [TopicSpec(bron, 3, 1, APPEND_TIME), TopicSpec(doel, 3, 1, APPEND_TIME)]
         )
         await self.publish(count, None, topic=bron)
         relay = await asyncio.create_subprocess_exec(
@@ -409,8 +410,7 @@ class RouterBench:
     async def _raw_kafka(self, count: int, options: dict[str, Any]) -> float:
         """Records/s of one raw producer sending pre-built records as fast as it goes."""
         raw_topic = f"{self.prefix}raw-{uuid.uuid4().hex[:6]}"
-        append_time = (("message.timestamp.type", "LogAppendTime"),)
-        await ensure_topics(self.bootstrap, [TopicSpec(raw_topic, 3, 1, append_time)])
+        await ensure_topics(self.bootstrap, [TopicSpec(raw_topic, 3, 1, APPEND_TIME)])
         events = _events(count)
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, **options)
         await producer.start()
@@ -430,19 +430,19 @@ class RouterBench:
             self.router = None
 
     def stop(self) -> None:
-        for process in [*self.processes, *([self.router] if self.router else [])]:
+        processes = [*self.processes, *([self.router] if self.router else [])]
+        for process in processes:
             process.terminate()
-        for process in self.processes:
+        for process in processes:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
 
     async def topics(self) -> None:
-        append_time = (("message.timestamp.type", "LogAppendTime"),)
         await ensure_topics(
             self.bootstrap,
-            [TopicSpec(self.prefix + t, 3, 1, append_time) for t in TOPICS.values()],
+            [TopicSpec(self.prefix + t, 3, 1, APPEND_TIME) for t in TOPICS.values()],
         )
 
     def subscribe(self, count: int) -> list[str]:
@@ -641,7 +641,7 @@ async def _append_time(bootstrap: str, topic: str) -> None:
                 ConfigResource(
                     ConfigResourceType.TOPIC,
                     topic,
-                    configs={"message.timestamp.type": "LogAppendTime"},
+                    configs=dict(APPEND_TIME),
                 )
             ]
         )
